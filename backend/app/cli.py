@@ -1,0 +1,159 @@
+"""`taskapi serve | migrate | token | openapi`: run the API, manage the schema, mint dev tokens."""
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import secrets
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.config import Settings, settings_for_migrations
+from app.core.tokens import mint_token
+
+DEV_SECRET_FILE = Path(".taskapi") / "dev-secret"
+
+
+def load_or_create_dev_secret() -> str:
+    """A random secret kept in ./.taskapi/dev-secret so `serve --dev` and `token` agree."""
+    if DEV_SECRET_FILE.exists():
+        return DEV_SECRET_FILE.read_text().strip()
+    DEV_SECRET_FILE.parent.mkdir(exist_ok=True)
+    secret = secrets.token_hex(32)
+    DEV_SECRET_FILE.touch(mode=0o600)
+    DEV_SECRET_FILE.write_text(secret + "\n")
+    return secret
+
+
+def load_settings(*, dev: bool = False) -> Settings:
+    if dev:
+        os.environ["ENVIRONMENT"] = "development"
+    try:
+        settings = Settings()
+        if settings.is_development and settings.better_auth_secret is None:
+            os.environ["BETTER_AUTH_SECRET"] = load_or_create_dev_secret()
+            settings = Settings()
+    except ValidationError as error:
+        messages = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        )
+        sys.exit(f"taskapi: invalid configuration: {messages}")
+    return settings
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = load_settings(dev=args.dev)
+    base = f"http://{args.host}:{args.port}"
+    if settings.is_development:
+        token = _dev_token(settings, "alice", timedelta(hours=24))
+        print(
+            f"\ntaskapi (development) on {base}   docs: {base}/docs\n"
+            f"database: {settings.database_url}\n\n"
+            f"A token for user 'alice', valid 24 h:\n  {token}\n\n"
+            f"More tokens:  taskapi token --user bob\n"
+            f"Try it:       curl -H 'Authorization: Bearer {token[:16]}...' {base}/api/tasks\n",
+            flush=True,
+        )
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        log_config=_log_config(settings),
+        proxy_headers=True,
+    )
+
+
+def _log_config(settings: Settings) -> dict[str, Any]:
+    """Uvicorn's logging, plus our own loggers (auth failures, errors) on the same handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["taskapi"] = {"handlers": ["default"], "level": settings.log_level}
+    return config
+
+
+def migrate(args: argparse.Namespace) -> None:
+    from app.database import create_engine
+    from app.migrate import current_revision, upgrade_to_head
+
+    settings = settings_for_migrations()
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await upgrade_to_head(engine)
+            print(f"database at revision {await current_revision(engine)}")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def token(args: argparse.Namespace) -> None:
+    # The configured secret if there is one, else the development one.
+    settings = load_settings(dev=True)
+    print(_dev_token(settings, args.user, timedelta(seconds=args.expires_in)))
+
+
+def _dev_token(settings: Settings, user: str, expires_in: timedelta) -> str:
+    assert settings.better_auth_secret is not None
+    return mint_token(
+        settings.better_auth_secret.get_secret_value(),
+        user,
+        algorithm=settings.jwt_algorithm,
+        expires_in=expires_in,
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+    )
+
+
+def openapi(args: argparse.Namespace) -> None:
+    from app.main import create_app
+
+    app = create_app(Settings(environment="development", better_auth_secret="x" * 32))
+    print(json.dumps(app.openapi(), indent=2, ensure_ascii=False))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="taskapi", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("serve", help="run the API")
+    run.add_argument(
+        "--dev",
+        action="store_true",
+        help="development: generated secret, migrations on start, token printed",
+    )
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1)
+    run.set_defaults(handler=serve)
+
+    mig = commands.add_parser("migrate", help="bring the database schema to the latest revision")
+    mig.set_defaults(handler=migrate)
+
+    tok = commands.add_parser("token", help="mint a signed token (development and testing)")
+    tok.add_argument("--user", required=True, help="the user id to put in the token")
+    tok.add_argument("--expires-in", type=int, default=3600, help="seconds (default 3600)")
+    tok.set_defaults(handler=token)
+
+    spec = commands.add_parser("openapi", help="print the OpenAPI document as JSON")
+    spec.set_defaults(handler=openapi)
+
+    args = parser.parse_args(argv)
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

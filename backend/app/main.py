@@ -1,0 +1,70 @@
+"""The application factory. Nothing heavy happens at import time."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app.api.routes import health, tasks
+from app.config import Settings
+from app.core.security import TokenVerifier
+from app.database import create_engine, create_sessionmaker
+from app.errors import install_error_handlers
+from app.middleware import BodySizeLimit, SecurityHeaders
+from app.migrate import ensure_schema_current, upgrade_to_head
+from app.openapi import install_openapi, operation_id
+
+logger = logging.getLogger("taskapi")
+
+DESCRIPTION = """\
+A multi-user task API. Every request carries `Authorization: Bearer <JWT>`; the caller is the
+token's subject and can only see and change their own tasks.
+
+Errors are always `{"detail", "error_code", "status_code"}`; `error_code` values are stable.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        try:
+            if settings.migrate_on_start:
+                await upgrade_to_head(engine)
+            else:
+                await ensure_schema_current(engine)
+            app.state.sessionmaker = create_sessionmaker(engine)
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="taskapi",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+    install_openapi(app)
+    app.include_router(tasks.router)
+    app.include_router(health.router)
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Link"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,42 @@
+"""create tasks
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-25
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import app.models.base
+
+revision: str = "0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "tasks",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.String(length=255), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.String(length=2000), nullable=True),
+        sa.Column("is_completed", sa.Boolean(), nullable=False),
+        sa.Column("created_at", app.models.base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.models.base.UTCDateTime(), nullable=False),
+        sa.CheckConstraint("length(title) >= 1", name=op.f("ck_tasks_title_not_empty")),
+        sa.CheckConstraint("length(user_id) >= 1", name=op.f("ck_tasks_user_id_not_empty")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
+    )
+    op.create_index(
+        "ix_tasks_user_id_created_at_id", "tasks", ["user_id", "created_at", "id"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_tasks_user_id_created_at_id", table_name="tasks")
+    op.drop_table("tasks")

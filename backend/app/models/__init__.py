@@ -1,0 +1,6 @@
+"""Table models. Importing this package registers every table on `SQLModel.metadata`."""
+
+from app.models.base import metadata
+from app.models.task import Task
+
+__all__ = ["Task", "metadata"]

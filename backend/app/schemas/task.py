@@ -1,0 +1,60 @@
+"""Request and response bodies for /api/tasks."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from app.models.task import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
+from app.schemas.base import StrictInput
+
+# Lengths count characters (code points), so 200 emoji fit, as PostgreSQL's VARCHAR(200) counts.
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)
+]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)]
+
+
+class TaskCreate(StrictInput):
+    title: Title = Field(description="Trimmed; 1 to 200 characters.")
+    description: Description | None = Field(default=None, description="Up to 2000 characters.")
+    is_completed: bool = False
+
+
+class TaskUpdate(StrictInput):
+    """Partial update: omitted fields stay as they are; `description: null` clears it."""
+
+    title: Title | SkipJsonSchema[None] = Field(
+        default=None, description="Trimmed; 1 to 200 characters. Cannot be null."
+    )
+    description: Description | None = Field(default=None, description="null clears it.")
+    is_completed: bool | SkipJsonSchema[None] = Field(default=None, description="Cannot be null.")
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="after")
+    def _explicit_values_only(self) -> "TaskUpdate":
+        if not self.model_fields_set:
+            raise ValueError("provide at least one of: title, description, is_completed")
+        for name in ("title", "is_completed"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null (omit it to leave it unchanged)")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the client actually sent."""
+        return self.model_dump(include=self.model_fields_set)
+
+
+class TaskRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    user_id: str
+    title: str
+    description: str | None
+    is_completed: bool
+    created_at: datetime = Field(description="UTC, ISO 8601 with offset.")
+    updated_at: datetime = Field(description="UTC; changes only when a value really changes.")

@@ -1,0 +1,111 @@
+"""The app against a real database: every test that takes `client` or `app` runs twice,
+once on SQLite (a fresh migrated file per test) and once on PostgreSQL (one migrated database
+per run, emptied before each test).
+
+PostgreSQL comes from TEST_POSTGRES_URL (default: the local server, user postgres). When it is
+unreachable the PostgreSQL half is skipped, unless CI=true or TASKAPI_REQUIRE_POSTGRES=1, in
+which case the run fails.
+"""
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app.main import create_app
+from app.migrate import upgrade_to_head
+from app.models import Task
+from tests.factories import make_settings
+
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = (
+    os.environ.get("CI", "").lower() == "true" or os.environ.get("TASKAPI_REQUIRE_POSTGRES") == "1"
+)
+
+
+async def _recreate_database(admin_url: str, name: str, *, drop_only: bool = False) -> None:
+    engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not drop_only:
+                await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of our own, migrated once with Alembic, dropped at the end."""
+    name = f"taskapi_test_{os.getpid()}"
+    try:
+        asyncio.run(_recreate_database(POSTGRES_URL, name))
+    except (OSError, Exception) as error:  # any failure to reach the server
+        message = f"PostgreSQL unreachable at {POSTGRES_URL}: {error!r}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_migrate(url))
+    yield url
+    asyncio.run(_recreate_database(POSTGRES_URL, name, drop_only=True))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "taskapi.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Override in a test module (or with indirect parametrisation) to change settings."""
+    return {}
+
+
+@pytest.fixture
+async def app(database_url: str, settings_overrides: dict[str, object]) -> AsyncIterator[FastAPI]:
+    settings = make_settings(database_url=database_url, **settings_overrides)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        async with application.state.sessionmaker() as session:
+            await session.execute(delete(Task))  # PostgreSQL is shared across the run
+            await session.commit()
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client

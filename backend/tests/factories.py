@@ -1,0 +1,69 @@
+"""Plain helpers for tests: settings, tokens, and direct database access (no owner filter),
+so tests can check what really was (or was not) written."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from app.config import Settings
+from app.core.tokens import mint_token
+from app.models import Task
+
+SECRET = "test-secret-that-is-long-enough-0123456789abcdef"
+ALICE = "aliceAliceAliceAliceAliceAlice01"  # Better Auth ids: 32 alphanumerics
+BOB = "bobBobBobBobBobBobBobBobBobBob02"
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings from arguments only: no .env file, production rules on."""
+    values: dict[str, Any] = {
+        "environment": "production",
+        "database_url": "sqlite+aiosqlite:///:memory:",
+        "better_auth_secret": SECRET,
+        "auto_migrate": False,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def token_for(user_id: str, **kwargs: Any) -> str:
+    return mint_token(SECRET, user_id, **kwargs)
+
+
+def auth(user_id: str, **kwargs: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for(user_id, **kwargs)}"}
+
+
+async def make_task(app: FastAPI, user_id: str, **fields: Any) -> Task:
+    now = fields.pop("created_at", datetime.now(UTC))
+    task = Task(
+        id=fields.pop("id", uuid.uuid4()),
+        user_id=user_id,
+        title=fields.pop("title", "a task"),
+        created_at=now,
+        updated_at=fields.pop("updated_at", now),
+        **fields,
+    )
+    async with app.state.sessionmaker() as session:
+        session.add(task)
+        await session.commit()
+    return task
+
+
+async def all_tasks(app: FastAPI) -> list[Task]:
+    """Every row in the table, whoever owns it, oldest first."""
+    async with app.state.sessionmaker() as session:
+        rows = await session.scalars(select(Task).order_by(Task.created_at, Task.id))  # type: ignore[arg-type]
+        return list(rows.all())
+
+
+async def stored_task(app: FastAPI, task_id: uuid.UUID | str) -> Task | None:
+    async with app.state.sessionmaker() as session:
+        return await session.get(Task, uuid.UUID(str(task_id)))
+
+
+def seconds_ago(seconds: float) -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=seconds)
