@@ -26,7 +26,7 @@ def make_settings(**overrides: Any) -> Settings:
         "auto_migrate": False,
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def token_for(user_id: str, **kwargs: Any) -> str:
@@ -62,7 +62,8 @@ async def all_tasks(app: FastAPI) -> list[Task]:
 
 async def stored_task(app: FastAPI, task_id: uuid.UUID | str) -> Task | None:
     async with app.state.sessionmaker() as session:
-        return await session.get(Task, uuid.UUID(str(task_id)))
+        task: Task | None = await session.get(Task, uuid.UUID(str(task_id)))
+        return task
 
 
 def seconds_ago(seconds: float) -> datetime:

@@ -1,0 +1,33 @@
+# Shared by scripts/*: find Python 3.11+, create .venv, install taskapi when its inputs change.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+find_python() {
+  for candidate in "${PYTHON:-}" python3 python3.13 python3.12 python3.11 python; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "taskapi needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)" >&2
+  return 1
+}
+
+# ensure_venv EXTRAS: "" for the app alone, "dev" for tests and linters.
+ensure_venv() {
+  local extras="$1" spec="$ROOT/backend" stamp
+  [ -n "$extras" ] && spec="$ROOT/backend[$extras]"
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$(find_python)" -m venv "$VENV"
+  fi
+  stamp="$(cat "$ROOT/backend/pyproject.toml" "$ROOT/backend/constraints.txt" | cksum | cut -d' ' -f1)-$extras"
+  if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$stamp" ]; then
+    echo "Installing taskapi into .venv ..." >&2
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
+    "$VENV/bin/python" -m pip install --quiet -c "$ROOT/backend/constraints.txt" -e "$spec" >&2
+    echo "$stamp" > "$VENV/.installed"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
