@@ -32,14 +32,15 @@ async def list_tasks(
     response: Response,
     user_id: CurrentUserId,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, strict=False)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[TaskRead]:
     """List the caller's tasks, newest first. A `Link: rel="next"` header means more pages."""
     tasks = await service.list_tasks(session, user_id, limit=limit + 1, offset=offset)
     if len(tasks) > limit:
+        # Relative, so the client's Host header is never reflected back.
         next_url = request.url.include_query_params(limit=limit, offset=offset + limit)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
+        response.headers["Link"] = f'<{next_url.path}?{next_url.query}>; rel="next"'
     return [TaskRead.model_validate(task) for task in tasks[:limit]]
 
 
