@@ -126,6 +126,8 @@ class DatabaseUnavailable(ApiError):
 
 
 _HTTP_STATUS_CODES = {
+    # FastAPI's only 400: a body it could not parse (nested too deeply, not UTF-8).
+    400: (ErrorCode.MALFORMED_JSON, "Request body is not valid JSON"),
     404: (ErrorCode.NOT_FOUND, "Not found"),
     405: (ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed"),
     413: (ErrorCode.PAYLOAD_TOO_LARGE, "Request body is too large"),

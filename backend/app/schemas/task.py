@@ -4,7 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from app.models.task import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -34,13 +41,18 @@ class TaskUpdate(StrictInput):
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
+    @field_validator("title", "is_completed")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the client sent, so an omitted field stays allowed.
+        if value is None:
+            raise ValueError("cannot be null (omit it to leave it unchanged)")
+        return value
+
     @model_validator(mode="after")
-    def _explicit_values_only(self) -> "TaskUpdate":
+    def _at_least_one_field(self) -> "TaskUpdate":
         if not self.model_fields_set:
             raise ValueError("provide at least one of: title, description, is_completed")
-        for name in ("title", "is_completed"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null (omit it to leave it unchanged)")
         return self
 
     def changes(self) -> dict[str, Any]:
