@@ -1,0 +1,234 @@
+"""`taskapi` as a user runs it: a real subprocess in an empty directory, with none of the
+settings variables of the shell that runs the tests."""
+
+import os
+import re
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+
+from app.config import Settings
+from app.migrate import head_revision
+from tests.factories import SECRET
+
+SECRET_FILE = Path(".taskapi") / "dev-secret"
+STARTUP_DEADLINE_SECONDS = 15
+TOKEN_LINE = re.compile(r"A token for user 'alice', valid 24 h:\n\s+(\S+)\n")
+
+
+@pytest.fixture
+def clean_env() -> dict[str, str]:
+    settings_names = {name.upper() for name in Settings.model_fields}
+    return {k: v for k, v in os.environ.items() if k.upper() not in settings_names}
+
+
+def taskapi(
+    cwd: Path, env: dict[str, str], *args: str, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def verify(token: str, secret: str) -> dict[str, Any]:
+    claims: dict[str, Any] = jwt.decode(token, secret, algorithms=["HS256"])
+    return claims
+
+
+def test_token_is_signed_with_a_generated_dev_secret(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    result = taskapi(tmp_path, clean_env, "token", "--user", "alice")
+
+    assert result.returncode == 0, result.stderr
+    secret_file = tmp_path / SECRET_FILE
+    secret = secret_file.read_text().strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", secret)
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    claims = verify(result.stdout.strip(), secret)
+    assert claims["sub"] == "alice"
+
+
+def test_token_expires_after_the_requested_seconds(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    result = taskapi(tmp_path, clean_env, "token", "--user", "bob", "--expires-in", "120")
+
+    assert result.returncode == 0, result.stderr
+    claims = verify(result.stdout.strip(), (tmp_path / SECRET_FILE).read_text().strip())
+    assert claims["sub"] == "bob"
+    assert claims["exp"] == claims["iat"] + 120
+
+
+def test_second_token_reuses_the_dev_secret(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    first = taskapi(tmp_path, clean_env, "token", "--user", "alice")
+    secret = (tmp_path / SECRET_FILE).read_text()
+
+    second = taskapi(tmp_path, clean_env, "token", "--user", "bob")
+
+    assert second.returncode == 0, second.stderr
+    assert (tmp_path / SECRET_FILE).read_text() == secret
+    assert verify(first.stdout.strip(), secret.strip())["sub"] == "alice"
+    assert verify(second.stdout.strip(), secret.strip())["sub"] == "bob"
+
+
+def test_token_uses_better_auth_secret_from_the_environment(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    result = taskapi(tmp_path, {**clean_env, "BETTER_AUTH_SECRET": SECRET}, "token", "--user", "al")
+
+    assert result.returncode == 0, result.stderr
+    assert verify(result.stdout.strip(), SECRET)["sub"] == "al"
+    assert not (tmp_path / SECRET_FILE).exists()
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "sqlite+aiosqlite"])
+def test_migrate_creates_the_tasks_table(
+    tmp_path: Path, clean_env: dict[str, str], scheme: str
+) -> None:
+    database = tmp_path / "cli.db"
+    env = {**clean_env, "DATABASE_URL": f"{scheme}:///{database}"}
+
+    result = taskapi(tmp_path, env, "migrate")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"database at revision {head_revision()}"
+    with sqlite3.connect(database) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        [(version,)] = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert "tasks" in tables
+    assert version == head_revision()
+
+
+def test_migrate_twice_is_a_no_op(tmp_path: Path, clean_env: dict[str, str]) -> None:
+    env = {**clean_env, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    taskapi(tmp_path, env, "migrate")
+
+    again = taskapi(tmp_path, env, "migrate")
+
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == f"database at revision {head_revision()}"
+
+
+def test_serve_in_production_without_secret_exits_with_a_clear_message(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    result = taskapi(tmp_path, clean_env, "serve", "--port", str(free_port()), timeout=30)
+
+    assert result.returncode != 0
+    assert "BETTER_AUTH_SECRET is required in production" in result.stderr
+    assert "taskapi serve --dev" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "taskapi.db").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class DevServer:
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.output = cwd / "serve.log"
+        with self.output.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "serve", "--dev", "--port", str(self.port)],
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_until_healthy(self) -> httpx.Response:
+        deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                return httpx.get(f"{self.base_url}/health", timeout=2)
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"serve did not answer within the deadline:\n{self.log()}")
+                time.sleep(0.2)
+
+    def log(self) -> str:
+        return self.output.read_text()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def dev_server(tmp_path: Path, clean_env: dict[str, str]) -> Iterator[DevServer]:
+    server = DevServer(tmp_path, clean_env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_serve_dev_answers_health(dev_server: DevServer) -> None:
+    health = dev_server.wait_until_healthy()
+
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+
+
+def test_serve_dev_prints_the_docs_url(dev_server: DevServer) -> None:
+    dev_server.wait_until_healthy()
+
+    assert f"docs: {dev_server.base_url}/docs" in dev_server.log()
+    assert httpx.get(f"{dev_server.base_url}/docs", timeout=5).status_code == 200
+
+
+def test_serve_dev_printed_token_works(dev_server: DevServer, tmp_path: Path) -> None:
+    dev_server.wait_until_healthy()
+    printed = TOKEN_LINE.search(dev_server.log())
+    assert printed is not None, dev_server.log()
+    headers = {"Authorization": f"Bearer {printed.group(1)}"}
+
+    created = httpx.post(
+        f"{dev_server.base_url}/api/tasks", json={"title": "hello"}, headers=headers, timeout=5
+    )
+    listed = httpx.get(f"{dev_server.base_url}/api/tasks", headers=headers, timeout=5)
+
+    assert created.status_code == 201, created.text
+    assert listed.status_code == 200
+    assert [task["title"] for task in listed.json()] == ["hello"]
+    with sqlite3.connect(tmp_path / "taskapi.db") as connection:
+        rows = connection.execute("SELECT user_id, title FROM tasks").fetchall()
+    assert rows == [("alice", "hello")]
+
+
+def test_serve_dev_refuses_a_request_without_token(dev_server: DevServer) -> None:
+    dev_server.wait_until_healthy()
+
+    response = httpx.get(f"{dev_server.base_url}/api/tasks", timeout=5)
+
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "NOT_AUTHENTICATED"
