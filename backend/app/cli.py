@@ -21,13 +21,20 @@ DEV_SECRET_FILE = Path(".taskapi") / "dev-secret"
 
 def load_or_create_dev_secret() -> str:
     """A random secret kept in ./.taskapi/dev-secret so `serve --dev` and `token` agree."""
-    if DEV_SECRET_FILE.exists():
-        return DEV_SECRET_FILE.read_text().strip()
-    DEV_SECRET_FILE.parent.mkdir(exist_ok=True)
-    secret = secrets.token_hex(32)
-    DEV_SECRET_FILE.touch(mode=0o600)
-    DEV_SECRET_FILE.write_text(secret + "\n")
-    return secret
+    if not DEV_SECRET_FILE.exists():
+        DEV_SECRET_FILE.parent.mkdir(exist_ok=True)
+        # Written whole to a private temp file, then linked into place: a crash never leaves
+        # an empty secret, and of two racing processes the first wins and both read it.
+        temp = DEV_SECRET_FILE.with_name(f"dev-secret.{os.getpid()}.tmp")
+        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+            file.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(temp, DEV_SECRET_FILE)
+        except FileExistsError:
+            pass
+        finally:
+            temp.unlink()
+    return DEV_SECRET_FILE.read_text().strip()
 
 
 def load_settings(*, dev: bool = False) -> Settings:
@@ -56,12 +63,13 @@ def serve(args: argparse.Namespace) -> None:
         token = _dev_token(settings, "alice", timedelta(hours=24))
         print(
             f"\ntaskapi (development) on {base}   docs: {base}/docs\n"
-            f"database: {settings.database_url}\n\n"
+            f"database: {_safe_url(settings)}\n\n"
             f"A token for user 'alice', valid 24 h:\n  {token}\n\n"
             f"More tokens:  taskapi token --user bob\n"
             f"Try it:       curl -H 'Authorization: Bearer {token[:16]}...' {base}/api/tasks\n",
             flush=True,
         )
+    prepare_schema_once(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -72,6 +80,36 @@ def serve(args: argparse.Namespace) -> None:
         log_config=_log_config(settings),
         proxy_headers=True,
     )
+
+
+def prepare_schema_once(settings: Settings) -> None:
+    """Migrate or check before any worker starts: one clear message instead of a traceback
+    per worker, and workers never race each other to migrate."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.database import create_engine
+    from app.migrate import SchemaOutOfDate, prepare_schema
+
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await prepare_schema(engine, migrate=settings.migrate_on_start)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(run())
+    except SchemaOutOfDate as error:
+        sys.exit(f"taskapi: {error}")
+    except (OSError, SQLAlchemyError) as error:
+        sys.exit(f"taskapi: cannot reach the database at {_safe_url(settings)}: {error}")
+    os.environ["AUTO_MIGRATE"] = "false"  # done once here; the workers only check
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
 def _log_config(settings: Settings) -> dict[str, Any]:

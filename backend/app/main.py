@@ -13,7 +13,7 @@ from app.core.security import TokenVerifier
 from app.database import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimit, SecurityHeaders
-from app.migrate import ensure_schema_current, upgrade_to_head
+from app.migrate import prepare_schema
 from app.openapi import install_openapi, operation_id
 
 logger = logging.getLogger("taskapi")
@@ -33,10 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
         try:
-            if settings.migrate_on_start:
-                await upgrade_to_head(engine)
-            else:
-                await ensure_schema_current(engine)
+            await prepare_schema(engine, migrate=settings.migrate_on_start)
             app.state.sessionmaker = create_sessionmaker(engine)
             yield
         finally:

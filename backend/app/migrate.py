@@ -51,3 +51,11 @@ async def ensure_schema_current(engine: AsyncEngine) -> None:
             f"database schema is at revision {current or 'none'} but this version of taskapi "
             f"needs {head}: run `taskapi migrate` (or set AUTO_MIGRATE=true)"
         )
+
+
+async def prepare_schema(engine: AsyncEngine, *, migrate: bool) -> None:
+    """What start-up does: bring the schema to head, or refuse to run on an old one."""
+    if migrate:
+        await upgrade_to_head(engine)
+    else:
+        await ensure_schema_current(engine)

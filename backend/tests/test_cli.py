@@ -138,6 +138,36 @@ def test_serve_in_production_without_secret_exits_with_a_clear_message(
     assert not (tmp_path / "taskapi.db").exists()
 
 
+def test_serve_in_production_refuses_an_unmigrated_database(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    env = {**clean_env, "BETTER_AUTH_SECRET": "s" * 40}
+    result = taskapi(tmp_path, env, "serve", "--port", str(free_port()), timeout=30)
+
+    assert result.returncode == 1
+    assert "needs " + str(head_revision()) in result.stderr
+    assert "run `taskapi migrate`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_reports_an_unreachable_database_without_its_password(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    env = {
+        **clean_env,
+        "BETTER_AUTH_SECRET": "s" * 40,
+        "DATABASE_URL": "postgresql://taskapi:hunter2@127.0.0.1:1/tasks",
+    }
+    result = taskapi(tmp_path, env, "serve", "--port", str(free_port()), timeout=30)
+
+    assert result.returncode == 1
+    assert "cannot reach the database at postgresql://taskapi:***@127.0.0.1:1/tasks" in (
+        result.stderr
+    )
+    assert "hunter2" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
