@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -37,12 +37,31 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
+_ERROR_CODE_DESCRIPTION = """\
+Stable machine-readable code: branch on this, not on `detail`.
+
+- `VALIDATION_ERROR` (400): a field, query parameter or body breaks a rule.
+- `MALFORMED_JSON` (400): the body is not valid JSON.
+- `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
+- `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
+- `TOKEN_EXPIRED` (401): the token's `exp` has passed.
+- `TASK_FORBIDDEN` (403): the task belongs to another user.
+- `TASK_NOT_FOUND` (404): no task with this id, or the id is not a UUID.
+- `NOT_FOUND` (404): no such path.
+- `METHOD_NOT_ALLOWED` (405): the path exists, the method does not.
+- `PAYLOAD_TOO_LARGE` (413): the body exceeds the size limit.
+- `AUTH_UNAVAILABLE` (503): the token signing keys cannot be fetched.
+- `DATABASE_UNAVAILABLE` (503): the database is unreachable; retry shortly.
+- `INTERNAL_ERROR` (500): a bug on our side.
+"""
+
+
 class ErrorResponse(BaseModel):
     """The body of every error response."""
 
-    detail: str
-    error_code: ErrorCode
-    status_code: int
+    detail: str = Field(description="What went wrong, in a sentence a person can act on.")
+    error_code: ErrorCode = Field(description=_ERROR_CODE_DESCRIPTION)
+    status_code: int = Field(description="The HTTP status code, repeated.")
 
 
 class ApiError(Exception):

@@ -19,10 +19,18 @@ from app.openapi import install_openapi, operation_id
 logger = logging.getLogger("taskapi")
 
 DESCRIPTION = """\
-A multi-user task API. Every request carries `Authorization: Bearer <JWT>`; the caller is the
-token's subject and can only see and change their own tasks.
+A multi-user task API.
 
-Errors are always `{"detail", "error_code", "status_code"}`; `error_code` values are stable.
+**Authentication.** Every `/api/tasks` request carries `Authorization: Bearer <JWT>`: a token
+issued by Better Auth and signed with the shared `BETTER_AUTH_SECRET` (HMAC, HS256 by default).
+It must have an `exp`; the user id is its `sub` claim. That user is the caller, who can only see
+and change their own tasks: another user's task answers 403. A missing, invalid or expired token
+answers 401 with `WWW-Authenticate: Bearer`. In development, `taskapi token --user NAME` mints
+one. `/health` needs no token.
+
+**Errors** are always `{"detail", "error_code", "status_code"}`; `error_code` values are stable
+(see `ErrorResponse`). Invalid input answers 400, never 422; a malformed task id answers 404,
+like a missing one.
 """
 
 

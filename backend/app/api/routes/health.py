@@ -3,7 +3,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from app.api.deps import SessionDep
-from app.errors import ErrorResponse
+from app.openapi import error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -12,7 +12,11 @@ class Health(BaseModel):
     status: str
 
 
-@router.get("/health", responses={503: {"model": ErrorResponse}})
+@router.get(
+    "/health",
+    response_description="The API and its database are up.",
+    responses=error_responses(503),
+)
 async def health(session: SessionDep) -> Health:
     """Liveness and database reachability; needs no token."""
     await session.execute(text("SELECT 1"))

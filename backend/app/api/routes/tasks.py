@@ -5,28 +5,36 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from app.api.deps import CurrentUserId, SessionDep, TaskId
-from app.errors import ErrorResponse
+from app.errors import ValidationFailed
+from app.openapi import error_responses
 from app.schemas.task import TaskCreate, TaskRead, TaskUpdate
 from app.services import tasks as service
 
 MAX_PAGE_SIZE = 500
 MAX_OFFSET = 1_000_000
 
-_error = {"model": ErrorResponse}
-_auth_errors: dict[int | str, dict[str, object]] = {
-    400: {**_error, "description": "Invalid input"},
-    401: {**_error, "description": "Missing, invalid or expired token"},
+_NEXT_PAGE_LINK = {
+    "description": 'More tasks follow: `</api/tasks?limit=L&offset=O>; rel="next"`.',
+    "schema": {"type": "string"},
 }
-_owned_errors: dict[int | str, dict[str, object]] = {
-    **_auth_errors,
-    403: {**_error, "description": "The task belongs to another user"},
-    404: {**_error, "description": "No task with this id"},
-}
+
+_BAD_PAGE = (
+    "`limit` or `offset` is not an integer in range: `VALIDATION_ERROR`.",
+    ValidationFailed(f"query.limit: Input should be less than or equal to {MAX_PAGE_SIZE}"),
+)
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
-@router.get("", response_model=list[TaskRead], responses=_auth_errors)
+@router.get(
+    "",
+    response_model=list[TaskRead],
+    response_description="The caller's tasks, newest first.",
+    responses={
+        200: {"headers": {"Link": _NEXT_PAGE_LINK}},
+        **error_responses(400, 401, 503, overrides={400: _BAD_PAGE}),
+    },
+)
 async def list_tasks(
     request: Request,
     response: Response,
@@ -48,14 +56,20 @@ async def list_tasks(
     "",
     response_model=TaskRead,
     status_code=status.HTTP_201_CREATED,
-    responses={**_auth_errors, 413: {**_error, "description": "Body too large"}},
+    response_description="The created task.",
+    responses=error_responses(400, 401, 413, 503),
 )
 async def create_task(body: TaskCreate, user_id: CurrentUserId, session: SessionDep) -> TaskRead:
     """Create a task owned by the caller."""
     return TaskRead.model_validate(await service.create_task(session, user_id, body))
 
 
-@router.get("/{task_id}", response_model=TaskRead, responses=_owned_errors)
+@router.get(
+    "/{task_id}",
+    response_model=TaskRead,
+    response_description="The task.",
+    responses=error_responses(401, 403, 404, 503),
+)
 async def get_task(user_id: CurrentUserId, task_id: TaskId, session: SessionDep) -> TaskRead:
     """Read one of the caller's tasks."""
     return TaskRead.model_validate(await service.get_task(session, user_id, task_id))
@@ -64,7 +78,8 @@ async def get_task(user_id: CurrentUserId, task_id: TaskId, session: SessionDep)
 @router.put(
     "/{task_id}",
     response_model=TaskRead,
-    responses={**_owned_errors, 413: {**_error, "description": "Body too large"}},
+    response_description="The task as stored now.",
+    responses=error_responses(400, 401, 403, 404, 413, 503),
 )
 async def update_task(
     body: TaskUpdate, user_id: CurrentUserId, task_id: TaskId, session: SessionDep
@@ -73,7 +88,12 @@ async def update_task(
     return TaskRead.model_validate(await service.update_task(session, user_id, task_id, body))
 
 
-@router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_owned_errors)
+@router.delete(
+    "/{task_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_description="Deleted; no body.",
+    responses=error_responses(401, 403, 404, 503),
+)
 async def delete_task(user_id: CurrentUserId, task_id: TaskId, session: SessionDep) -> None:
     """Delete one of the caller's tasks."""
     await service.delete_task(session, user_id, task_id)

@@ -1,0 +1,153 @@
+"""The OpenAPI document: checked in, up to date, and saying what the API really does.
+No database needed: the document comes from the routes alone."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.errors import ErrorCode
+from app.main import create_app
+from tests.factories import make_settings
+
+CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
+
+# Every operation, with each status code it can answer.
+OPERATIONS = {
+    ("get", "/api/tasks"): ("list_tasks", {"200", "400", "401", "503"}),
+    ("post", "/api/tasks"): ("create_task", {"201", "400", "401", "413", "503"}),
+    ("get", "/api/tasks/{task_id}"): ("get_task", {"200", "401", "403", "404", "503"}),
+    ("put", "/api/tasks/{task_id}"): (
+        "update_task",
+        {"200", "400", "401", "403", "404", "413", "503"},
+    ),
+    ("delete", "/api/tasks/{task_id}"): ("delete_task", {"204", "401", "403", "404", "503"}),
+    ("get", "/health"): ("health", {"200", "503"}),
+}
+TASK_OPERATIONS = [key for key in OPERATIONS if key[1].startswith("/api/tasks")]
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    openapi: dict[str, Any] = create_app(make_settings()).openapi()
+    return openapi
+
+
+def operation(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    found: dict[str, Any] = document["paths"][path][method]
+    return found
+
+
+def test_checked_in_document_matches_the_code(document: dict[str, Any]) -> None:
+    checked_in = json.loads(CHECKED_IN.read_text(encoding="utf-8"))
+    assert checked_in == document, "docs/openapi.json is out of date: run scripts/openapi"
+
+
+def test_checked_in_document_is_pretty_printed_with_a_final_newline(
+    document: dict[str, Any],
+) -> None:
+    expected = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    assert CHECKED_IN.read_text(encoding="utf-8") == expected, "run scripts/openapi"
+
+
+async def test_served_document_is_the_generated_one(document: dict[str, Any]) -> None:
+    transport = httpx.ASGITransport(app=create_app(make_settings()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        served = await client.get("/openapi.json")
+        docs = await client.get("/docs")
+    assert served.status_code == 200
+    assert served.json() == document
+    assert docs.status_code == 200
+    assert "/openapi.json" in docs.text
+
+
+def test_the_document_lists_exactly_these_operations(document: dict[str, Any]) -> None:
+    listed = {(method, path) for path, methods in document["paths"].items() for method in methods}
+    assert listed == set(OPERATIONS)
+
+
+@pytest.mark.parametrize(("method", "path"), list(OPERATIONS))
+def test_operation_id_is_the_function_name(
+    document: dict[str, Any], method: str, path: str
+) -> None:
+    assert operation(document, method, path)["operationId"] == OPERATIONS[method, path][0]
+
+
+@pytest.mark.parametrize(("method", "path"), list(OPERATIONS))
+def test_operation_lists_exactly_its_real_status_codes(
+    document: dict[str, Any], method: str, path: str
+) -> None:
+    assert set(operation(document, method, path)["responses"]) == OPERATIONS[method, path][1]
+
+
+@pytest.mark.parametrize(("method", "path"), list(OPERATIONS))
+def test_every_error_response_is_the_error_envelope(
+    document: dict[str, Any], method: str, path: str
+) -> None:
+    responses = operation(document, method, path)["responses"]
+    errors = {code: response for code, response in responses.items() if int(code) >= 400}
+    assert errors
+    for code, response in errors.items():
+        content = response["content"]["application/json"]
+        assert content["schema"] == ERROR_SCHEMA, code
+        assert content["example"]["status_code"] == int(code)
+        assert content["example"]["error_code"] in set(ErrorCode)
+
+
+def test_no_operation_documents_422(document: dict[str, Any]) -> None:
+    assert '"422"' not in json.dumps(document)
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_delete_answers_204_without_a_body(document: dict[str, Any]) -> None:
+    no_content = operation(document, "delete", "/api/tasks/{task_id}")["responses"]["204"]
+    assert "content" not in no_content
+
+
+@pytest.mark.parametrize(("method", "path"), TASK_OPERATIONS)
+def test_401_documents_the_www_authenticate_header(
+    document: dict[str, Any], method: str, path: str
+) -> None:
+    headers = operation(document, method, path)["responses"]["401"]["headers"]
+    assert headers["WWW-Authenticate"]["required"] is True
+
+
+def test_bearer_security_scheme_is_declared(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["HTTPBearer"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+
+
+@pytest.mark.parametrize(("method", "path"), TASK_OPERATIONS)
+def test_task_operations_require_the_bearer_token(
+    document: dict[str, Any], method: str, path: str
+) -> None:
+    assert operation(document, method, path)["security"] == [{"HTTPBearer": []}]
+
+
+def test_health_needs_no_token(document: dict[str, Any]) -> None:
+    assert "security" not in operation(document, "get", "/health")
+    assert "security" not in document  # no global requirement either
+
+
+def test_error_code_is_an_enum_of_every_stable_code(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    error_code = schemas["ErrorResponse"]["properties"]["error_code"]
+    assert error_code["$ref"] == "#/components/schemas/ErrorCode"
+    assert schemas["ErrorCode"]["enum"] == [code.value for code in ErrorCode]
+    assert schemas["ErrorResponse"]["required"] == ["detail", "error_code", "status_code"]
+
+
+def test_error_code_description_explains_every_code(document: dict[str, Any]) -> None:
+    error_response = document["components"]["schemas"]["ErrorResponse"]
+    description = error_response["properties"]["error_code"]["description"]
+    missing = [code.value for code in ErrorCode if f"`{code.value}`" not in description]
+    assert missing == []
+
+
+def test_description_says_how_authentication_works(document: dict[str, Any]) -> None:
+    description = document["info"]["description"]
+    for phrase in ("Authorization: Bearer", "BETTER_AUTH_SECRET", "`sub`", "401", "/health"):
+        assert phrase in description
