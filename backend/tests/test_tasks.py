@@ -406,6 +406,24 @@ async def test_update_moves_updated_at_but_never_created_at(
     assert (row["created_at"], row["updated_at"]) == (created, body["updated_at"])
 
 
+async def test_update_never_moves_updated_at_backwards(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """A writer whose clock reading is older than the row's (it waited for the row lock while
+    another writer committed) keeps the newer time."""
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    task = await make_task(app, ALICE, created_at=seconds_ago(60), updated_at=later)
+
+    response = await client.put(
+        f"/api/tasks/{task.id}", json={"title": "renamed"}, headers=auth(ALICE)
+    )
+
+    assert response.status_code == 200, response.text
+    assert as_row(response.json())["updated_at"] == later
+    row = await row_of(app, task.id)
+    assert (row["title"], row["updated_at"]) == ("renamed", later)
+
+
 @pytest.mark.parametrize(
     "same_values",
     [

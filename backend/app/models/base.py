@@ -1,8 +1,13 @@
-"""Shared column types and the metadata naming convention (set once, used by Alembic)."""
+"""Shared column types, SQL that differs by dialect, and the metadata naming convention (set
+once, used by Alembic)."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -38,3 +43,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class greatest(GenericFunction[datetime]):  # noqa: N801 (SQL function names are lower case)
+    """The larger of its arguments: GREATEST on PostgreSQL, the two-argument max() on SQLite."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(greatest, "sqlite")
+def _greatest_on_sqlite(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"

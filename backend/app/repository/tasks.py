@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, case, delete, exists, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.base import UTCDateTime
+from app.models.base import UTCDateTime, greatest
 from app.models.task import Task
 
 
@@ -59,8 +59,11 @@ async def update_task(
         .where(columns.id == task_id, columns.user_id == owner)
         .values(
             **changes,
+            # Never backwards: a writer that took `now` before waiting for the row lock may
+            # commit after one that took a later `now`.
             updated_at=case(
-                (really_changed, literal(now, UTCDateTime())), else_=columns.updated_at
+                (really_changed, greatest(columns.updated_at, literal(now, UTCDateTime()))),
+                else_=columns.updated_at,
             ),
         )
         .returning(Task)
