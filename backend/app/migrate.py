@@ -4,16 +4,26 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.environment import NameFilterParentNames, NameFilterType
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.models import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 class SchemaOutOfDate(RuntimeError):
     pass
+
+
+def is_ours(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
+    """Alembic's `include_name`: compare only our tables. The database may be shared, e.g. with
+    Better Auth's user/session/account/verification/jwks tables, which autogenerate would
+    otherwise offer to drop."""
+    return type_ != "table" or name in metadata.tables
 
 
 def alembic_config() -> Config:

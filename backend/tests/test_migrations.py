@@ -25,6 +25,7 @@ from app.migrate import (
     alembic_config,
     current_revision,
     head_revision,
+    is_ours,
     upgrade_to_head,
 )
 from app.models import metadata
@@ -137,7 +138,9 @@ async def test_downgrade_to_base_then_upgrade_again(empty_engine: AsyncEngine) -
 
 
 def _schema_differences(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_name": is_ours}
+    )
     return list(compare_metadata(context, metadata))
 
 
@@ -150,6 +153,27 @@ async def test_models_match_the_migrations(database_url: str) -> None:
         await engine.dispose()
 
     assert differences == []
+
+
+async def test_better_auth_tables_in_the_same_database_are_left_alone(
+    empty_engine: AsyncEngine,
+) -> None:
+    """Neon with Better Auth: one database, their tables beside ours."""
+    async with empty_engine.begin() as connection:
+        await connection.exec_driver_sql(
+            'CREATE TABLE jwks (id TEXT PRIMARY KEY, "publicKey" TEXT)'
+        )
+    await upgrade_to_head(empty_engine)
+
+    def check(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.check(config)  # raises if autogenerate would change anything, e.g. drop jwks
+
+    async with empty_engine.connect() as connection:
+        await connection.run_sync(check)
+    await downgrade_to_base(empty_engine)
+    assert await table_names(empty_engine) == {"alembic_version", "jwks"}
 
 
 # 05:04:05 at UTC+2 is 03:04:05 UTC.

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from app.config import settings_for_migrations
 from app.database import create_engine
+from app.migrate import is_ours
 from app.models import metadata
 
 
@@ -17,6 +18,7 @@ def run_with(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=is_ours,
     )
     with context.begin_transaction():
         context.run_migrations()
