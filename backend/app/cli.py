@@ -46,12 +46,18 @@ def load_settings(*, dev: bool = False) -> Settings:
             os.environ["BETTER_AUTH_SECRET"] = load_or_create_dev_secret()
             settings = Settings()
     except ValidationError as error:
-        messages = "; ".join(
-            f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}"
-            for e in error.errors()
-        )
-        sys.exit(f"taskapi: invalid configuration: {messages}")
+        sys.exit(f"taskapi: invalid configuration: {_describe(error)}")
     return settings
+
+
+def _describe(error: ValidationError) -> str:
+    """`VARIABLE: what is wrong` for each field; the bare message for rules across fields."""
+    parts = []
+    for item in error.errors():
+        variable = ".".join(map(str, item["loc"])).upper()
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{variable}: {message}" if variable else message)
+    return "; ".join(parts)
 
 
 def serve(args: argparse.Namespace) -> None:

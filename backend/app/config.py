@@ -2,10 +2,15 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 HmacAlgorithm = Literal["HS256", "HS384", "HS512"]
+AsymmetricAlgorithm = Literal[
+    "EdDSA", "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"
+]
+# What Better Auth's jwt plugin can sign with (its keyPairConfig.alg choices).
+BETTER_AUTH_ALGORITHMS: list[AsymmetricAlgorithm] = ["EdDSA", "ES256", "ES512", "RS256", "PS256"]
 MIN_SECRET_LENGTH = 32  # Better Auth itself refuses shorter secrets; so does RFC 7518 for HS256.
 
 
@@ -25,6 +30,18 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
     auth_issuer: str | None = None
     auth_audience: str | None = None
+    # Better Auth's public keys, e.g. https://app.example.com/api/auth/jwks. Only this URL is
+    # ever fetched: a token's own jku / x5u / kid never names where keys come from.
+    auth_jwks_url: AnyHttpUrl | None = None
+    auth_jwks_algorithms: Annotated[list[AsymmetricAlgorithm], NoDecode] = Field(
+        default_factory=lambda: list(BETTER_AUTH_ALGORITHMS), min_length=1
+    )
+    # Keys are re-read this often in the background, so rotation and revocation show up
+    # without a restart and without a request waiting for the fetch.
+    auth_jwks_refresh_seconds: float = Field(default=300, gt=0)
+    # At most one fetch per this interval (per worker), however many unknown kids arrive.
+    auth_jwks_cooldown_seconds: float = Field(default=10, ge=0)
+    auth_jwks_timeout_seconds: float = Field(default=5, gt=0, le=60)
     max_token_bytes: int = Field(default=8192, ge=256, le=65536)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -41,11 +58,11 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
-    @field_validator("cors_allow_origins", mode="before")
+    @field_validator("cors_allow_origins", "auth_jwks_algorithms", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("better_auth_secret")
@@ -57,10 +74,25 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _can_verify_tokens_in_production(self) -> "Settings":
-        if self.environment == "production" and self.better_auth_secret is None:
+        if (
+            self.environment == "production"
+            and self.better_auth_secret is None
+            and self.auth_jwks_url is None
+        ):
             raise ValueError(
-                "BETTER_AUTH_SECRET is required in production "
+                "BETTER_AUTH_SECRET or AUTH_JWKS_URL is required in production "
                 "(for local use run `taskapi serve --dev`)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _jwks_tokens_are_bound_to_this_app(self) -> "Settings":
+        # A JWKS often serves many apps (or is public): without iss and aud, a token the
+        # same auth server issued for another audience would be accepted here.
+        if self.auth_jwks_url is not None and not (self.auth_issuer and self.auth_audience):
+            raise ValueError(
+                "AUTH_ISSUER and AUTH_AUDIENCE are required with AUTH_JWKS_URL "
+                "(Better Auth's default for both is your app's base URL)"
             )
         return self
 

@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.routes import health, tasks
 from app.config import Settings
+from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
 from app.database import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
@@ -22,11 +23,13 @@ DESCRIPTION = """\
 A multi-user task API.
 
 **Authentication.** Every `/api/tasks` request carries `Authorization: Bearer <JWT>`: a token
-issued by Better Auth and signed with the shared `BETTER_AUTH_SECRET` (HMAC, HS256 by default).
-It must have an `exp`; the user id is its `sub` claim. That user is the caller, who can only see
-and change their own tasks: another user's task answers 403. A missing, invalid or expired token
-answers 401 with `WWW-Authenticate: Bearer`. In development, `taskapi token --user NAME` mints
-one. `/health` needs no token.
+issued by Better Auth's `jwt` plugin and verified with the public keys of its JWKS endpoint
+(EdDSA, ES256, ES512, RS256, PS256), or signed with the shared `BETTER_AUTH_SECRET` (HS256 by
+default), as the server is configured. It must have an `exp`; the user id is its `sub` claim.
+That user is the caller, who can only see and change their own tasks: another user's task
+answers 403. A missing, invalid or expired token answers 401 with `WWW-Authenticate: Bearer`;
+signing keys that cannot be fetched, 503. In development, `taskapi token --user NAME` mints one.
+`/health` needs no token.
 
 **Errors** are always `{"detail", "error_code", "status_code"}`; `error_code` values are stable
 (see `ErrorResponse`). Invalid input answers 400, never 422; a malformed task id answers 404,
@@ -43,7 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await prepare_schema(engine, migrate=settings.migrate_on_start)
             app.state.sessionmaker = create_sessionmaker(engine)
-            yield
+            async with open_key_set(settings) as jwks:
+                app.state.token_verifier = TokenVerifier(settings, jwks)
+                yield
         finally:
             await engine.dispose()
 
@@ -55,7 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
-    app.state.token_verifier = TokenVerifier(settings)
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(tasks.router)

@@ -39,10 +39,15 @@ _ERRORS: dict[int, tuple[str, ApiError]] = {
         PayloadTooLarge(f"Request body is larger than {_DEFAULT_MAX_BODY_BYTES} bytes"),
     ),
     503: (
-        "The database is unreachable; retry shortly: `DATABASE_UNAVAILABLE`.",
+        "The database, or the token signing keys (JWKS), cannot be reached; retry shortly: "
+        "`DATABASE_UNAVAILABLE` or `AUTH_UNAVAILABLE`.",
         DatabaseUnavailable(),
     ),
 }
+DATABASE_DOWN = (
+    "The database is unreachable; retry shortly: `DATABASE_UNAVAILABLE`.",
+    DatabaseUnavailable(),
+)
 
 _WWW_AUTHENTICATE = {
     "WWW-Authenticate": {

@@ -16,14 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.main import create_app
 from app.migrate import upgrade_to_head
-from app.models import Task
-from tests.factories import make_settings
+from tests.factories import delete_all_tasks, make_settings
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -98,9 +96,7 @@ async def app(database_url: str, settings_overrides: dict[str, object]) -> Async
     settings = make_settings(database_url=database_url, **settings_overrides)
     application = create_app(settings)
     async with application.router.lifespan_context(application):
-        async with application.state.sessionmaker() as session:
-            await session.execute(delete(Task))  # PostgreSQL is shared across the run
-            await session.commit()
+        await delete_all_tasks(application)
         yield application
 
 

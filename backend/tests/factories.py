@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.config import Settings
 from app.core.tokens import mint_token
@@ -51,6 +51,13 @@ async def make_task(app: FastAPI, user_id: str, **fields: Any) -> Task:
         session.add(task)
         await session.commit()
     return task
+
+
+async def delete_all_tasks(app: FastAPI) -> None:
+    """The PostgreSQL test database is shared by the whole run: tests start from an empty table."""
+    async with app.state.sessionmaker() as session:
+        await session.execute(delete(Task))
+        await session.commit()
 
 
 async def all_tasks(app: FastAPI) -> list[Task]:

@@ -132,7 +132,10 @@ def test_serve_in_production_without_secret_exits_with_a_clear_message(
     result = taskapi(tmp_path, clean_env, "serve", "--port", str(free_port()), timeout=30)
 
     assert result.returncode != 0
-    assert "BETTER_AUTH_SECRET is required in production" in result.stderr
+    assert (
+        "taskapi: invalid configuration: BETTER_AUTH_SECRET or AUTH_JWKS_URL is required in "
+        "production" in result.stderr
+    )
     assert "taskapi serve --dev" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "taskapi.db").exists()

@@ -1,6 +1,7 @@
 """Settings rules (environment variables, `.env`, production safety) and CORS once configured."""
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,9 @@ def settings_from_environment() -> Settings:
 
 
 def test_production_without_secret_fails_naming_the_variable() -> None:
-    with pytest.raises(ValidationError, match="BETTER_AUTH_SECRET is required in production"):
+    with pytest.raises(
+        ValidationError, match="BETTER_AUTH_SECRET or AUTH_JWKS_URL is required in production"
+    ):
         Settings(_env_file=None, environment="production")
 
 
@@ -60,6 +63,59 @@ def test_development_without_secret_is_allowed() -> None:
 
     assert settings.is_development
     assert settings.better_auth_secret is None
+
+
+JWKS_URL = "https://app.example.com/api/auth/jwks"
+
+
+def test_production_with_only_a_jwks_url_is_allowed() -> None:
+    settings = Settings(
+        _env_file=None,
+        auth_jwks_url=JWKS_URL,
+        auth_issuer=ALLOWED_ORIGIN,
+        auth_audience=ALLOWED_ORIGIN,
+    )
+
+    assert settings.better_auth_secret is None
+    assert settings.auth_jwks_algorithms == ["EdDSA", "ES256", "ES512", "RS256", "PS256"]
+
+
+@pytest.mark.parametrize("missing", ["auth_issuer", "auth_audience"])
+def test_jwks_url_requires_issuer_and_audience(missing: str) -> None:
+    values: dict[str, Any] = {
+        "auth_issuer": ALLOWED_ORIGIN,
+        "auth_audience": ALLOWED_ORIGIN,
+        missing: None,
+    }
+    with pytest.raises(ValidationError, match="AUTH_ISSUER and AUTH_AUDIENCE are required"):
+        Settings(_env_file=None, auth_jwks_url=JWKS_URL, **values)
+
+
+@pytest.mark.parametrize("url", ["ftp://keys.example.com/jwks", "not a url", "/api/auth/jwks"])
+def test_jwks_url_must_be_http_or_https(url: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        Settings(_env_file=None, better_auth_secret=SECRET, auth_jwks_url=url)
+    assert ("auth_jwks_url",) in [e["loc"] for e in error.value.errors()]
+
+
+def test_jwks_algorithms_come_from_a_comma_separated_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BETTER_AUTH_SECRET", SECRET)
+    monkeypatch.setenv("AUTH_JWKS_ALGORITHMS", "EdDSA, RS256")
+
+    assert settings_from_environment().auth_jwks_algorithms == ["EdDSA", "RS256"]
+
+
+@pytest.mark.parametrize("algorithms", ["HS256", "EdDSA,none", "RS256,HS512", "ed25519", ""])
+def test_jwks_algorithms_are_asymmetric_only(
+    monkeypatch: pytest.MonkeyPatch, algorithms: str
+) -> None:
+    """An HMAC algorithm there would let a public key act as a shared secret."""
+    monkeypatch.setenv("BETTER_AUTH_SECRET", SECRET)
+    monkeypatch.setenv("AUTH_JWKS_ALGORITHMS", algorithms)
+    with pytest.raises(ValidationError, match="auth_jwks_algorithms"):
+        settings_from_environment()
 
 
 @pytest.mark.parametrize("algorithm", ["HS256", "HS384", "HS512"])

@@ -5,23 +5,31 @@ from typing import Any
 import jwt
 
 from app.config import Settings
-from app.errors import AuthError, InvalidToken, TokenExpired
+from app.core.jwks import JwksKeySet
+from app.errors import InvalidToken, TokenExpired
 from app.models.task import USER_ID_MAX_LENGTH
+
+MAX_KID_LENGTH = 256  # Better Auth's kids are 32 characters; anything huge is not a key id.
 
 
 class TokenVerifier:
-    """Verifies HS256/384/512 tokens signed with BETTER_AUTH_SECRET.
+    """Verifies tokens signed with BETTER_AUTH_SECRET (one pinned HMAC algorithm), with the
+    keys of AUTH_JWKS_URL (asymmetric algorithms from an allow-list), or either.
 
-    One algorithm is pinned from configuration, so `none`, another HMAC size and any
-    asymmetric algorithm are refused before the signature is even looked at. Header fields
-    such as `kid`, `jku` and `x5u` are never used.
+    The header's `alg` only chooses between those two: an HMAC token is checked with the
+    secret and nothing else, an asymmetric one with a JWKS key bound to that algorithm, and any
+    other algorithm (`none` included) is refused before a signature is looked at. `jku` and
+    `x5u` are never used; `kid` is only a key in a dictionary.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        if settings.better_auth_secret is None:
-            raise ValueError("BETTER_AUTH_SECRET is not set")
-        self._secret = settings.better_auth_secret.get_secret_value()
-        self._algorithm = settings.jwt_algorithm
+    def __init__(self, settings: Settings, jwks: JwksKeySet | None = None) -> None:
+        secret = settings.better_auth_secret
+        if secret is None and jwks is None:
+            raise ValueError("neither BETTER_AUTH_SECRET nor AUTH_JWKS_URL is set")
+        self._secret = secret.get_secret_value() if secret is not None else None
+        self._hmac_algorithm = settings.jwt_algorithm
+        self._jwks = jwks
+        self._jwks_algorithms = frozenset(settings.auth_jwks_algorithms)
         self._user_id_claim = settings.jwt_user_id_claim
         self._leeway = settings.jwt_leeway_seconds
         self._issuer = settings.auth_issuer
@@ -31,24 +39,44 @@ class TokenVerifier:
     async def verify(self, token: str) -> str:
         if len(token) > self._max_token_bytes:
             raise InvalidToken(reason=f"token longer than {self._max_token_bytes} bytes")
-        claims = self._decode(token)
-        return self._user_id_from(claims)
+        key, algorithm = await self._key_for(self._header(token))
+        return self._user_id_from(self._decode(token, key, algorithm))
 
-    def _decode(self, token: str) -> dict[str, Any]:
+    def _header(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
-            if "crit" in header:  # RFC 7515 4.1.11: we understand no extensions
-                raise InvalidToken(reason="token has a 'crit' header")
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(reason=f"{type(exc).__name__}: {exc}") from exc
+        if "crit" in header:  # RFC 7515 4.1.11: we understand no extensions
+            raise InvalidToken(reason="token has a 'crit' header")
+        return header
+
+    async def _key_for(self, header: dict[str, Any]) -> tuple[str | jwt.PyJWK, str]:
+        algorithm = header.get("alg")
+        if not isinstance(algorithm, str):
+            raise InvalidToken(reason="token header has no 'alg' string")
+        if self._secret is not None and algorithm == self._hmac_algorithm:
+            return self._secret, algorithm
+        if self._jwks is not None and algorithm in self._jwks_algorithms:
+            kid = header.get("kid")
+            if kid is not None and (not isinstance(kid, str) or len(kid) > MAX_KID_LENGTH):
+                raise InvalidToken(reason="token 'kid' is not a short string")
+            return await self._jwks.key_for(kid, algorithm), algorithm
+        raise InvalidToken(reason=f"algorithm {algorithm[:20]!r} is not accepted")
+
+    def _decode(self, token: str, key: str | jwt.PyJWK, algorithm: str) -> dict[str, Any]:
+        try:
             return jwt.decode(
                 token,
-                self._secret,
-                algorithms=[self._algorithm],
+                key,
+                algorithms=[algorithm],
                 issuer=self._issuer,
                 audience=self._audience,
                 leeway=self._leeway,
                 options={
                     "require": ["exp", self._user_id_claim],
                     "verify_aud": self._audience is not None,
+                    "enforce_minimum_key_length": True,
                 },
             )
         except jwt.ExpiredSignatureError as exc:
@@ -64,5 +92,3 @@ class TokenVerifier:
             raise InvalidToken(reason=f"claim {self._user_id_claim!r} is too long or unprintable")
         return user_id
 
-
-__all__ = ["AuthError", "TokenVerifier"]
