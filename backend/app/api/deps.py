@@ -9,7 +9,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import AuthError, NotAuthenticated, TaskNotFound
+from app.errors import AuthError, InvalidToken, NotAuthenticated, TaskNotFound
 
 auth_log = logging.getLogger("taskapi.auth")
 
@@ -28,6 +28,9 @@ async def current_user_id(
     try:
         if credentials is None:
             raise NotAuthenticated(reason="no 'Authorization: Bearer' header")
+        if len(request.headers.getlist("authorization")) > 1:
+            # RFC 9110 allows one; two means a proxy and the app may disagree about the caller.
+            raise InvalidToken(reason="more than one Authorization header")
         return await request.app.state.token_verifier.verify(credentials.credentials)  # type: ignore[no-any-return]
     except AuthError as error:
         client = request.client.host if request.client else "-"

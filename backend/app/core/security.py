@@ -40,7 +40,9 @@ class TokenVerifier:
         if len(token) > self._max_token_bytes:
             raise InvalidToken(reason=f"token longer than {self._max_token_bytes} bytes")
         key, algorithm = await self._key_for(self._header(token))
-        return self._user_id_from(self._decode(token, key, algorithm))
+        claims = self._decode(token, key, algorithm)
+        _require_numeric_dates(claims)
+        return self._user_id_from(claims)
 
     def _header(self, token: str) -> dict[str, Any]:
         try:
@@ -92,3 +94,11 @@ class TokenVerifier:
             raise InvalidToken(reason=f"claim {self._user_id_claim!r} is too long or unprintable")
         return user_id
 
+
+def _require_numeric_dates(claims: dict[str, Any]) -> None:
+    """RFC 7519 4.1.4-6: exp, nbf and iat are numbers. PyJWT runs int() on them, which would
+    let "1795596124" (a string) or true through."""
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidToken(reason=f"claim {name!r} is not a number")
