@@ -31,3 +31,19 @@ ensure_venv() {
   fi
   export PATH="$VENV/bin:$PATH"
 }
+
+# The real Better Auth server that tests/test_better_auth.py starts (Node.js): installed when
+# npm is there and its lock file changed; without npm that test is skipped (CI requires it).
+ensure_better_auth() {
+  local dir="$ROOT/e2e/better-auth" stamp
+  command -v npm >/dev/null 2>&1 || return 0
+  stamp="$(cksum < "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$dir/node_modules/.installed" 2>/dev/null)" != "$stamp" ]; then
+    echo "Installing Better Auth (e2e/better-auth) ..." >&2
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+      echo "npm ci failed in e2e/better-auth: tests/test_better_auth.py will not run" >&2
+      return 0
+    fi
+    echo "$stamp" > "$dir/node_modules/.installed"
+  fi
+}

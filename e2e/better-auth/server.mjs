@@ -1,0 +1,40 @@
+// A real Better Auth server for backend/tests/test_better_auth.py: email sign-up and the jwt
+// plugin, with its default settings or, given an argument, that key algorithm
+// (node server.mjs [EdDSA|ES256|ES512|RS256|PS256]). Signs a user up, gets a token the way
+// authClient.token() does (GET /api/auth/token with the session cookie), prints one JSON line
+// {"base_url", "jwks_url", "token", "user_id"} and keeps serving until it is killed.
+import http from "node:http";
+import { betterAuth } from "better-auth";
+import { memoryAdapter } from "better-auth/adapters/memory";
+import { jwt } from "better-auth/plugins";
+import { toNodeHandler } from "better-auth/node";
+
+const algorithm = process.argv[2];
+const server = http.createServer();
+await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+const baseURL = `http://127.0.0.1:${server.address().port}`;
+
+const auth = betterAuth({
+  baseURL,
+  secret: "e2e-better-auth-secret-0123456789abcdef",
+  database: memoryAdapter({ user: [], session: [], account: [], verification: [], jwks: [] }),
+  emailAndPassword: { enabled: true },
+  plugins: [jwt(algorithm ? { jwks: { keyPairConfig: { alg: algorithm } } } : undefined)],
+});
+server.on("request", toNodeHandler(auth));
+
+const signUp = await auth.api.signUpEmail({
+  body: { email: "alice@example.com", password: "correct horse battery", name: "Alice" },
+  asResponse: true,
+});
+const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+const tokenResponse = await fetch(`${baseURL}/api/auth/token`, { headers: { cookie } });
+const { token } = await tokenResponse.json();
+const session = await (await fetch(`${baseURL}/api/auth/get-session`, { headers: { cookie } })).json();
+
+console.log(JSON.stringify({
+  base_url: baseURL,
+  jwks_url: `${baseURL}/api/auth/jwks`,
+  token,
+  user_id: session.user.id,
+}));
