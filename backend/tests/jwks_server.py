@@ -83,9 +83,10 @@ def better_auth_claims(user_id: str, **overrides: Any) -> dict[str, Any]:
 def better_auth_token(
     key: SigningKey, user_id: str, *, header: dict[str, Any] | None = None, **claims: Any
 ) -> str:
-    """A token as the jwt plugin signs it: header {alg, kid}, no typ. `claims` override the
-    defaults; a claim given as `...` is left out."""
-    headers = {"kid": key.kid, "typ": None, **(header or {})}
+    """A token as the jwt plugin signs it: header {alg, kid}, no typ. `header` and `claims`
+    add or override; a header field given as None, or a claim given as `...`, is left out."""
+    fields = {"kid": key.kid, **(header or {})}
+    headers = {"typ": None, **{name: value for name, value in fields.items() if value is not None}}
     return jwt.encode(
         better_auth_claims(user_id, **claims),
         key.private_key,

@@ -219,6 +219,25 @@ async def test_key_listed_without_alg_is_bound_by_its_type(
     assert (await create(client, better_auth_token(key, ALICE))).status_code == 201
 
 
+async def test_token_without_kid_is_accepted_while_one_key_fits(
+    client: httpx.AsyncClient, keys: dict[str, SigningKey]
+) -> None:
+    token = better_auth_token(keys["ES256"], ALICE, header={"kid": None})
+    assert "kid" not in jwt.get_unverified_header(token)
+    assert (await create(client, token)).status_code == 201
+
+
+async def test_token_without_kid_is_refused_when_several_keys_fit(
+    client: httpx.AsyncClient, jwks_server: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    second = generate_key("ES256")
+    jwks_server.keys = [*jwks_server.keys, second.jwk()]
+    assert (await create(client, better_auth_token(second, ALICE))).status_code == 201  # loads it
+
+    token = better_auth_token(keys["ES256"], ALICE, header={"kid": None})
+    assert_401(await create(client, token))
+
+
 async def test_shared_secret_tokens_are_refused_in_jwks_only_mode(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
@@ -371,6 +390,7 @@ async def test_jwks_down_with_warm_cache_keeps_known_keys_and_503s_unknown_ones(
     "body",
     [
         pytest.param(b"<html>Not found</html>", id="not-json"),
+        pytest.param(b"[" * 200_000, id="nested-too-deep"),
         pytest.param(b'{"keys": "none"}', id="keys-not-a-list"),
         pytest.param(b"[]", id="not-an-object"),
         pytest.param(b'{"keys": []}', id="empty"),

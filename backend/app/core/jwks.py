@@ -95,13 +95,15 @@ class JwksKeySet:
             self._last_attempt = time.monotonic()
             try:
                 async with asyncio.timeout(self._timeout):
-                    self._keys = await self._fetch()
+                    keys = await self._fetch()
             except (httpx.HTTPError, TimeoutError, JwksUnusable) as error:
                 self._fetch_error = f"{type(error).__name__}: {error}"
                 logger.warning("cannot fetch signing keys from %s: %s", self.url, self._fetch_error)
-            else:
-                self._fetch_error = None
-                logger.info("loaded %d signing key(s) from %s", len(self._keys), self.url)
+                return
+            if keys.keys() != self._keys.keys():  # log rotations, not every periodic re-read
+                kids = sorted({str(kid) for kid, _ in keys})
+                logger.info("signing keys from %s: %s", self.url, ", ".join(kids))
+            self._keys, self._fetch_error = keys, None
 
     async def keep_fresh(self, interval_seconds: float) -> None:
         """Re-read the key set forever, so rotation and revocation need no restart."""
@@ -128,7 +130,7 @@ class JwksKeySet:
                     raise JwksUnusable(f"response larger than {MAX_JWKS_BYTES} bytes")
         try:
             document = json.loads(body)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: absurdly nested
             raise JwksUnusable("response is not JSON") from error
         entries = document.get("keys") if isinstance(document, dict) else None
         if not isinstance(entries, list):
