@@ -1,5 +1,6 @@
 """Settings rules (environment variables, `.env`, production safety) and CORS once configured."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,13 @@ def test_cors_is_off_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BETTER_AUTH_SECRET", SECRET)
 
     assert settings_from_environment().cors_allow_origins == []
+
+
+def test_env_example_documents_every_setting() -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
+
+    assert documented == {name.upper() for name in Settings.model_fields}
 
 
 def test_settings_are_read_from_an_env_file(tmp_path: Path) -> None:
