@@ -6,6 +6,7 @@ concurrent users.
 
     scripts/bench                         # SQLite
     scripts/bench --database postgres     # a scratch database on the local PostgreSQL
+    scripts/bench --auth EdDSA            # Better Auth-style tokens verified through a JWKS
 """
 
 import argparse
@@ -18,13 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.tokens import mint_token
+from tests.jwks_server import BASE_URL, JwksServer, better_auth_token, generate_key
 
 SECRET = "benchmark-secret-0123456789abcdef0123456789"
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -48,14 +51,35 @@ async def scratch_postgres() -> str:
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/taskapi_bench"
 
 
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+TokenFor = Callable[[str], str]
+
+
+@contextmanager
+def token_source(algorithm: str) -> Iterator[tuple[dict[str, str], TokenFor]]:
+    """The server's auth settings and a token minter: the shared secret for HS256, else a
+    JWKS served from this process with a fresh key, as Better Auth's jwt plugin does."""
+    if algorithm == "HS256":
+        yield {"BETTER_AUTH_SECRET": SECRET}, lambda user: mint_token(SECRET, user)
+        return
+    key = generate_key(algorithm)
+    jwks = JwksServer([key.jwk()]).start()
+    try:
+        env = {"AUTH_JWKS_URL": jwks.url, "AUTH_ISSUER": BASE_URL, "AUTH_AUDIENCE": BASE_URL}
+        yield env, lambda user: better_auth_token(key, user)
+    finally:
+        jwks.stop()
+
+
+def start_server(
+    database_url: str, port: int, workers: int, auth_env: dict[str, str]
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "ENVIRONMENT": "production",
         "AUTO_MIGRATE": "true",
         "DATABASE_URL": database_url,
-        "BETTER_AUTH_SECRET": SECRET,
         "LOG_LEVEL": "WARNING",
+        **auth_env,
     }
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     return subprocess.Popen(command + ["--workers", str(workers)], env=env)
@@ -135,9 +159,11 @@ async def seed(client: httpx.AsyncClient, headers: dict[str, str], count: int) -
     await asyncio.gather(*(one(index) for index in range(count)))
 
 
-async def user_session(client: httpx.AsyncClient, user: str, rounds: int, timings: Timings) -> None:
+async def user_session(
+    client: httpx.AsyncClient, token: str, rounds: int, timings: Timings
+) -> None:
     """One user: create a task, list, toggle it, read it, sometimes delete it."""
-    headers = {"Authorization": f"Bearer {mint_token(SECRET, user)}"}
+    headers = {"Authorization": f"Bearer {token}"}
     for _ in range(rounds):
         created = await timings.measure(
             "create", client.post("/api/tasks", json={"title": "bench"}, headers=headers)
@@ -153,19 +179,24 @@ async def user_session(client: httpx.AsyncClient, user: str, rounds: int, timing
 
 
 async def run(args: argparse.Namespace) -> None:
+    with token_source(args.auth) as (auth_env, token_for):
+        await run_with(args, auth_env, token_for)
+
+
+async def run_with(args: argparse.Namespace, auth_env: dict[str, str], token_for: TokenFor) -> None:
     if args.database == "postgres":
         database_url = await scratch_postgres()
     else:
         database_url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
     port = free_port()
-    server = start_server(database_url, port, args.workers)
+    server = start_server(database_url, port, args.workers, auth_env)
     limits = httpx.Limits(max_connections=args.users, max_keepalive_connections=args.users)
     try:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60
         ) as client:
             await wait_until_up(client)
-            heavy = {"Authorization": f"Bearer {mint_token(SECRET, 'heavy-user')}"}
+            heavy = {"Authorization": f"Bearer {token_for('heavy-user')}"}
             await seed(client, heavy, args.seed)
             timings = Timings()
             for _ in range(5):
@@ -179,13 +210,14 @@ async def run(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             await asyncio.gather(
                 *(
-                    user_session(client, f"user-{n}", args.rounds, timings)
+                    user_session(client, token_for(f"user-{n}"), args.rounds, timings)
                     for n in range(args.users)
                 )
             )
             wall = time.perf_counter() - started
             print(
-                f"\n{args.database}, {args.workers} worker(s), {args.users} concurrent users x "
+                f"\n{args.database}, {args.auth} tokens, {args.workers} worker(s), "
+                f"{args.users} concurrent users x "
                 f"{args.rounds} rounds, {args.seed} tasks seeded for one user"
             )
             timings.report(wall)
@@ -201,6 +233,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--auth", choices=["HS256", "EdDSA", "ES256", "ES512", "RS256", "PS256"], default="HS256"
+    )
     asyncio.run(run(parser.parse_args()))
 
 
