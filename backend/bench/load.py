@@ -62,7 +62,7 @@ def token_source(algorithm: str) -> Iterator[tuple[dict[str, str], TokenFor]]:
         yield {"BETTER_AUTH_SECRET": SECRET}, lambda user: mint_token(SECRET, user)
         return
     key = generate_key(algorithm)
-    jwks = JwksServer([key.jwk()]).start()
+    jwks = JwksServer([key.jwk()], poll_interval=1).start()
     try:
         env = {"AUTH_JWKS_URL": jwks.url, "AUTH_ISSUER": BASE_URL, "AUTH_AUDIENCE": BASE_URL}
         yield env, lambda user: better_auth_token(key, user)

@@ -99,7 +99,11 @@ class JwksServer:
     """Serves `keys` at /api/auth/jwks; `status` other than 200 makes it fail, `body` replaces
     the document. Counts the requests it gets."""
 
-    def __init__(self, keys: list[dict[str, Any]], port: int = 0) -> None:
+    def __init__(
+        self, keys: list[dict[str, Any]], port: int = 0, poll_interval: float = 0.02
+    ) -> None:
+        """`poll_interval`: how soon stop() returns; short for tests, long where the wake-ups
+        would compete with a busy process (the benchmark)."""
         self.keys = keys
         self.status = 200
         self.body: bytes | None = None
@@ -109,7 +113,7 @@ class JwksServer:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+            target=self._httpd.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
         )
 
     @property
