@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy import delete, select
 
@@ -71,6 +72,18 @@ async def stored_task(app: FastAPI, task_id: uuid.UUID | str) -> Task | None:
     async with app.state.sessionmaker() as session:
         task: Task | None = await session.get(Task, uuid.UUID(str(task_id)))
         return task
+
+
+async def list_pages(client: httpx.AsyncClient, user: str, limit: int) -> list[list[str]]:
+    """The ids on every page of the caller's list, following the Link header as a client would."""
+    url: str | None = f"/api/tasks?limit={limit}"
+    pages: list[list[str]] = []
+    while url is not None:
+        response = await client.get(url, headers=auth(user))
+        assert response.status_code == 200, response.text
+        pages.append([task["id"] for task in response.json()])
+        url = response.links.get("next", {}).get("url")
+    return pages
 
 
 def seconds_ago(seconds: float) -> datetime:

@@ -11,7 +11,16 @@ import pytest
 from fastapi import FastAPI
 
 from app.models import Task
-from tests.factories import ALICE, BOB, all_tasks, auth, make_task, seconds_ago, stored_task
+from tests.factories import (
+    ALICE,
+    BOB,
+    all_tasks,
+    auth,
+    list_pages,
+    make_task,
+    seconds_ago,
+    stored_task,
+)
 
 FORBIDDEN = {
     "detail": "This task belongs to another user",
@@ -118,18 +127,6 @@ async def list_ids(client: httpx.AsyncClient, user: str, query: str = "") -> lis
     return [task["id"] for task in response.json()]
 
 
-async def all_pages(client: httpx.AsyncClient, user: str, limit: int) -> list[list[str]]:
-    """Every page of the caller's list, following the Link header."""
-    url: str | None = f"/api/tasks?limit={limit}"
-    pages: list[list[str]] = []
-    while url is not None:
-        response = await client.get(url, headers=auth(user))
-        assert response.status_code == 200, response.text
-        pages.append([task["id"] for task in response.json()])
-        url = response.links.get("next", {}).get("url")
-    return pages
-
-
 # --- 1. the cross-user matrix -------------------------------------------------------------
 
 
@@ -210,7 +207,7 @@ async def test_list_pages_hold_exactly_the_callers_tasks(
 ) -> None:
     expected = (await interleaved_tasks(app))[user]  # Alice 14, Bob 26, of 40
 
-    pages = await all_pages(client, user, limit=7)
+    pages = await list_pages(client, user, limit=7)
 
     assert [task_id for page in pages for task_id in page] == expected
     assert len(pages) == math.ceil(len(expected) / 7)  # no Link (nor empty page) at the end

@@ -8,7 +8,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.factories import ALICE, BOB, all_tasks, auth, make_task, seconds_ago, stored_task
+from tests.factories import (
+    ALICE,
+    BOB,
+    all_tasks,
+    auth,
+    list_pages,
+    make_task,
+    seconds_ago,
+    stored_task,
+)
 
 TASK_KEYS = {"id", "user_id", "title", "description", "is_completed", "created_at", "updated_at"}
 
@@ -191,13 +200,7 @@ async def test_list_link_header_leads_through_every_page(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     tasks = [await make_task(app, ALICE, created_at=seconds_ago(60 - i)) for i in range(5)]
-    url: str | None = "/api/tasks?limit=2"
-    pages: list[list[str]] = []
-    while url is not None:
-        response = await client.get(url, headers=auth(ALICE))
-        assert response.status_code == 200, response.text
-        pages.append([task["id"] for task in response.json()])
-        url = response.links.get("next", {}).get("url")
+    pages = await list_pages(client, ALICE, limit=2)
 
     newest_first = [str(task.id) for task in reversed(tasks)]
     assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:]]
