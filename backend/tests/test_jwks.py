@@ -516,6 +516,14 @@ async def test_key_meant_for_encryption_is_not_used_for_signatures(
     assert_401(await create(client, better_auth_token(key, ALICE)))
 
 
+async def test_key_whose_kid_is_not_a_string_is_not_loaded(
+    client: httpx.AsyncClient, jwks_server: JwksServer
+) -> None:
+    key = SigningKey("EdDSA", generate_key("EdDSA").private_key, kid="5")
+    jwks_server.keys = [*jwks_server.keys, {**key.jwk(), "kid": 5}]
+    assert_401(await create(client, better_auth_token(key, ALICE)))
+
+
 async def test_header_alg_other_than_the_keys_is_refused(
     client: httpx.AsyncClient, keys: dict[str, SigningKey]
 ) -> None:
