@@ -4,6 +4,7 @@ Every error response is `{"detail": str, "error_code": ErrorCode, "status_code":
 """
 
 import logging
+import math
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -136,6 +137,15 @@ class AuthUnavailable(ApiError):
     status_code = 503
     error_code = ErrorCode.AUTH_UNAVAILABLE
     detail = "Cannot verify tokens right now: the signing keys are unavailable"
+
+    def __init__(self, detail: str | None = None, *, retry_after_seconds: float = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, math.ceil(retry_after_seconds))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # When the next fetch of the keys may happen: retrying sooner cannot succeed.
+        return {"Retry-After": str(self.retry_after)}
 
 
 class DatabaseUnavailable(ApiError):

@@ -58,6 +58,16 @@ _WWW_AUTHENTICATE = {
 }
 
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "With `AUTH_UNAVAILABLE`: seconds until the signing keys may be fetched "
+        "again.",
+        "required": False,
+        "schema": {"type": "integer"},
+    }
+}
+
+
 def error_responses(
     *status_codes: int, overrides: dict[int, tuple[str, ApiError]] | None = None
 ) -> dict[int | str, dict[str, Any]]:
@@ -79,6 +89,8 @@ def error_responses(
         }
         if status_code == 401:
             responses[status_code]["headers"] = _WWW_AUTHENTICATE
+        if status_code == 503:
+            responses[status_code]["headers"] = _RETRY_AFTER
     return responses
 
 

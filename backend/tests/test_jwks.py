@@ -100,6 +100,7 @@ def assert_503(response: httpx.Response) -> None:
         "status_code": 503,
     }
     assert "www-authenticate" not in response.headers
+    assert int(response.headers["retry-after"]) >= 1
 
 
 def b64url(data: bytes) -> str:
@@ -384,6 +385,19 @@ async def test_jwks_down_with_warm_cache_keeps_known_keys_and_503s_unknown_ones(
     assert (await create(client, better_auth_token(keys["ES512"], ALICE))).status_code == 201
     rotated = generate_key("EdDSA")  # signed with a key we could not fetch
     assert_503(await create(client, better_auth_token(rotated, ALICE)))
+
+
+async def test_503_says_when_the_next_fetch_may_happen(
+    database_url: str, jwks_server: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    jwks_server.status = 500
+    settings = jwks_settings(jwks_server.url, auth_jwks_cooldown_seconds=30)
+    async with running_app(database_url, **settings) as client:
+        response = await create(client, better_auth_token(keys["EdDSA"], ALICE))
+
+    assert_503(response)
+    assert 25 <= int(response.headers["retry-after"]) <= 30
+    assert jwks_server.requests == 1  # the start-up fetch; the request did not add one
 
 
 @pytest.mark.parametrize(

@@ -81,7 +81,7 @@ class JwksKeySet:
         if key is not None:
             return key
         if self._fetch_error is not None:
-            raise AuthUnavailable()
+            raise AuthUnavailable(retry_after_seconds=self._next_fetch_in())
         raise InvalidToken(reason=f"no {algorithm} signing key with kid {kid!r} in the JWKS")
 
     async def refresh(self) -> None:
@@ -110,6 +110,11 @@ class JwksKeySet:
         while True:
             await asyncio.sleep(interval_seconds)
             await self.refresh()
+
+    def _next_fetch_in(self) -> float:
+        """Seconds until the cooldown lets another fetch happen."""
+        since = time.monotonic() - (self._last_attempt or 0)
+        return max(0.0, self._cooldown - since)
 
     def _find(self, kid: str | None, algorithm: str) -> jwt.PyJWK | None:
         if kid is not None:
