@@ -110,6 +110,7 @@ class JwksServer:
         self.redirect_to: str | None = None
         self.delay = 0.0  # seconds before answering, to keep a fetch in flight
         self.requests = 0
+        self.answered = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(
@@ -152,6 +153,8 @@ class JwksServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                with server._lock:
+                    server.answered += 1
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # keep test output clean

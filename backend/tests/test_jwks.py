@@ -377,6 +377,19 @@ async def test_jwks_unreachable_at_start_answers_503_then_recovers_by_itself(
             server.stop()
 
 
+async def test_jwks_that_never_answers_is_given_up_after_the_timeout(
+    database_url: str, jwks_server: JwksServer, keys: dict[str, SigningKey]
+) -> None:
+    jwks_server.delay = 3
+    settings = jwks_settings(jwks_server.url, auth_jwks_timeout_seconds=0.2)
+    async with running_app(database_url, **settings) as client:  # start-up gives up too
+        response = await create(client, better_auth_token(keys["EdDSA"], ALICE))
+
+    assert_503(response)
+    assert jwks_server.requests == 2  # start-up and this request both asked...
+    assert jwks_server.answered == 0  # ...and neither waited for the answer
+
+
 async def test_jwks_down_with_warm_cache_keeps_known_keys_and_503s_unknown_ones(
     client: httpx.AsyncClient, jwks_server: JwksServer, keys: dict[str, SigningKey]
 ) -> None:
