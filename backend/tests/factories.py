@@ -1,6 +1,9 @@
 """Plain helpers for tests: settings, tokens, and direct database access (no owner filter),
 so tests can check what really was (or was not) written."""
 
+import base64
+import hmac
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +31,23 @@ def make_settings(**overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64json(value: object) -> str:
+    return b64url(json.dumps(value).encode())
+
+
+def hand_signed(
+    header: str, payload: str, key: bytes = SECRET.encode(), digest: str = "sha256"
+) -> str:
+    """Raw segments signed with HMAC, for tokens PyJWT refuses to build (an unusual header, or
+    a public key as the secret)."""
+    signing_input = f"{header}.{payload}"
+    return f"{signing_input}.{b64url(hmac.new(key, signing_input.encode(), digest).digest())}"
 
 
 def token_for(user_id: str, **kwargs: Any) -> str:

@@ -1,8 +1,5 @@
 """Authentication with the shared HS256 secret: who the caller is, and every token refused."""
 
-import base64
-import hmac
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +14,18 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from fastapi import FastAPI
 
 from app.core.tokens import mint_token
-from tests.factories import ALICE, BOB, SECRET, all_tasks, auth, make_task, token_for
+from tests.factories import (
+    ALICE,
+    BOB,
+    SECRET,
+    all_tasks,
+    auth,
+    b64json,
+    b64url,
+    hand_signed,
+    make_task,
+    token_for,
+)
 from tests.jwks_server import JwksServer
 
 DETAILS = {
@@ -36,14 +44,6 @@ Headers = dict[str, str] | list[tuple[str, str]]
 # --- building tokens ------------------------------------------------------------------------
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64json(value: object) -> str:
-    return b64url(json.dumps(value).encode())
-
-
 def now() -> int:
     return int(time.time())
 
@@ -56,14 +56,6 @@ def claims(**overrides: object) -> dict[str, Any]:
 
 def hs256(payload: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
     return jwt.encode(payload, SECRET, algorithm="HS256", headers=headers)
-
-
-def hand_signed(
-    header: str, payload: str, key: bytes = SECRET.encode(), digest: str = "sha256"
-) -> str:
-    """Raw segments signed with HMAC, for tokens PyJWT refuses to build."""
-    signing_input = f"{header}.{payload}"
-    return f"{signing_input}.{b64url(hmac.new(key, signing_input.encode(), digest).digest())}"
 
 
 HS256_HEADER = b64json({"alg": "HS256", "typ": "JWT"})

@@ -2,9 +2,6 @@
 outages, throttling and the attacks on key selection (kid, jku, alg confusion)."""
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -16,7 +13,17 @@ import pytest
 from fastapi import FastAPI
 
 from app.main import create_app
-from tests.factories import ALICE, SECRET, all_tasks, delete_all_tasks, make_settings, token_for
+from tests.factories import (
+    ALICE,
+    SECRET,
+    all_tasks,
+    b64json,
+    b64url,
+    delete_all_tasks,
+    hand_signed,
+    make_settings,
+    token_for,
+)
 from tests.jwks_server import (
     BASE_URL,
     JwksServer,
@@ -101,29 +108,6 @@ def assert_503(response: httpx.Response) -> None:
     }
     assert "www-authenticate" not in response.headers
     assert int(response.headers["retry-after"]) >= 1
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def hand_made_token(header: dict[str, Any], claims: dict[str, Any], signature: bytes) -> str:
-    return ".".join(
-        [
-            b64url(json.dumps(header).encode()),
-            b64url(json.dumps(claims).encode()),
-            b64url(signature),
-        ]
-    )
-
-
-def hs256_token(secret: bytes, header: dict[str, Any], claims: dict[str, Any]) -> str:
-    """HMAC-signed by hand: PyJWT itself refuses to use a public key as an HMAC secret."""
-    signing_input = ".".join(
-        [b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode())]
-    )
-    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64url(signature)}"
 
 
 async def wait_until(condition: Callable[[], bool], seconds: float = 5) -> None:
@@ -478,7 +462,7 @@ async def test_kid_that_is_not_a_string_is_refused(
 ) -> None:
     valid = better_auth_token(keys["EdDSA"], ALICE)
     _, payload, signature = valid.split(".")
-    header = b64url(json.dumps({"alg": "EdDSA", "kid": kid}).encode())
+    header = b64json({"alg": "EdDSA", "kid": kid})
     assert_401(await create(client, f"{header}.{payload}.{signature}"))
 
 
@@ -521,7 +505,7 @@ async def test_hs256_signed_with_the_public_key_is_refused(
     key = keys[algorithm]
     claims = better_auth_claims(ALICE)
     for secret in (key.public_pem(), json.dumps(key.jwk()).encode()):
-        token = hs256_token(secret, {"alg": "HS256", "kid": key.kid}, claims)
+        token = hand_signed(b64json({"alg": "HS256", "kid": key.kid}), b64json(claims), secret)
         assert_401(await create(client, token))
     assert await all_tasks(app) == []
 
@@ -531,7 +515,9 @@ async def test_hmac_key_in_the_key_set_is_never_used(
 ) -> None:
     secret = b"an-hmac-secret-the-attacker-slipped-into-the-jwks-0123"
     jwks_server.keys = [*jwks_server.keys, {"kty": "oct", "kid": "hmac", "k": b64url(secret)}]
-    token = hs256_token(secret, {"alg": "HS256", "kid": "hmac"}, better_auth_claims(ALICE))
+    token = hand_signed(
+        b64json({"alg": "HS256", "kid": "hmac"}), b64json(better_auth_claims(ALICE)), secret
+    )
     assert_401(await create(client, token))
 
 
@@ -556,7 +542,7 @@ async def test_header_alg_other_than_the_keys_is_refused(
 ) -> None:
     """An EdDSA signature relabelled ES256 under the EdDSA key's kid."""
     _, payload, signature = better_auth_token(keys["EdDSA"], ALICE).split(".")
-    header = b64url(json.dumps({"alg": "ES256", "kid": keys["EdDSA"].kid}).encode())
+    header = b64json({"alg": "ES256", "kid": keys["EdDSA"].kid})
     assert_401(await create(client, f"{header}.{payload}.{signature}"))
 
 
@@ -573,7 +559,7 @@ async def test_algorithm_outside_the_allow_list_is_refused(
     client: httpx.AsyncClient, keys: dict[str, SigningKey], alg: str
 ) -> None:
     _, payload, signature = better_auth_token(keys["EdDSA"], ALICE).split(".")
-    header = b64url(json.dumps({"alg": alg, "kid": keys["EdDSA"].kid}).encode())
+    header = b64json({"alg": alg, "kid": keys["EdDSA"].kid})
     assert_401(await create(client, f"{header}.{payload}.{signature}"))
     assert_401(await create(client, f"{header}.{payload}."))
 
