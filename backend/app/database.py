@@ -1,12 +1,16 @@
-"""Engines for SQLite and PostgreSQL (including Neon's PgBouncer pooler)."""
+"""Engines for SQLite and PostgreSQL (including Neon's PgBouncer pooler), and `Database`, the
+one way the app reaches them."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -97,3 +101,28 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class Database:
+    """Connections for the request path, and the unit of work for writes.
+
+    A single statement runs on `connect()` and is its own transaction: committed by the database
+    when it succeeds, so there is no commit to forget. Work of several statements that must
+    succeed or fail together runs in `transaction()`, which commits when its block ends and
+    rolls back when it raises; either way before the handler returns, so before the response.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = create_sessionmaker(engine)
+
+    def connect(self) -> AsyncConnection:
+        return self.engine.connect()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as connection:
+            yield connection
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

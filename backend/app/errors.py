@@ -1,13 +1,17 @@
-"""Typed API errors and the one place that turns every failure into the JSON envelope.
+"""Typed API errors: each class is the one place that states its status, code and meaning.
 
-Every error response is `{"detail": str, "error_code": ErrorCode, "status_code": int}`.
+Every error response is `{"detail": str, "error_code": ErrorCode, "status_code": int}`. The
+`ErrorCode` enum, its documentation, the OpenAPI responses (`app.openapi.error_responses`) and
+the README's table are all derived from, or checked against, the classes below: adding an error
+means adding one class. Families (`AuthError`, `InvalidInput`, ...) group the codes a client
+handles alike and are never raised themselves.
 """
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,55 +24,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 logger = logging.getLogger("taskapi.errors")
 
 
-class ErrorCode(StrEnum):
-    """Stable, documented machine-readable codes. Never rename one: clients branch on them."""
-
-    VALIDATION_ERROR = "VALIDATION_ERROR"
-    MALFORMED_JSON = "MALFORMED_JSON"
-    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
-    INVALID_TOKEN = "INVALID_TOKEN"
-    TOKEN_EXPIRED = "TOKEN_EXPIRED"
-    TASK_FORBIDDEN = "TASK_FORBIDDEN"
-    TASK_NOT_FOUND = "TASK_NOT_FOUND"
-    NOT_FOUND = "NOT_FOUND"
-    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
-    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
-    AUTH_UNAVAILABLE = "AUTH_UNAVAILABLE"
-    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
-    INTERNAL_ERROR = "INTERNAL_ERROR"
-
-
-_ERROR_CODE_DESCRIPTION = """\
-Stable machine-readable code: branch on this, not on `detail`.
-
-- `VALIDATION_ERROR` (400): a field, query parameter or body breaks a rule.
-- `MALFORMED_JSON` (400): the body is not valid JSON.
-- `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
-- `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
-- `TOKEN_EXPIRED` (401): the token's `exp` has passed.
-- `TASK_FORBIDDEN` (403): the task belongs to another user.
-- `TASK_NOT_FOUND` (404): no task with this id, or the id is not a UUID.
-- `NOT_FOUND` (404): no such path.
-- `METHOD_NOT_ALLOWED` (405): the path exists, the method does not.
-- `PAYLOAD_TOO_LARGE` (413): the body exceeds the size limit.
-- `AUTH_UNAVAILABLE` (503): the token signing keys cannot be fetched.
-- `DATABASE_UNAVAILABLE` (503): the database is unreachable; retry shortly.
-- `INTERNAL_ERROR` (500): a bug on our side.
-"""
-
-
-class ErrorResponse(BaseModel):
-    """The body of every error response."""
-
-    detail: str = Field(description="What went wrong, in a sentence a person can act on.")
-    error_code: ErrorCode = Field(description=_ERROR_CODE_DESCRIPTION)
-    status_code: int = Field(description="The HTTP status code, repeated.")
-
-
 class ApiError(Exception):
-    status_code: int = 500
-    error_code: ErrorCode = ErrorCode.INTERNAL_ERROR
+    """Base of every error the API answers with. Concrete classes set all four class vars."""
+
+    status_code: ClassVar[int] = 500
+    error_code: ClassVar[str]
     detail: str = "Internal server error"
+    # One line for the error-code documentation: when a client gets this code.
+    description: ClassVar[str]
+    # For a family: what its codes have in common, as the OpenAPI response description.
+    summary: ClassVar[str] = ""
+
+    registry: ClassVar[list[type["ApiError"]]] = []
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "error_code" in cls.__dict__:
+            ApiError.registry.append(cls)
 
     def __init__(self, detail: str | None = None) -> None:
         if detail is not None:
@@ -79,17 +51,36 @@ class ApiError(Exception):
     def headers(self) -> dict[str, str] | None:
         return None
 
+    @classmethod
+    def members(cls) -> list[type["ApiError"]]:
+        """The concrete errors of this class or family, in registry order."""
+        return [error for error in ApiError.registry if issubclass(error, cls)]
 
-class ValidationFailed(ApiError):
+
+class InvalidInput(ApiError):
+    """Any 400 about what the client sent."""
+
     status_code = 400
-    error_code = ErrorCode.VALIDATION_ERROR
+    summary = "Invalid input"
+
+
+class ValidationFailed(InvalidInput):
+    error_code = "VALIDATION_ERROR"
     detail = "Invalid request"
+    description = "a field, query parameter or body breaks a rule."
+
+
+class MalformedJson(InvalidInput):
+    error_code = "MALFORMED_JSON"
+    detail = "Request body is not valid JSON"
+    description = "the body is not valid JSON."
 
 
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 
     status_code = 401
+    summary = "Missing, invalid or expired bearer token"
 
     def __init__(self, detail: str | None = None, *, reason: str | None = None) -> None:
         super().__init__(detail)
@@ -101,42 +92,71 @@ class AuthError(ApiError):
 
 
 class NotAuthenticated(AuthError):
-    error_code = ErrorCode.NOT_AUTHENTICATED
+    error_code = "NOT_AUTHENTICATED"
     detail = "Missing bearer token: send 'Authorization: Bearer <token>'"
+    description = "no `Authorization: Bearer` header."
 
 
 class InvalidToken(AuthError):
-    error_code = ErrorCode.INVALID_TOKEN
+    error_code = "INVALID_TOKEN"
     detail = "Invalid bearer token"
+    description = "bad signature, algorithm, claims or format."
 
 
 class TokenExpired(AuthError):
-    error_code = ErrorCode.TOKEN_EXPIRED
+    error_code = "TOKEN_EXPIRED"
     detail = "Bearer token has expired"
+    description = "the token's `exp` has passed."
 
 
 class TaskForbidden(ApiError):
     status_code = 403
-    error_code = ErrorCode.TASK_FORBIDDEN
+    error_code = "TASK_FORBIDDEN"
     detail = "This task belongs to another user"
+    description = "the task belongs to another user."
+    summary = "The task belongs to another user"
 
 
 class TaskNotFound(ApiError):
     status_code = 404
-    error_code = ErrorCode.TASK_NOT_FOUND
+    error_code = "TASK_NOT_FOUND"
     detail = "Task not found"
+    description = "no task with this id, or the id is not a UUID."
+    summary = "No such task, or the id is not a UUID"
+
+
+class RouteNotFound(ApiError):
+    status_code = 404
+    error_code = "NOT_FOUND"
+    detail = "Not found"
+    description = "no such path."
+
+
+class MethodNotAllowed(ApiError):
+    status_code = 405
+    error_code = "METHOD_NOT_ALLOWED"
+    detail = "Method not allowed"
+    description = "the path exists, the method does not."
 
 
 class PayloadTooLarge(ApiError):
     status_code = 413
-    error_code = ErrorCode.PAYLOAD_TOO_LARGE
+    error_code = "PAYLOAD_TOO_LARGE"
     detail = "Request body is too large"
+    description = "the body exceeds the size limit."
+    summary = "The body is larger than the configured limit"
 
 
-class AuthUnavailable(ApiError):
+class ServiceUnavailable(ApiError):
+    """Any 503: something we depend on cannot be reached; retrying later can succeed."""
+
     status_code = 503
-    error_code = ErrorCode.AUTH_UNAVAILABLE
+
+
+class AuthUnavailable(ServiceUnavailable):
+    error_code = "AUTH_UNAVAILABLE"
     detail = "Cannot verify tokens right now: the signing keys are unavailable"
+    description = "the token signing keys cannot be fetched."
 
     def __init__(self, detail: str | None = None, *, retry_after_seconds: float = 1) -> None:
         super().__init__(detail)
@@ -148,32 +168,75 @@ class AuthUnavailable(ApiError):
         return {"Retry-After": str(self.retry_after)}
 
 
-class DatabaseUnavailable(ApiError):
-    status_code = 503
-    error_code = ErrorCode.DATABASE_UNAVAILABLE
+class DatabaseUnavailable(ServiceUnavailable):
+    error_code = "DATABASE_UNAVAILABLE"
     detail = "The database is unavailable; try again shortly"
+    description = "the database is unreachable; retry shortly."
+    summary = "The database is unreachable; retry shortly"
 
 
-_HTTP_STATUS_CODES = {
+class InternalError(ApiError):
+    status_code = 500
+    error_code = "INTERNAL_ERROR"
+    detail = "Internal server error"
+    description = "a bug on our side."
+
+
+def _error_code_enum() -> type[StrEnum]:
+    enum = StrEnum(  # type: ignore[misc]
+        "ErrorCode", [(error.error_code, error.error_code) for error in ApiError.registry]
+    )
+    enum.__doc__ = (
+        "Stable, documented machine-readable codes. Never rename one: clients branch on them."
+    )
+    return enum
+
+
+if TYPE_CHECKING:
+    ErrorCode = str
+else:
+    ErrorCode = _error_code_enum()
+
+ERROR_CODE_DESCRIPTION = (
+    "Stable machine-readable code: branch on this, not on `detail`.\n\n"
+    + "".join(
+        f"- `{error.error_code}` ({error.status_code}): {error.description}\n"
+        for error in ApiError.registry
+    )
+)
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response."""
+
+    detail: str = Field(description="What went wrong, in a sentence a person can act on.")
+    error_code: ErrorCode = Field(description=ERROR_CODE_DESCRIPTION)
+    status_code: int = Field(description="The HTTP status code, repeated.")
+
+
+def envelope(
+    status_code: int, error_code: str, detail: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    body = {"detail": detail, "error_code": error_code, "status_code": status_code}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return envelope(error.status_code, error.error_code, error.detail, error.headers)
+
+
+# Errors Starlette raises itself (as HTTPException), by status.
+_FRAMEWORK_ERRORS: dict[int, type[ApiError]] = {
     # FastAPI's only 400: a body it could not parse (nested too deeply, not UTF-8).
-    400: (ErrorCode.MALFORMED_JSON, "Request body is not valid JSON"),
-    404: (ErrorCode.NOT_FOUND, "Not found"),
-    405: (ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed"),
-    413: (ErrorCode.PAYLOAD_TOO_LARGE, "Request body is too large"),
+    error.status_code: error
+    for error in (MalformedJson, RouteNotFound, MethodNotAllowed, PayloadTooLarge)
 }
 
 
-def error_response(
-    status_code: int, error_code: ErrorCode, detail: str, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
-    body = ErrorResponse(detail=detail, error_code=error_code, status_code=status_code)
-    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
-
-
-def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[ErrorCode, str]:
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> ApiError:
     """One sentence a person can act on: which field, what rule."""
     if any(error["type"] == "json_invalid" for error in errors):
-        return ErrorCode.MALFORMED_JSON, "Request body is not valid JSON"
+        return MalformedJson()
     messages = []
     for error in errors:
         loc = [str(part) for part in error["loc"] if part != "body"]
@@ -185,42 +248,44 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[ErrorCode,
         else:
             message = error["msg"].removeprefix("Value error, ")
         messages.append(f"{field}: {message}" if field else message[:1].upper() + message[1:])
-    return ErrorCode.VALIDATION_ERROR, "; ".join(messages)
+    return ValidationFailed("; ".join(messages))
+
+
+def _http_exception_response(exc: StarletteHTTPException) -> JSONResponse:
+    known = _FRAMEWORK_ERRORS.get(exc.status_code)
+    if known is not None:
+        # A 404's detail would only echo Starlette's wording; ours is the documented one.
+        usable = isinstance(exc.detail, str) and exc.status_code != 404
+        detail = exc.detail if usable else known.detail
+        return envelope(exc.status_code, known.error_code, detail, exc.headers)
+    code = InternalError.error_code if exc.status_code >= 500 else ValidationFailed.error_code
+    detail = exc.detail if isinstance(exc.detail, str) else "Bad request"
+    return envelope(exc.status_code, code, detail, exc.headers)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.error_code, exc.detail, exc.headers)
+    return error_response(exc)
 
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    code, detail = describe_validation_errors(list(exc.errors()))
-    return error_response(400, code, detail)
+    return error_response(describe_validation_errors(exc.errors()))
 
 
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code, default_detail = _HTTP_STATUS_CODES.get(
-        exc.status_code, (ErrorCode.VALIDATION_ERROR, "Bad request")
-    )
-    if exc.status_code >= 500:
-        code = ErrorCode.INTERNAL_ERROR
-    detail = (
-        exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else default_detail
-    )
-    return error_response(exc.status_code, code, detail, exc.headers)
+    return _http_exception_response(exc)
 
 
 async def _database_unreachable(request: Request, exc: Exception) -> JSONResponse:
     logger.error("database unavailable on %s %s: %r", request.method, request.url.path, exc)
-    error = DatabaseUnavailable()
-    return error_response(error.status_code, error.error_code, error.detail)
+    return error_response(DatabaseUnavailable())
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, ErrorCode.INTERNAL_ERROR, "Internal server error")
+    return error_response(InternalError())
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -11,11 +11,12 @@ from app.api.routes import health, tasks
 from app.config import Settings
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
-from app.database import create_engine, create_sessionmaker
+from app.database import Database, create_engine
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimit, SecurityHeaders
 from app.migrate import prepare_schema
 from app.openapi import install_openapi, operation_id
+from app.state import AppState, set_app_state
 
 logger = logging.getLogger("taskapi")
 
@@ -42,15 +43,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
+        database = Database(create_engine(settings))
         try:
-            await prepare_schema(engine, migrate=settings.migrate_on_start)
-            app.state.sessionmaker = create_sessionmaker(engine)
+            await prepare_schema(database.engine, migrate=settings.migrate_on_start)
             async with open_key_set(settings) as jwks:
-                app.state.token_verifier = TokenVerifier(settings, jwks)
+                set_app_state(app, AppState(settings, database, TokenVerifier(settings, jwks)))
                 yield
         finally:
-            await engine.dispose()
+            await database.dispose()
 
     app = FastAPI(
         title="taskapi",
@@ -59,7 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
-    app.state.settings = settings
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(tasks.router)

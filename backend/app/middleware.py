@@ -47,8 +47,7 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLarge(f"Request body is larger than {self.max_bytes} bytes")
-        response = error_response(error.status_code, error.error_code, error.detail)
-        await response(scope, receive, send)
+        await error_response(error)(scope, receive, send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -1,6 +1,7 @@
 """The OpenAPI document as the API really behaves: 400 (never 422) for validation errors,
 and every error response a route can give, with the envelope and an example."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -10,88 +11,91 @@ from fastapi.routing import APIRoute
 from app.config import Settings
 from app.errors import (
     ApiError,
+    AuthError,
     DatabaseUnavailable,
     ErrorResponse,
-    NotAuthenticated,
+    InvalidInput,
     PayloadTooLarge,
-    TaskForbidden,
-    TaskNotFound,
+    ServiceUnavailable,
     ValidationFailed,
 )
 
 _DEFAULT_MAX_BODY_BYTES = Settings.model_fields["max_body_bytes"].default
 
-# What each status means, and a real error of that status as the example.
-_ERRORS: dict[int, tuple[str, ApiError]] = {
-    400: (
-        "Invalid input: `VALIDATION_ERROR`, or `MALFORMED_JSON` for a body that is not JSON.",
-        ValidationFailed("title: String should have at least 1 character"),
+# A real error of the family as the example, where the class default says too little.
+_EXAMPLES: dict[type[ApiError], ApiError] = {
+    InvalidInput: ValidationFailed("title: String should have at least 1 character"),
+    PayloadTooLarge: PayloadTooLarge(
+        f"Request body is larger than {_DEFAULT_MAX_BODY_BYTES} bytes"
     ),
-    401: (
-        "Missing, invalid or expired bearer token: "
-        "`NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`.",
-        NotAuthenticated(),
-    ),
-    403: ("The task belongs to another user: `TASK_FORBIDDEN`.", TaskForbidden()),
-    404: ("No such task, or the id is not a UUID: `TASK_NOT_FOUND`.", TaskNotFound()),
-    413: (
-        "The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`.",
-        PayloadTooLarge(f"Request body is larger than {_DEFAULT_MAX_BODY_BYTES} bytes"),
-    ),
-    503: (
-        "The database, or the token signing keys (JWKS), cannot be reached; retry shortly: "
-        "`DATABASE_UNAVAILABLE` or `AUTH_UNAVAILABLE`.",
-        DatabaseUnavailable(),
-    ),
+    ServiceUnavailable: DatabaseUnavailable(),
 }
-DATABASE_DOWN = (
-    "The database is unreachable; retry shortly: `DATABASE_UNAVAILABLE`.",
-    DatabaseUnavailable(),
-)
-
-_WWW_AUTHENTICATE = {
-    "WWW-Authenticate": {
-        "description": "Always `Bearer`.",
-        "required": True,
-        "schema": {"type": "string"},
-    }
+# Families whose codes need more words than "summary: `A`, `B` or `C`."
+_DESCRIPTIONS: dict[type[ApiError], str] = {
+    InvalidInput: "Invalid input: `VALIDATION_ERROR`, or `MALFORMED_JSON` for a body that is "
+    "not JSON.",
+    ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached; "
+    "retry shortly: `DATABASE_UNAVAILABLE` or `AUTH_UNAVAILABLE`.",
 }
-
-
-_RETRY_AFTER = {
-    "Retry-After": {
-        "description": "With `AUTH_UNAVAILABLE`: seconds until the signing keys may be fetched "
-        "again.",
-        "required": False,
-        "schema": {"type": "integer"},
-    }
+_HEADERS: dict[type[ApiError], dict[str, Any]] = {
+    AuthError: {
+        "WWW-Authenticate": {
+            "description": "Always `Bearer`.",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    ServiceUnavailable: {
+        "Retry-After": {
+            "description": "With `AUTH_UNAVAILABLE`: seconds until the signing keys may be "
+            "fetched again.",
+            "required": False,
+            "schema": {"type": "integer"},
+        }
+    },
 }
 
 
 def error_responses(
-    *status_codes: int, overrides: dict[int, tuple[str, ApiError]] | None = None
+    *errors: type[ApiError] | ApiError, descriptions: Mapping[int, str] | None = None
 ) -> dict[int | str, dict[str, Any]]:
-    """The `responses=` of a route: each status it can fail with, as the error envelope.
+    """The `responses=` of a route: each error it can fail with (a class, a family, or an
+    instance as a route-specific example), as the envelope with a description and an example.
 
-    `overrides` gives a status a description and example of its own for this route.
+    `descriptions` replaces the derived description of a status for this route.
     """
-    errors = {**_ERRORS, **(overrides or {})}
     responses: dict[int | str, dict[str, Any]] = {}
-    for status_code in status_codes:
-        description, error = errors[status_code]
-        example = ErrorResponse(
-            detail=error.detail, error_code=error.error_code, status_code=error.status_code
-        )
-        responses[status_code] = {
+    for error in errors:
+        family = error if isinstance(error, type) else type(error)
+        example = error if isinstance(error, ApiError) else _EXAMPLES.get(family)
+        if example is None:
+            example = family.members()[0]()
+        responses[family.status_code] = {
             "model": ErrorResponse,
-            "description": description,
-            "content": {"application/json": {"example": example.model_dump(mode="json")}},
+            "description": (descriptions or {}).get(family.status_code) or describe(family),
+            "content": {
+                "application/json": {
+                    "example": {
+                        "detail": example.detail,
+                        "error_code": example.error_code,
+                        "status_code": example.status_code,
+                    }
+                }
+            },
         }
-        if status_code == 401:
-            responses[status_code]["headers"] = _WWW_AUTHENTICATE
-        if status_code == 503:
-            responses[status_code]["headers"] = _RETRY_AFTER
+        headers = next((h for base, h in _HEADERS.items() if issubclass(family, base)), None)
+        if headers is not None:
+            responses[family.status_code]["headers"] = headers
     return responses
+
+
+def describe(family: type[ApiError]) -> str:
+    """ "Summary: `CODE_A`, `CODE_B` or `CODE_C`." from the family, unless it has its own words."""
+    if family in _DESCRIPTIONS:
+        return _DESCRIPTIONS[family]
+    codes = [f"`{member.error_code}`" for member in family.members()]
+    listed = codes[0] if len(codes) == 1 else f"{', '.join(codes[:-1])} or {codes[-1]}"
+    return f"{family.summary}: {listed}."
 
 
 def operation_id(route: APIRoute) -> str:

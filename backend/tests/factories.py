@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import delete, select
 
+from app.state import app_state
 from app.config import Settings
 from app.core.tokens import mint_token
 from app.models import Task
@@ -68,7 +69,7 @@ async def make_task(app: FastAPI, user_id: str, **fields: Any) -> Task:
         updated_at=fields.pop("updated_at", now),
         **fields,
     )
-    async with app.state.sessionmaker() as session:
+    async with app_state(app).database.sessionmaker() as session:
         session.add(task)
         await session.commit()
     return task
@@ -76,20 +77,20 @@ async def make_task(app: FastAPI, user_id: str, **fields: Any) -> Task:
 
 async def delete_all_tasks(app: FastAPI) -> None:
     """The PostgreSQL test database is shared by the whole run: tests start from an empty table."""
-    async with app.state.sessionmaker() as session:
+    async with app_state(app).database.sessionmaker() as session:
         await session.execute(delete(Task))
         await session.commit()
 
 
 async def all_tasks(app: FastAPI) -> list[Task]:
     """Every row in the table, whoever owns it, oldest first."""
-    async with app.state.sessionmaker() as session:
+    async with app_state(app).database.sessionmaker() as session:
         rows = await session.scalars(select(Task).order_by(Task.created_at, Task.id))  # type: ignore[arg-type]
         return list(rows.all())
 
 
 async def stored_task(app: FastAPI, task_id: uuid.UUID | str) -> Task | None:
-    async with app.state.sessionmaker() as session:
+    async with app_state(app).database.sessionmaker() as session:
         task: Task | None = await session.get(Task, uuid.UUID(str(task_id)))
         return task
 

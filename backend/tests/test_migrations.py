@@ -18,6 +18,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.state import app_state
 from app.database import create_engine
 from app.main import create_app
 from app.migrate import (
@@ -196,7 +197,7 @@ async def test_timestamps_come_back_as_utc_through_the_orm(app: FastAPI) -> None
 async def test_timestamps_are_stored_as_utc(app: FastAPI) -> None:
     task = await make_task(app, ALICE, created_at=LOCAL_TIME, updated_at=LOCAL_TIME)
 
-    async with app.state.sessionmaker() as session:
+    async with app_state(app).database.sessionmaker() as session:
         raw = await session.scalar(
             text("SELECT created_at FROM tasks WHERE id = :id").bindparams(id=task.id),
         )

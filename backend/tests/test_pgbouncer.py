@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from app.state import app_state
 from app.database import create_engine
 from app.main import create_app
 from app.models import Task
@@ -72,7 +73,7 @@ def pgbouncer_url(postgres_url: str) -> str:
 async def pooled_app(pgbouncer_url: str) -> AsyncIterator[FastAPI]:
     app = create_app(make_settings(database_url=pgbouncer_url, db_pooler="pgbouncer"))
     async with app.router.lifespan_context(app):
-        async with app.state.sessionmaker() as session:
+        async with app_state(app).database.sessionmaker() as session:
             await session.execute(delete(Task))  # the PostgreSQL test database is shared
             await session.commit()
         yield app

@@ -1,15 +1,16 @@
-"""Dependencies routes take as parameters: the caller, the session, the task id."""
+"""Dependencies routes take as parameters: the caller, the database, the task id, a page."""
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.database import Database
 from app.errors import AuthError, InvalidToken, NotAuthenticated, TaskNotFound
+from app.pagination import PageParams, page_params
+from app.state import app_state
 
 auth_log = logging.getLogger("taskapi.auth")
 
@@ -31,7 +32,7 @@ async def current_user_id(
         if len(request.headers.getlist("authorization")) > 1:
             # RFC 9110 allows one; two means a proxy and the app may disagree about the caller.
             raise InvalidToken(reason="more than one Authorization header")
-        return await request.app.state.token_verifier.verify(credentials.credentials)  # type: ignore[no-any-return]
+        return await app_state(request.app).token_verifier.verify(credentials.credentials)
     except AuthError as error:
         client = request.client.host if request.client else "-"
         auth_log.warning(
@@ -44,12 +45,11 @@ async def current_user_id(
         raise
 
 
-async def database_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
-        yield session
+async def database(request: Request) -> Database:
+    return app_state(request.app).database
 
 
-def task_id_from_path(
+async def task_id_from_path(
     task_id: Annotated[
         str, Path(description="The task's UUID.", json_schema_extra={"format": "uuid"})
     ],
@@ -62,5 +62,6 @@ def task_id_from_path(
 
 
 CurrentUserId = Annotated[str, Depends(current_user_id)]
-SessionDep = Annotated[AsyncSession, Depends(database_session)]
+DatabaseDep = Annotated[Database, Depends(database)]
 TaskId = Annotated[uuid.UUID, Depends(task_id_from_path)]
+Pagination = Annotated[PageParams, Depends(page_params)]

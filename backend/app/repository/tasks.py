@@ -2,84 +2,108 @@
 
 The single exception is `task_exists`, which answers only "is there such an id at all?" so
 the API can tell 403 from 404; it returns a boolean and never loads another user's row.
+
+Queries are SQLAlchemy Core on the `Task` table and return plain `TaskRecord` dicts: rows go to
+JSON without building ORM objects first.
 """
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import Select, case, delete, exists, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Row, Select, case, delete, exists, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.models import metadata
 from app.models.base import UTCDateTime, greatest
-from app.models.task import Task
+
+# The table's columns, typed (the model's attributes are typed as Python values instead).
+TASKS = metadata.tables["tasks"]
+ID, USER_ID, CREATED_AT, UPDATED_AT = (
+    TASKS.c.id,
+    TASKS.c.user_id,
+    TASKS.c.created_at,
+    TASKS.c.updated_at,
+)
 
 
-def owned_tasks(owner: str) -> Select[Task]:
-    return select(Task).where(Task.user_id == owner)  # type: ignore[arg-type]
+class TaskRecord(TypedDict):
+    id: uuid.UUID
+    user_id: str
+    title: str
+    description: str | None
+    is_completed: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+_KEYS = tuple(TaskRecord.__annotations__)
+COLUMNS = tuple(TASKS.c[key] for key in _KEYS)
+
+
+def _record(row: Row[Any]) -> TaskRecord:
+    return cast(TaskRecord, dict(zip(_KEYS, row, strict=True)))
+
+
+def owned_tasks(owner: str) -> Select[Any]:
+    return select(*COLUMNS).where(USER_ID == owner)
 
 
 async def list_tasks(
-    session: AsyncSession, owner: str, *, limit: int, offset: int
-) -> Sequence[Task]:
+    connection: AsyncConnection, owner: str, *, limit: int, offset: int
+) -> list[TaskRecord]:
     statement = (
-        owned_tasks(owner)
-        .order_by(Task.created_at.desc(), Task.id.desc())  # type: ignore[attr-defined]
-        .limit(limit)
-        .offset(offset)
+        owned_tasks(owner).order_by(CREATED_AT.desc(), ID.desc()).limit(limit).offset(offset)
     )
-    return (await session.scalars(statement)).all()
+    return [_record(row) for row in await connection.execute(statement)]
 
 
-async def get_task(session: AsyncSession, owner: str, task_id: uuid.UUID) -> Task | None:
-    statement = owned_tasks(owner).where(Task.id == task_id)  # type: ignore[arg-type]
-    return (await session.scalars(statement)).one_or_none()
+async def get_task(
+    connection: AsyncConnection, owner: str, task_id: uuid.UUID
+) -> TaskRecord | None:
+    row = (await connection.execute(owned_tasks(owner).where(ID == task_id))).first()
+    return None if row is None else _record(row)
 
 
-def add_task(session: AsyncSession, task: Task) -> None:
-    session.add(task)
+async def insert_task(connection: AsyncConnection, task: TaskRecord) -> None:
+    await connection.execute(insert(TASKS).values(**task))
 
 
 async def update_task(
-    session: AsyncSession,
+    connection: AsyncConnection,
     owner: str,
     task_id: uuid.UUID,
     changes: dict[str, Any],
     now: datetime,
-) -> Task | None:
+) -> TaskRecord | None:
     """One UPDATE that sets only the given columns, so concurrent updates of different
     fields never overwrite each other; `updated_at` moves only if a value really differs."""
-    columns = Task.__table__.c  # type: ignore[attr-defined]
+    columns = {column.key: column for column in COLUMNS}
     really_changed = or_(
         *(columns[name].is_distinct_from(value) for name, value in changes.items())
     )
     statement = (
-        update(Task)
-        .where(columns.id == task_id, columns.user_id == owner)
+        update(TASKS)
+        .where(ID == task_id, USER_ID == owner)
         .values(
             **changes,
             # Never backwards: a writer that took `now` before waiting for the row lock may
             # commit after one that took a later `now`.
             updated_at=case(
-                (really_changed, greatest(columns.updated_at, literal(now, UTCDateTime()))),
-                else_=columns.updated_at,
+                (really_changed, greatest(UPDATED_AT, literal(now, UTCDateTime()))),
+                else_=UPDATED_AT,
             ),
         )
-        .returning(Task)
-        .execution_options(synchronize_session=False)
+        .returning(*COLUMNS)
     )
-    return (await session.scalars(statement)).one_or_none()
+    row = (await connection.execute(statement)).first()
+    return None if row is None else _record(row)
 
 
-async def delete_task(session: AsyncSession, owner: str, task_id: uuid.UUID) -> bool:
-    columns = Task.__table__.c  # type: ignore[attr-defined]
-    statement = (
-        delete(Task).where(columns.id == task_id, columns.user_id == owner).returning(columns.id)
-    )
-    return (await session.execute(statement)).first() is not None
+async def delete_task(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -> bool:
+    statement = delete(TASKS).where(ID == task_id, USER_ID == owner).returning(ID)
+    return (await connection.execute(statement)).first() is not None
 
 
-async def task_exists(session: AsyncSession, task_id: uuid.UUID) -> bool:
-    statement = select(exists().where(Task.__table__.c.id == task_id))  # type: ignore[attr-defined]
-    return bool(await session.scalar(statement))
+async def task_exists(connection: AsyncConnection, task_id: uuid.UUID) -> bool:
+    return bool(await connection.scalar(select(exists().where(ID == task_id))))

@@ -1,54 +1,70 @@
-"""Task rules: ownership errors, timestamps, commits. Routes call these; these call queries."""
+"""Task rules: ownership errors, timestamps, the unit of work. Routes call these; these call
+queries. Reads run on a plain connection; each write runs in `database.transaction()`, which
+commits before the function returns (and so before any response is sent)."""
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.database import Database
 from app.errors import ApiError, TaskForbidden, TaskNotFound
-from app.models.task import Task
+from app.pagination import Page, PageParams
 from app.repository import tasks as repository
+from app.repository.tasks import TaskRecord
 from app.schemas.task import TaskCreate, TaskUpdate
 
 
-async def list_tasks(
-    session: AsyncSession, owner: str, *, limit: int, offset: int
-) -> Sequence[Task]:
-    return await repository.list_tasks(session, owner, limit=limit, offset=offset)
+async def list_tasks(database: Database, owner: str, page: PageParams) -> Page[TaskRecord]:
+    async with database.connect() as connection:
+        rows = await repository.list_tasks(
+            connection, owner, limit=page.limit + 1, offset=page.offset
+        )
+    return Page.from_overfetch(rows, page)
 
 
-async def create_task(session: AsyncSession, owner: str, data: TaskCreate) -> Task:
+async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskRecord:
     now = datetime.now(UTC)
-    task = Task(**data.model_dump(), user_id=owner, created_at=now, updated_at=now)
-    repository.add_task(session, task)
-    await session.commit()
+    task = TaskRecord(
+        id=uuid.uuid4(),
+        user_id=owner,
+        title=data.title,
+        description=data.description,
+        is_completed=data.is_completed,
+        created_at=now,
+        updated_at=now,
+    )
+    async with database.transaction() as connection:
+        await repository.insert_task(connection, task)
     return task
 
 
-async def get_task(session: AsyncSession, owner: str, task_id: uuid.UUID) -> Task:
-    task = await repository.get_task(session, owner, task_id)
-    if task is None:
-        raise await _why_not_owned(session, task_id)
+async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRecord:
+    async with database.connect() as connection:
+        task = await repository.get_task(connection, owner, task_id)
+        if task is None:
+            raise await _why_not_owned(connection, task_id)
     return task
 
 
 async def update_task(
-    session: AsyncSession, owner: str, task_id: uuid.UUID, data: TaskUpdate
-) -> Task:
-    task = await repository.update_task(session, owner, task_id, data.changes(), datetime.now(UTC))
-    if task is None:
-        raise await _why_not_owned(session, task_id)
-    await session.commit()
+    database: Database, owner: str, task_id: uuid.UUID, data: TaskUpdate
+) -> TaskRecord:
+    async with database.transaction() as connection:
+        task = await repository.update_task(
+            connection, owner, task_id, data.changes(), datetime.now(UTC)
+        )
+        if task is None:
+            raise await _why_not_owned(connection, task_id)
     return task
 
 
-async def delete_task(session: AsyncSession, owner: str, task_id: uuid.UUID) -> None:
-    if not await repository.delete_task(session, owner, task_id):
-        raise await _why_not_owned(session, task_id)
-    await session.commit()
+async def delete_task(database: Database, owner: str, task_id: uuid.UUID) -> None:
+    async with database.transaction() as connection:
+        if not await repository.delete_task(connection, owner, task_id):
+            raise await _why_not_owned(connection, task_id)
 
 
-async def _why_not_owned(session: AsyncSession, task_id: uuid.UUID) -> ApiError:
+async def _why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiError:
     """The owner-scoped query found nothing: another user's task (403) or none at all (404)."""
-    return TaskForbidden() if await repository.task_exists(session, task_id) else TaskNotFound()
+    return TaskForbidden() if await repository.task_exists(connection, task_id) else TaskNotFound()

@@ -2,8 +2,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.api.deps import SessionDep
-from app.openapi import DATABASE_DOWN, error_responses
+from app.api.deps import DatabaseDep
+from app.errors import DatabaseUnavailable
+from app.openapi import error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -15,9 +16,10 @@ class Health(BaseModel):
 @router.get(
     "/health",
     response_description="The API and its database are up.",
-    responses=error_responses(503, overrides={503: DATABASE_DOWN}),
+    responses=error_responses(DatabaseUnavailable),
 )
-async def health(session: SessionDep) -> Health:
+async def health(database: DatabaseDep) -> Health:
     """Liveness and database reachability; needs no token."""
-    await session.execute(text("SELECT 1"))
+    async with database.connect() as connection:
+        await connection.execute(text("SELECT 1"))
     return Health(status="ok")

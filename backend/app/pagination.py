@@ -1,0 +1,46 @@
+"""Offset pagination, reusable by any list endpoint: the query parameters, a page that knows
+whether more rows follow, and the `Link` header that points at the next one."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from starlette.datastructures import URL
+
+MAX_PAGE_SIZE = 500
+MAX_OFFSET = 1_000_000
+DEFAULT_PAGE_SIZE = 100
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+async def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    has_more: bool
+
+    @classmethod
+    def from_overfetch(cls, rows: Sequence[T], params: PageParams) -> "Page[T]":
+        """`rows` was fetched with `limit + 1`: the extra row only says that more follow."""
+        return cls(items=rows[: params.limit], has_more=len(rows) > params.limit)
+
+
+def next_page_link(url: URL, params: PageParams) -> str:
+    """`Link` header value for the page after `params`. Relative, so the client's Host header
+    is never reflected back."""
+    next_url = url.include_query_params(limit=params.limit, offset=params.offset + params.limit)
+    return f'<{next_url.path}?{next_url.query}>; rel="next"'
