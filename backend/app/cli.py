@@ -84,6 +84,7 @@ def serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         log_config=_log_config(settings),
+        access_log=settings.access_log or args.access_log,
         proxy_headers=True,
     )
 
@@ -182,6 +183,11 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
+    run.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log one line per request (or ACCESS_LOG=true); off by default: it is not free",
+    )
     run.set_defaults(handler=serve)
 
     mig = commands.add_parser("migrate", help="bring the database schema to the latest revision")

@@ -1,6 +1,7 @@
 """Engines for SQLite and PostgreSQL (including Neon's PgBouncer pooler), and `Database`, the
 one way the app reaches them."""
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import IsolationLevel
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -72,21 +75,63 @@ def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4()}__"
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+# aiosqlite gives each connection a thread; SQLite runs one writer at a time anyway.
+SQLITE_POOL_SIZE = 4
+
+
+def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+    """An engine for `settings`; with `autocommit`, its connections run each statement as its
+    own transaction (no BEGIN / COMMIT round trips).
+
+    The pool is fixed-size (overflow connections would be closed and reopened under load) and
+    pings a connection only when it has been idle for a while, not before every checkout."""
     target = resolve_database_url(settings.database_url, settings.db_pooler)
+    common: dict[str, Any] = {
+        "connect_args": target.connect_args,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+        "skip_autocommit_rollback": True,
+    }
     if target.is_sqlite:
-        engine = create_async_engine(target.url, connect_args=target.connect_args)
+        engine = create_async_engine(
+            target.url,
+            isolation_level="AUTOCOMMIT" if autocommit else None,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=0,
+            **common,
+        )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         target.url,
-        connect_args=target.connect_args,
+        isolation_level="AUTOCOMMIT" if autocommit else None,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout_seconds,
         pool_recycle=settings.db_pool_recycle_seconds,
-        pool_pre_ping=True,
+        **common,
     )
+    _ping_when_idle(engine, settings.db_ping_after_idle_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling, paid only when it can matter: a connection that sat
+    idle (a restarted server, a Neon compute that scaled to zero) is pinged at checkout and
+    replaced if dead; one in steady use skips the extra round trip."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _mark_idle(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure means: this connection is unusable
+            # The pool discards the connection and checks out (or opens) another one.
+            raise DisconnectionError(f"idle connection failed its ping: {error!r}") from error
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -106,22 +151,38 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 class Database:
     """Connections for the request path, and the unit of work for writes.
 
-    A single statement runs on `connect()` and is its own transaction: committed by the database
-    when it succeeds, so there is no commit to forget. Work of several statements that must
-    succeed or fail together runs in `transaction()`, which commits when its block ends and
-    rolls back when it raises; either way before the handler returns, so before the response.
+    Statements on `connect()` each commit when they succeed (the driver's autocommit), so a
+    single-statement write has no commit to forget and a read pays no BEGIN / ROLLBACK. Work of
+    several statements that must succeed or fail together runs in `transaction()`, which commits
+    when its block ends and rolls back when it raises: in both cases before the handler returns,
+    so before the response is sent.
+
+    Behind PgBouncer (transaction pooling) only a transaction keeps a statement's prepare and
+    execute on one server connection, so there `connect()` is a transaction committed at the
+    end of its block.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self.sessionmaker = create_sessionmaker(engine)
+    def __init__(self, settings: Settings) -> None:
+        target = resolve_database_url(settings.database_url, settings.db_pooler)
+        self.autocommit = not target.behind_pgbouncer
+        self.engine = create_engine(settings, autocommit=self.autocommit)
+        level: IsolationLevel = "SERIALIZABLE" if target.is_sqlite else "READ COMMITTED"
+        # Shares the pool; each checkout leaves autocommit for the block and goes back after.
+        self.transactional = (
+            self.engine.execution_options(isolation_level=level) if self.autocommit else self.engine
+        )
+        self.sessionmaker = create_sessionmaker(self.transactional)
 
-    def connect(self) -> AsyncConnection:
-        return self.engine.connect()
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as connection:
+            yield connection
+            if not self.autocommit:
+                await connection.commit()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as connection:
+        async with self.transactional.begin() as connection:
             yield connection
 
     async def dispose(self) -> None:

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -278,7 +278,33 @@ async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     return _http_exception_response(exc)
 
 
-async def _database_unreachable(request: Request, exc: Exception) -> JSONResponse:
+# SQLSTATE classes and codes that mean "the server cannot serve us now", not "bad statement":
+# 08 connection exception; 57P01-57P03 admin/crash shutdown, cannot connect now (starting up).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Classify by cause, whatever the wrapper: a dropped or refused connection, a server that
+    is starting or shutting down, a pool with no connection to give. A bad statement or a
+    constraint violation is a bug and stays a 500."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError | PoolTimeout | OperationalError | InterfaceError):
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if not is_database_unavailable(exc):
+        return await _unexpected(request, exc)
     logger.error("database unavailable on %s %s: %r", request.method, request.url.path, exc)
     return error_response(DatabaseUnavailable())
 
@@ -293,6 +319,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     # Connection-level failures only: a bad statement is a bug and stays a logged 500.
-    for exc_type in (OperationalError, InterfaceError, PoolTimeout, ConnectionError):
-        app.add_exception_handler(exc_type, _database_unreachable)
+    for exc_type in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(exc_type, _database_error)
     app.add_exception_handler(Exception, _unexpected)

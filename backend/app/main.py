@@ -11,7 +11,7 @@ from app.api.routes import health, tasks
 from app.config import Settings
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
-from app.database import Database, create_engine
+from app.database import Database
 from app.errors import install_error_handlers
 from app.middleware import BodySizeLimit, SecurityHeaders
 from app.migrate import prepare_schema
@@ -43,9 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(create_engine(settings))
+        database = Database(settings)
         try:
-            await prepare_schema(database.engine, migrate=settings.migrate_on_start)
+            await prepare_schema(database.transactional, migrate=settings.migrate_on_start)
             async with open_key_set(settings) as jwks:
                 set_app_state(app, AppState(settings, database, TokenVerifier(settings, jwks)))
                 yield

@@ -191,11 +191,12 @@ def test_engine_for_neon_has_the_pool_settings(neon_engine: AsyncEngine) -> None
     pool = neon_engine.pool
 
     assert isinstance(pool, AsyncAdaptedQueuePool)
-    assert pool.size() == 5
-    assert pool._max_overflow == 10
+    assert pool.size() == 10
+    assert pool._max_overflow == 0
     assert pool.timeout() == 10
     assert pool._recycle == 300
-    assert pool._pre_ping is True
+    # Pinged only after sitting idle (app.database._ping_when_idle), not before every use.
+    assert pool._pre_ping is False
 
 
 class _ConnectIntercepted(Exception):

@@ -64,6 +64,9 @@ class JwksKeySet:
         self._cooldown = cooldown_seconds
         self._timeout = timeout_seconds
         self._keys: dict[KeyId, jwt.PyJWK] = {}
+        # Bumped whenever the keys are replaced: a token verified with an older set is
+        # verified again (its key may have been revoked).
+        self.generation = 0
         self._fetch_error: str | None = None
         self._last_attempt: float | None = None
         self._lock = asyncio.Lock()
@@ -104,6 +107,7 @@ class JwksKeySet:
                 kids = sorted({str(kid) for kid, _ in keys})
                 logger.info("signing keys from %s: %s", self.url, ", ".join(kids))
             self._keys, self._fetch_error = keys, None
+            self.generation += 1
 
     async def keep_fresh(self, interval_seconds: float) -> None:
         """Re-read the key set forever, so rotation and revocation need no restart."""

@@ -1,6 +1,7 @@
 """Bearer-token verification (RFC 8725 rules). Returns the caller's user id or raises."""
 
-from typing import Any
+import time
+from typing import Any, NamedTuple
 
 import jwt
 
@@ -10,6 +11,40 @@ from app.errors import InvalidToken, TokenExpired
 from app.models.task import USER_ID_MAX_LENGTH
 
 MAX_KID_LENGTH = 256  # Better Auth's kids are 32 characters; anything huge is not a key id.
+VERIFIED_CACHE_SIZE = 10_000
+
+
+class _Verified(NamedTuple):
+    user_id: str
+    valid_until: float  # exp + leeway, in seconds since the epoch
+    key_generation: int | None  # the JWKS generation that verified it; None: the shared secret
+
+
+class VerifiedTokens:
+    """Tokens that passed every check, by their exact text, so a client's next request skips
+    parsing and signature checks. An entry is used only while the token has not expired (the
+    same `exp` + leeway test PyJWT applies) and, for a JWKS token, while the key set that
+    verified it is still the current one; anything else is verified from scratch. Only
+    successes are kept, so no refusal can change. Bounded: the oldest entries go first."""
+
+    def __init__(self, max_size: int = VERIFIED_CACHE_SIZE) -> None:
+        self._entries: dict[str, _Verified] = {}
+        self._max_size = max_size
+
+    def get(self, token: str, key_generation: int) -> str | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        same_keys = entry.key_generation in (None, key_generation)
+        if same_keys and time.time() < entry.valid_until:
+            return entry.user_id
+        del self._entries[token]
+        return None
+
+    def put(self, token: str, entry: _Verified) -> None:
+        if len(self._entries) >= self._max_size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[token] = entry
 
 
 class TokenVerifier:
@@ -35,14 +70,25 @@ class TokenVerifier:
         self._issuer = settings.auth_issuer
         self._audience = settings.auth_audience
         self._max_token_bytes = settings.max_token_bytes
+        self._verified = VerifiedTokens()
 
     async def verify(self, token: str) -> str:
+        user_id = self._verified.get(token, self._key_generation())
+        if user_id is not None:
+            return user_id
         if len(token) > self._max_token_bytes:
             raise InvalidToken(reason=f"token longer than {self._max_token_bytes} bytes")
-        key, algorithm = await self._key_for(self._header(token))
+        header = self._header(token)
+        key, algorithm = await self._key_for(header)
         claims = self._decode(token, key, algorithm)
         _require_numeric_dates(claims)
-        return self._user_id_from(claims)
+        user_id = self._user_id_from(claims)
+        generation = None if isinstance(key, str) else self._key_generation()
+        self._verified.put(token, _Verified(user_id, claims["exp"] + self._leeway, generation))
+        return user_id
+
+    def _key_generation(self) -> int:
+        return self._jwks.generation if self._jwks is not None else 0
 
     def _header(self, token: str) -> dict[str, Any]:
         try:

@@ -1,6 +1,7 @@
 """Task rules: ownership errors, timestamps, the unit of work. Routes call these; these call
-queries. Reads run on a plain connection; each write runs in `database.transaction()`, which
-commits before the function returns (and so before any response is sent)."""
+queries. Each write here is one statement, committed when it succeeds (`Database.connect`);
+a write of several statements must use `database.transaction()`. Either way the commit happens
+before the function returns, so before any response is sent."""
 
 import uuid
 from datetime import UTC, datetime
@@ -34,7 +35,7 @@ async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskR
         created_at=now,
         updated_at=now,
     )
-    async with database.transaction() as connection:
+    async with database.connect() as connection:
         await repository.insert_task(connection, task)
     return task
 
@@ -50,7 +51,7 @@ async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRe
 async def update_task(
     database: Database, owner: str, task_id: uuid.UUID, data: TaskUpdate
 ) -> TaskRecord:
-    async with database.transaction() as connection:
+    async with database.connect() as connection:
         task = await repository.update_task(
             connection, owner, task_id, data.changes(), datetime.now(UTC)
         )
@@ -60,7 +61,7 @@ async def update_task(
 
 
 async def delete_task(database: Database, owner: str, task_id: uuid.UUID) -> None:
-    async with database.transaction() as connection:
+    async with database.connect() as connection:
         if not await repository.delete_task(connection, owner, task_id):
             raise await _why_not_owned(connection, task_id)
 
