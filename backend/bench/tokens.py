@@ -11,7 +11,7 @@ import time
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
 from app.core.tokens import mint_token
-from tests.factories import SECRET, make_settings
+from tests.helpers import SECRET, make_settings
 from tests.jwks_server import BASE_URL, JwksServer, better_auth_token, generate_key
 
 ASYMMETRIC = ["EdDSA", "ES256", "ES512", "RS256", "PS256"]

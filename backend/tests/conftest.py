@@ -10,7 +10,8 @@ which case the run fails.
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -19,9 +20,8 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.main import create_app
 from app.migrate import upgrade_to_head
-from tests.factories import delete_all_tasks, make_settings
+from tests.helpers import delete_all_tasks, make_settings, running_app
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -91,17 +91,37 @@ def settings_overrides() -> dict[str, object]:
     return {}
 
 
-@pytest.fixture
-async def app(database_url: str, settings_overrides: dict[str, object]) -> AsyncIterator[FastAPI]:
-    settings = make_settings(database_url=database_url, **settings_overrides)
-    application = create_app(settings)
-    async with application.router.lifespan_context(application):
-        await delete_all_tasks(application)
-        yield application
+StartedApp = tuple[FastAPI, httpx.AsyncClient]
+StartApp = Callable[..., AbstractAsyncContextManager[StartedApp]]
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+def start_app(database_url: str) -> StartApp:
+    """Starts the app on this test's database with these settings, its table emptied, and
+    gives it with a client: `async with start_app(**settings) as (app, client): ...`."""
+
+    @asynccontextmanager
+    async def start(**settings: object) -> AsyncIterator[StartedApp]:
+        async with running_app(make_settings(database_url=database_url, **settings)) as started:
+            await delete_all_tasks(started[0])
+            yield started
+
+    return start
+
+
+@pytest.fixture
+async def started_app(
+    start_app: StartApp, settings_overrides: dict[str, object]
+) -> AsyncIterator[StartedApp]:
+    async with start_app(**settings_overrides) as started:
+        yield started
+
+
+@pytest.fixture
+def app(started_app: StartedApp) -> FastAPI:
+    return started_app[0]
+
+
+@pytest.fixture
+def client(started_app: StartedApp) -> httpx.AsyncClient:
+    return started_app[1]

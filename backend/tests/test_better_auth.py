@@ -20,7 +20,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 
-from tests.factories import all_tasks
+from tests.helpers import all_tasks
 
 E2E_DIR = Path(__file__).resolve().parents[2] / "e2e" / "better-auth"
 REQUIRE_BETTER_AUTH = os.environ.get("TASKAPI_REQUIRE_BETTER_AUTH") == "1"

@@ -19,7 +19,7 @@ import pytest
 
 from app.config import Settings
 from app.migrate import head_revision
-from tests.factories import SECRET
+from tests.helpers import SECRET
 
 SECRET_FILE = Path(".taskapi") / "dev-secret"
 STARTUP_DEADLINE_SECONDS = 15

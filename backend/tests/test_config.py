@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from app.config import MIN_SECRET_LENGTH, Settings
-from tests.factories import ALICE, SECRET, all_tasks, auth
+from tests.helpers import ALICE, SECRET, all_tasks, auth
 
 ALLOWED_ORIGIN = "https://app.example.com"
 OTHER_ORIGIN = "https://evil.example.net"

@@ -9,8 +9,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
-from app.main import create_app
-from tests.factories import ALICE, all_tasks, auth, make_settings
+from tests.helpers import ALICE, all_tasks, auth, delete_all_tasks, make_settings, running_app
 from tests.tcp_proxy import TcpProxy
 
 
@@ -24,26 +23,22 @@ async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
 
 
 @pytest.fixture
-async def proxied_app(postgres_url: str, proxy: TcpProxy) -> AsyncIterator[FastAPI]:
+async def proxied(
+    postgres_url: str, proxy: TcpProxy
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     url = make_url(postgres_url).set(host="127.0.0.1", port=proxy.port)
     settings = make_settings(
         database_url=url.render_as_string(hide_password=False), db_pool_timeout_seconds=2
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-@pytest.fixture
-async def proxied_client(proxied_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=proxied_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+    async with running_app(settings) as started:
+        await delete_all_tasks(started[0])  # the PostgreSQL test database is shared
+        yield started
 
 
 async def test_outage_answers_503_and_recovers(
-    proxied_app: FastAPI, proxied_client: httpx.AsyncClient, proxy: TcpProxy
+    proxied: tuple[FastAPI, httpx.AsyncClient], proxy: TcpProxy
 ) -> None:
+    proxied_app, proxied_client = proxied
     before = await proxied_client.post("/api/tasks", json={"title": "before"}, headers=auth(ALICE))
     assert before.status_code == 201
 

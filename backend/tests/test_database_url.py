@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from app.database import DatabaseTarget, create_engine, resolve_database_url
-from tests.factories import make_settings
+from tests.helpers import make_settings
 
 NEON_POOLED = (
     "postgresql://user:pw@ep-cool-name-123456-pooler.us-east-2.aws.neon.tech/neondb"

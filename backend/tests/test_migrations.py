@@ -18,9 +18,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.state import app_state
 from app.database import create_engine
-from app.main import create_app
 from app.migrate import (
     SchemaOutOfDate,
     alembic_config,
@@ -31,7 +29,16 @@ from app.migrate import (
 )
 from app.models import metadata
 from tests.conftest import _recreate_database
-from tests.factories import ALICE, all_tasks, auth, make_settings, make_task, stored_task
+from tests.helpers import (
+    ALICE,
+    all_tasks,
+    auth,
+    make_settings,
+    make_task,
+    running_app,
+    sessionmaker_of,
+    stored_task,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -77,10 +84,10 @@ async def downgrade_to_base(engine: AsyncEngine) -> None:
 async def test_app_refuses_to_start_when_schema_is_behind(
     empty_database_url: str, empty_engine: AsyncEngine, auto_migrate: bool | None
 ) -> None:
-    app = create_app(make_settings(database_url=empty_database_url, auto_migrate=auto_migrate))
+    settings = make_settings(database_url=empty_database_url, auto_migrate=auto_migrate)
 
     with pytest.raises(SchemaOutOfDate) as refused:
-        async with app.router.lifespan_context(app):
+        async with running_app(settings):
             pytest.fail("the app started on an empty database")
 
     assert str(refused.value) == (
@@ -93,21 +100,17 @@ async def test_app_refuses_to_start_when_schema_is_behind(
 async def test_auto_migrate_brings_the_schema_to_head_on_start(
     empty_database_url: str, empty_engine: AsyncEngine
 ) -> None:
-    app = create_app(make_settings(database_url=empty_database_url, auto_migrate=True))
-
-    async with app.router.lifespan_context(app):
+    async with running_app(make_settings(database_url=empty_database_url, auto_migrate=True)):
         assert await current_revision(empty_engine) == head_revision()
         assert {"tasks", "alembic_version"} <= await table_names(empty_engine)
 
 
 async def test_auto_migrated_app_serves_requests(empty_database_url: str) -> None:
-    app = create_app(make_settings(database_url=empty_database_url, auto_migrate=True))
+    settings = make_settings(database_url=empty_database_url, auto_migrate=True)
 
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            created = await client.post("/api/tasks", json={"title": "first"}, headers=auth(ALICE))
-            listed = await client.get("/api/tasks", headers=auth(ALICE))
+    async with running_app(settings) as (app, client):
+        created = await client.post("/api/tasks", json={"title": "first"}, headers=auth(ALICE))
+        listed = await client.get("/api/tasks", headers=auth(ALICE))
 
         assert created.status_code == 201, created.text
         assert listed.status_code == 200
@@ -117,12 +120,10 @@ async def test_auto_migrated_app_serves_requests(empty_database_url: str) -> Non
 
 async def test_starting_twice_with_auto_migrate_is_harmless(empty_database_url: str) -> None:
     settings = make_settings(database_url=empty_database_url, auto_migrate=True)
-    first = create_app(settings)
-    async with first.router.lifespan_context(first):
+    async with running_app(settings) as (first, _):
         await make_task(first, ALICE, title="kept")
 
-    second = create_app(settings)
-    async with second.router.lifespan_context(second):
+    async with running_app(settings) as (second, _):
         assert [task.title for task in await all_tasks(second)] == ["kept"]
 
 
@@ -197,7 +198,7 @@ async def test_timestamps_come_back_as_utc_through_the_orm(app: FastAPI) -> None
 async def test_timestamps_are_stored_as_utc(app: FastAPI) -> None:
     task = await make_task(app, ALICE, created_at=LOCAL_TIME, updated_at=LOCAL_TIME)
 
-    async with app_state(app).database.sessionmaker() as session:
+    async with sessionmaker_of(app)() as session:
         raw = await session.scalar(
             text("SELECT created_at FROM tasks WHERE id = :id").bindparams(id=task.id),
         )

@@ -5,12 +5,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from app.errors import ErrorCode
 from app.main import create_app
-from tests.factories import make_settings
+from tests.helpers import make_settings, running_app
 
 CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
@@ -53,9 +52,11 @@ def test_checked_in_document_is_pretty_printed_with_a_final_newline(
     assert CHECKED_IN.read_text(encoding="utf-8") == expected, "run scripts/openapi"
 
 
-async def test_served_document_is_the_generated_one(document: dict[str, Any]) -> None:
-    transport = httpx.ASGITransport(app=create_app(make_settings()))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+async def test_served_document_is_the_generated_one(
+    document: dict[str, Any], tmp_path: Path
+) -> None:
+    settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/db", auto_migrate=True)
+    async with running_app(settings) as (_, client):
         served = await client.get("/openapi.json")
         docs = await client.get("/docs")
     assert served.status_code == 200

@@ -14,15 +14,21 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from app.state import app_state
 from app.database import create_engine
-from app.main import create_app
 from app.models import Task
-from tests.factories import ALICE, all_tasks, auth, make_settings, make_task
+from tests.helpers import (
+    ALICE,
+    all_tasks,
+    auth,
+    delete_all_tasks,
+    make_settings,
+    make_task,
+    running_app,
+)
 
 PGBOUNCER_URL = os.environ.get(
     "TEST_PGBOUNCER_URL", "postgresql+asyncpg://postgres@127.0.0.1:6432/postgres"
@@ -70,20 +76,21 @@ def pgbouncer_url(postgres_url: str) -> str:
 
 
 @pytest.fixture
-async def pooled_app(pgbouncer_url: str) -> AsyncIterator[FastAPI]:
-    app = create_app(make_settings(database_url=pgbouncer_url, db_pooler="pgbouncer"))
-    async with app.router.lifespan_context(app):
-        async with app_state(app).database.sessionmaker() as session:
-            await session.execute(delete(Task))  # the PostgreSQL test database is shared
-            await session.commit()
-        yield app
+async def pooled(pgbouncer_url: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    settings = make_settings(database_url=pgbouncer_url, db_pooler="pgbouncer")
+    async with running_app(settings) as (app, client):
+        await delete_all_tasks(app)  # the PostgreSQL test database is shared
+        yield app, client
 
 
 @pytest.fixture
-async def pooled_client(pooled_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=pooled_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+def pooled_app(pooled: tuple[FastAPI, httpx.AsyncClient]) -> FastAPI:
+    return pooled[0]
+
+
+@pytest.fixture
+def pooled_client(pooled: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return pooled[1]
 
 
 async def test_crud_cycle_through_pgbouncer(

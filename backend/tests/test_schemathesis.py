@@ -23,7 +23,7 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import APIOperation, Case, GenerationMode, checks
 
 from app.main import create_app
-from tests.factories import ALICE, BOB, auth, make_settings, make_task, stored_task
+from tests.helpers import ALICE, BOB, auth, make_settings, make_task, stored_task
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 import httpx
 from fastapi import FastAPI
 
-from tests.factories import ALICE, all_tasks, auth
+from tests.helpers import ALICE, all_tasks, auth
 
 
 async def test_create_then_list(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -8,13 +8,18 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.factories import (
+from tests.helpers import (
     ALICE,
     BOB,
+    all_rows,
     all_tasks,
+    assert_error,
     auth,
+    create_task,
+    list_ids,
     list_pages,
     make_task,
+    row_of,
     seconds_ago,
     stored_task,
 )
@@ -40,33 +45,6 @@ def as_row(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def row_of(app: FastAPI, task_id: uuid.UUID | str) -> dict[str, Any]:
-    task = await stored_task(app, task_id)
-    assert task is not None, f"task {task_id} is not in the database"
-    return task.model_dump()
-
-
-async def create(client: httpx.AsyncClient, user: str = ALICE, **body: Any) -> dict[str, Any]:
-    response = await client.post("/api/tasks", json={"title": "a task", **body}, headers=auth(user))
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
-
-
-def assert_error(response: httpx.Response, status: int, error_code: str) -> None:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"detail", "error_code", "status_code"}
-    assert body["error_code"] == error_code
-    assert body["status_code"] == status
-
-
-async def list_ids(client: httpx.AsyncClient, query: str = "", user: str = ALICE) -> list[str]:
-    response = await client.get(f"/api/tasks{query}", headers=auth(user))
-    assert response.status_code == 200, response.text
-    return [task["id"] for task in response.json()]
-
-
 # --- create -------------------------------------------------------------------------------
 
 
@@ -80,13 +58,13 @@ async def test_create_returns_201_with_exactly_the_task_fields(
 
 
 async def test_create_assigns_a_uuid_id(app: FastAPI, client: httpx.AsyncClient) -> None:
-    body = await create(client)
+    body = await create_task(client)
 
     assert str(uuid.UUID(body["id"])) == body["id"]
 
 
 async def test_create_owner_is_the_token_subject(app: FastAPI, client: httpx.AsyncClient) -> None:
-    body = await create(client, BOB)
+    body = await create_task(client, BOB)
 
     assert body["user_id"] == BOB
     assert [task.user_id for task in await all_tasks(app)] == [BOB]
@@ -95,7 +73,7 @@ async def test_create_owner_is_the_token_subject(app: FastAPI, client: httpx.Asy
 async def test_create_defaults_to_incomplete_without_description(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    body = await create(client)
+    body = await create_task(client)
 
     assert body["is_completed"] is False
     assert body["description"] is None
@@ -104,7 +82,7 @@ async def test_create_defaults_to_incomplete_without_description(
 async def test_create_sets_updated_at_equal_to_created_at(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    body = await create(client)
+    body = await create_task(client)
 
     assert body["created_at"] == body["updated_at"]
 
@@ -113,7 +91,7 @@ async def test_create_timestamps_are_iso8601_utc_and_about_now(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     before = datetime.now(UTC)
-    body = await create(client)
+    body = await create_task(client)
     after = datetime.now(UTC)
 
     for name in ("created_at", "updated_at"):
@@ -121,21 +99,21 @@ async def test_create_timestamps_are_iso8601_utc_and_about_now(
 
 
 async def test_create_stores_the_row_it_returns(app: FastAPI, client: httpx.AsyncClient) -> None:
-    body = await create(client, title="Call Bob", description="about the budget")
+    body = await create_task(client, title="Call Bob", description="about the budget")
 
     assert await row_of(app, body["id"]) == as_row(body)
     assert len(await all_tasks(app)) == 1
 
 
 async def test_create_trims_the_title(app: FastAPI, client: httpx.AsyncClient) -> None:
-    body = await create(client, title="  buy milk  ")
+    body = await create_task(client, title="  buy milk  ")
 
     assert body["title"] == "buy milk"
     assert (await row_of(app, body["id"]))["title"] == "buy milk"
 
 
 async def test_create_accepts_is_completed_true(app: FastAPI, client: httpx.AsyncClient) -> None:
-    body = await create(client, is_completed=True)
+    body = await create_task(client, is_completed=True)
 
     assert body["is_completed"] is True
     assert (await row_of(app, body["id"]))["is_completed"] is True
@@ -148,13 +126,13 @@ async def test_list_returns_only_the_callers_tasks(app: FastAPI, client: httpx.A
     mine = await make_task(app, ALICE, title="mine")
     await make_task(app, BOB, title="not mine")
 
-    assert await list_ids(client) == [str(mine.id)]
+    assert await list_ids(client, ALICE) == [str(mine.id)]
 
 
 async def test_list_is_empty_for_a_new_user(app: FastAPI, client: httpx.AsyncClient) -> None:
     await make_task(app, ALICE)
 
-    assert await list_ids(client, user=BOB) == []
+    assert await list_ids(client, BOB) == []
 
 
 async def test_list_returns_each_task_as_stored(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -170,7 +148,7 @@ async def test_list_is_newest_first(app: FastAPI, client: httpx.AsyncClient) -> 
     newest = await make_task(app, ALICE, created_at=seconds_ago(10))
     middle = await make_task(app, ALICE, created_at=seconds_ago(20))
 
-    assert await list_ids(client) == [str(newest.id), str(middle.id), str(oldest.id)]
+    assert await list_ids(client, ALICE) == [str(newest.id), str(middle.id), str(oldest.id)]
 
 
 async def test_list_orders_equal_creation_times_by_id_descending(
@@ -180,20 +158,20 @@ async def test_list_orders_equal_creation_times_by_id_descending(
     tasks = [await make_task(app, ALICE, created_at=moment) for _ in range(5)]
 
     expected = [str(task.id) for task in sorted(tasks, key=lambda task: task.id, reverse=True)]
-    assert await list_ids(client) == expected
+    assert await list_ids(client, ALICE) == expected
 
 
 async def test_list_limit_and_offset_select_a_page(app: FastAPI, client: httpx.AsyncClient) -> None:
     tasks = [await make_task(app, ALICE, created_at=seconds_ago(60 - i)) for i in range(5)]
     newest_first = [str(task.id) for task in reversed(tasks)]
 
-    assert await list_ids(client, "?limit=2&offset=1") == newest_first[1:3]
+    assert await list_ids(client, ALICE, "?limit=2&offset=1") == newest_first[1:3]
 
 
 async def test_list_offset_past_the_end_is_empty(app: FastAPI, client: httpx.AsyncClient) -> None:
     await make_task(app, ALICE)
 
-    assert await list_ids(client, "?offset=5") == []
+    assert await list_ids(client, ALICE, "?offset=5") == []
 
 
 async def test_list_link_header_leads_through_every_page(
@@ -268,7 +246,7 @@ async def test_list_ignores_unknown_query_parameters(
 ) -> None:
     task = await make_task(app, ALICE)
 
-    assert await list_ids(client, "?user_id=" + BOB + "&sort=asc&foo") == [str(task.id)]
+    assert await list_ids(client, ALICE, "?user_id=" + BOB + "&sort=asc&foo") == [str(task.id)]
 
 
 # --- get one ------------------------------------------------------------------------------
@@ -292,33 +270,35 @@ async def test_get_unknown_id_is_404(app: FastAPI, client: httpx.AsyncClient) ->
 
 
 MALFORMED_IDS = [
-    pytest.param("abc", id="word"),
-    pytest.param("123", id="number"),
-    pytest.param("a" * 300, id="300-chars"),
-    pytest.param("' OR 1=1 --", id="sql-injection"),
-    pytest.param("%25", id="encoded-percent"),
-    pytest.param("%00", id="encoded-nul"),
-    pytest.param("%E2%82%AC", id="encoded-euro-sign"),
-    pytest.param(f"{uuid.uuid4()}x", id="uuid-with-trailing-junk"),
-    pytest.param(f"{uuid.uuid4()}00", id="uuid-too-long"),
-    pytest.param(str(uuid.uuid4())[:-1], id="uuid-too-short"),
-    pytest.param("g" + str(uuid.uuid4())[1:], id="non-hex-uuid"),
+    "abc",
+    "123",
+    "a" * 300,
+    "' OR 1=1 --",
+    "%25",  # encoded percent
+    "%00",  # encoded NUL
+    "%E2%82%AC",  # encoded euro sign
+    f"{uuid.uuid4()}x",  # trailing junk
+    f"{uuid.uuid4()}00",  # too long
+    str(uuid.uuid4())[:-1],  # too short
+    "g" + str(uuid.uuid4())[1:],  # not hex
 ]
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-@pytest.mark.parametrize("task_id", MALFORMED_IDS)
 async def test_malformed_id_is_404_task_not_found(
-    app: FastAPI, client: httpx.AsyncClient, method: str, task_id: str
+    app: FastAPI, client: httpx.AsyncClient, method: str
 ) -> None:
     await make_task(app, ALICE)
-    before = await all_tasks(app)
+    before = await all_rows(app)
     body = {"title": "changed"} if method == "PUT" else None
 
-    response = await client.request(method, f"/api/tasks/{task_id}", json=body, headers=auth(ALICE))
+    for task_id in MALFORMED_IDS:
+        response = await client.request(
+            method, f"/api/tasks/{task_id}", json=body, headers=auth(ALICE)
+        )
+        assert_error(response, 404, "TASK_NOT_FOUND", "Task not found")
 
-    assert_error(response, 404, "TASK_NOT_FOUND")
-    assert [t.model_dump() for t in await all_tasks(app)] == [t.model_dump() for t in before]
+    assert await all_rows(app) == before
 
 
 async def test_id_with_an_encoded_slash_matches_no_route(
@@ -327,7 +307,7 @@ async def test_id_with_an_encoded_slash_matches_no_route(
     # The path is decoded before routing: "a%2Fb" is two segments, so no route matches.
     response = await client.get("/api/tasks/a%2Fb", headers=auth(ALICE))
 
-    assert_error(response, 404, "NOT_FOUND")
+    assert_error(response, 404, "NOT_FOUND", "Not found")
 
 
 async def test_uppercase_id_finds_the_same_task(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -599,7 +579,7 @@ async def test_unknown_route_is_404_with_the_error_envelope(
 ) -> None:
     response = await client.get("/api/nothing-here", headers=auth(ALICE))
 
-    assert_error(response, 404, "NOT_FOUND")
+    assert_error(response, 404, "NOT_FOUND", "Not found")
 
 
 @pytest.mark.parametrize(
@@ -621,7 +601,7 @@ async def test_wrong_method_is_405_with_the_error_envelope(
         method, path.format(id=task.id), json={"title": "x"}, headers=auth(ALICE)
     )
 
-    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED", "Method Not Allowed")
     assert [t.model_dump() for t in await all_tasks(app)] == [before]
 
 

@@ -1,4 +1,6 @@
-"""Bad input is a 400 (413 if too big) naming the problem, and nothing is written.
+"""Bad input through the whole stack, on both databases: a 400 (413 if too big) with the exact
+envelope, and nothing written. (The field rules themselves are unit-tested, with every exact
+detail, in tests/test_schemas.py.)
 
 Bodies that must reach the server as exact JSON text (lone surrogates, broken JSON) are sent
 as raw bytes with `content=`, since httpx's `json=` would re-encode or refuse them.
@@ -12,19 +14,22 @@ import pytest
 from fastapi import FastAPI
 
 from app.models import Task
-from tests.factories import ALICE, all_tasks, auth, make_task, stored_task
+from tests.helpers import (
+    ALICE,
+    JSON,
+    all_rows,
+    all_tasks,
+    assert_error,
+    auth,
+    make_task,
+    put_raw,
+    stored_task,
+)
 
 MAX_BODY_BYTES = 64 * 1024
-JSON = {"Content-Type": "application/json"}
-
-
-def assert_error(response: httpx.Response, status: int, error_code: str, *mentions: str) -> None:
-    """The error envelope, with `detail` naming each of `mentions`."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body == {"detail": body["detail"], "error_code": error_code, "status_code": status}
-    for mention in mentions:
-        assert mention in body["detail"]
+NOT_AN_OBJECT = "Input should be a valid dictionary or object to extract fields from"
+NOT_JSON = "Request body is not valid JSON"
+NUL_OR_SURROGATE = "must not contain NUL characters or unpaired surrogates"
 
 
 async def post_json(client: httpx.AsyncClient, body: Any) -> httpx.Response:
@@ -40,63 +45,40 @@ async def post_raw(
     return await client.post("/api/tasks", content=content, headers=headers)
 
 
-async def snapshot(app: FastAPI) -> list[dict[str, Any]]:
-    return [task.model_dump() for task in await all_tasks(app)]
-
-
 async def existing_task(app: FastAPI) -> Task:
     return await make_task(app, ALICE, title="keep me", description="as I am")
 
 
-async def put_raw(client: httpx.AsyncClient, task: Task, content: bytes) -> httpx.Response:
-    return await client.put(
-        f"/api/tasks/{task.id}", content=content, headers={**auth(ALICE), **JSON}
-    )
-
-
 # --- POST: values -------------------------------------------------------------------------
 
-BAD_CREATE_BODIES = [
-    pytest.param({}, "title", id="title-missing"),
-    pytest.param({"description": "no title"}, "title", id="only-description"),
-    pytest.param({"title": ""}, "title", id="title-empty"),
-    pytest.param({"title": "   "}, "title", id="title-spaces"),
-    pytest.param({"title": "\t\n\r "}, "title", id="title-whitespace"),
-    pytest.param({"title": "\u00a0\u3000"}, "title", id="title-unicode-spaces"),
-    pytest.param({"title": "a" * 201}, "title", id="title-201-chars"),
-    pytest.param({"title": "😀" * 201}, "title", id="title-201-emoji"),
-    pytest.param({"title": "x", "description": "a" * 2001}, "description", id="description-2001"),
-    pytest.param({"title": 1}, "title", id="title-number"),
-    pytest.param({"title": True}, "title", id="title-bool"),
-    pytest.param({"title": None}, "title", id="title-null"),
-    pytest.param({"title": []}, "title", id="title-list"),
-    pytest.param({"title": {}}, "title", id="title-object"),
-    pytest.param({"title": "x", "description": 5}, "description", id="description-number"),
-    pytest.param({"title": "x", "is_completed": "yes"}, "is_completed", id="completed-yes"),
-    pytest.param({"title": "x", "is_completed": "true"}, "is_completed", id="completed-str"),
-    pytest.param({"title": "x", "is_completed": 1}, "is_completed", id="completed-1"),
-    pytest.param({"title": "x", "is_completed": 0}, "is_completed", id="completed-0"),
-    pytest.param({"title": "x", "is_completed": None}, "is_completed", id="completed-null"),
-    pytest.param({"title": "x", "user_id": "someone"}, "user_id", id="unknown-user_id"),
-    pytest.param(
-        {"title": "x", "id": "00000000-0000-0000-0000-000000000001"}, "id", id="unknown-id"
-    ),
-    pytest.param(
-        {"title": "x", "created_at": "2020-01-01T00:00:00Z"}, "created_at", id="unknown-created"
-    ),
-    pytest.param({"title": "x", "foo": "bar"}, "foo", id="unknown-foo"),
-    pytest.param({"title": "a\u0000b"}, "title", id="title-nul"),
-    pytest.param({"title": "x", "description": "a\u0000b"}, "description", id="description-nul"),
-]
 
-
-@pytest.mark.parametrize(("body", "field"), BAD_CREATE_BODIES)
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        pytest.param(
+            b'{"title": "  "}', "title: String should have at least 1 character", id="title-blank"
+        ),
+        pytest.param(b'{"title": "x", "user_id": "bob"}', "user_id: unknown field", id="user_id"),
+        pytest.param(
+            b'{"title": "x", "is_completed": "yes"}',
+            "is_completed: Input should be a valid boolean",
+            id="string-boolean",
+        ),
+        pytest.param(b'{"title": "a\\u0000b"}', f"title: {NUL_OR_SURROGATE}", id="nul"),
+        pytest.param(b'{"title": "\\ud800"}', f"title: {NUL_OR_SURROGATE}", id="lone-surrogate"),
+        pytest.param(
+            b'{"title": "x", "\\ud800": 1}',
+            "Input should be a valid string, unable to parse raw data as a unicode string",
+            id="field-named-by-a-lone-surrogate",
+        ),
+    ],
+)
 async def test_create_refuses_invalid_field(
-    app: FastAPI, client: httpx.AsyncClient, body: dict[str, Any], field: str
+    app: FastAPI, client: httpx.AsyncClient, content: bytes, detail: str
 ) -> None:
-    response = await post_json(client, body)
+    response = await post_raw(client, content)
 
-    assert_error(response, 400, "VALIDATION_ERROR", field)
+    assert_error(response, 400, "VALIDATION_ERROR", detail)
     assert await all_tasks(app) == []
 
 
@@ -132,84 +114,50 @@ async def test_create_accepts_a_description_of_2000_characters(
 # --- POST: the body as a whole ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "content",
-    [
-        pytest.param(b"[]", id="array"),
-        pytest.param(b'"x"', id="string"),
-        pytest.param(b"1", id="number"),
-        pytest.param(b"null", id="null"),
-        pytest.param(b'[{"title": "x"}]', id="array-of-task"),
-    ],
-)
 async def test_create_refuses_a_body_that_is_not_an_object(
-    app: FastAPI, client: httpx.AsyncClient, content: bytes
+    app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    response = await post_raw(client, content)
+    for content in [b"[]", b'"x"', b"1", b"null", b'[{"title": "x"}]']:
+        response = await post_raw(client, content)
+        assert_error(response, 400, "VALIDATION_ERROR", NOT_AN_OBJECT)
 
-    assert_error(response, 400, "VALIDATION_ERROR", "object")
     assert await all_tasks(app) == []
 
 
 async def test_create_refuses_an_empty_body(app: FastAPI, client: httpx.AsyncClient) -> None:
     response = await post_raw(client, b"")
 
-    assert_error(response, 400, "VALIDATION_ERROR", "JSON object is required")
+    assert_error(response, 400, "VALIDATION_ERROR", "A JSON object is required")
     assert await all_tasks(app) == []
 
 
-@pytest.mark.parametrize(
-    "content",
-    [
-        pytest.param(b'{"title": ', id="truncated"),
-        pytest.param(b"{'title': 'x'}", id="single-quotes"),
-        pytest.param(b'{"title": "x",}', id="trailing-comma"),
-        pytest.param(b'{"title": "x"} {}', id="two-documents"),
-        pytest.param(b"title=x", id="not-json"),
-        pytest.param(b'{"title": "\\x41"}', id="bad-escape"),
-        pytest.param(b'{"title": "\\ud83d\\ude0"}', id="truncated-unicode-escape"),
-        pytest.param(b'{"title": "caf\xe9"}', id="latin-1-not-utf-8"),
-        pytest.param(b"[" * 20000, id="deeply-nested-unclosed"),
-        pytest.param(b"[" * 20000 + b"]" * 20000, id="deeply-nested-arrays"),
-        pytest.param(b'{"a":' * 10000 + b"1" + b"}" * 10000, id="deeply-nested-objects"),
-    ],
-)
-async def test_create_refuses_malformed_json(
-    app: FastAPI, client: httpx.AsyncClient, content: bytes
-) -> None:
-    assert len(content) < MAX_BODY_BYTES
-
-    response = await post_raw(client, content)
-
-    assert_error(response, 400, "MALFORMED_JSON")
-    assert await all_tasks(app) == []
+MALFORMED_JSON = [
+    b'{"title": ',
+    b"{'title': 'x'}",
+    b'{"title": "x",}',
+    b'{"title": "x"} {}',
+    b"title=x",
+    b'{"title": "\\x41"}',
+    b'{"title": "\\ud83d\\ude0"}',
+]
+# Not UTF-8, or too deep for Python's parser: FastAPI's own message, with the same code.
+UNDECODABLE = [
+    b'{"title": "caf\xe9"}',  # Latin-1
+    b"[" * 20000,
+    b"[" * 20000 + b"]" * 20000,
+    b'{"a":' * 10000 + b"1" + b"}" * 10000,
+]
+PARSE_ERROR = "There was an error parsing the body"
 
 
-@pytest.mark.parametrize(
-    ("content", "field"),
-    [
-        pytest.param(b'{"title": "\\ud800"}', "title", id="title-high-surrogate"),
-        pytest.param(b'{"title": "a\\udfffb"}', "title", id="title-low-surrogate"),
-        pytest.param(b'{"title": "\\ude00\\ud83d"}', "title", id="title-pair-reversed"),
-        pytest.param(b'{"title": "x", "description": "\\ud800"}', "description", id="description"),
-        pytest.param(b'{"title": "x", "is_completed": "\\ud800"}', "is_completed", id="boolean"),
-    ],
-)
-async def test_create_refuses_lone_surrogates(
-    app: FastAPI, client: httpx.AsyncClient, content: bytes, field: str
-) -> None:
-    response = await post_raw(client, content)
+async def test_create_refuses_malformed_json(app: FastAPI, client: httpx.AsyncClient) -> None:
+    for content, detail in [(c, NOT_JSON) for c in MALFORMED_JSON] + [
+        (c, PARSE_ERROR) for c in UNDECODABLE
+    ]:
+        assert len(content) < MAX_BODY_BYTES
+        response = await post_raw(client, content)
+        assert_error(response, 400, "MALFORMED_JSON", detail)
 
-    assert_error(response, 400, "VALIDATION_ERROR", field)
-    assert await all_tasks(app) == []
-
-
-async def test_create_refuses_an_unknown_field_named_by_a_lone_surrogate(
-    app: FastAPI, client: httpx.AsyncClient
-) -> None:
-    response = await post_raw(client, b'{"title": "x", "\\ud800": 1}')
-
-    assert_error(response, 400, "VALIDATION_ERROR")
     assert await all_tasks(app) == []
 
 
@@ -229,7 +177,7 @@ async def test_create_stores_an_escaped_surrogate_pair_as_one_character(
 async def test_create_refuses_a_form_encoded_body(app: FastAPI, client: httpx.AsyncClient) -> None:
     response = await client.post("/api/tasks", data={"title": "x"}, headers=auth(ALICE))
 
-    assert_error(response, 400, "VALIDATION_ERROR", "object")
+    assert_error(response, 400, "VALIDATION_ERROR", NOT_AN_OBJECT)
     assert await all_tasks(app) == []
 
 
@@ -247,7 +195,7 @@ async def test_create_refuses_json_text_not_labelled_as_json(
     # A browser may send these cross-site without a preflight: they must never create a task.
     response = await post_raw(client, b'{"title": "x"}', content_type)
 
-    assert_error(response, 400, "VALIDATION_ERROR", "object")
+    assert_error(response, 400, "VALIDATION_ERROR", NOT_AN_OBJECT)
     assert await all_tasks(app) == []
 
 
@@ -285,12 +233,12 @@ async def test_update_refuses_a_body_over_the_limit(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     task = await existing_task(app)
-    before = await snapshot(app)
+    before = await all_rows(app)
 
-    response = await put_raw(client, task, body_of_size(MAX_BODY_BYTES + 1))
+    response = await put_raw(client, ALICE, task.id, body_of_size(MAX_BODY_BYTES + 1))
 
     assert_error(response, 413, "PAYLOAD_TOO_LARGE")
-    assert await snapshot(app) == before
+    assert await all_rows(app) == before
 
 
 async def test_body_one_byte_over_the_limit_is_413(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -306,7 +254,7 @@ async def test_invalid_body_within_the_limit_is_400_not_413(
 ) -> None:
     response = await post_raw(client, body_of_size(size))
 
-    assert_error(response, 400, "VALIDATION_ERROR", "title")
+    assert_error(response, 400, "VALIDATION_ERROR", mentions=("title",))
     assert await all_tasks(app) == []
 
 
@@ -371,73 +319,63 @@ async def test_invalid_content_length_is_refused(
 
 # --- PUT ----------------------------------------------------------------------------------
 
-BAD_UPDATE_BODIES = [
-    pytest.param({}, "at least one", id="no-fields"),
-    pytest.param({"title": None}, "title", id="title-null"),
-    pytest.param({"is_completed": None}, "is_completed", id="completed-null"),
-    pytest.param({"title": ""}, "title", id="title-empty"),
-    pytest.param({"title": "  "}, "title", id="title-spaces"),
-    pytest.param({"title": "a" * 201}, "title", id="title-201-chars"),
-    pytest.param({"title": 5}, "title", id="title-number"),
-    pytest.param({"description": "a" * 2001}, "description", id="description-2001"),
-    pytest.param({"is_completed": "false"}, "is_completed", id="completed-str"),
-    pytest.param({"is_completed": 0}, "is_completed", id="completed-0"),
-    pytest.param({"foo": 1}, "foo", id="unknown-foo"),
-    pytest.param({"user_id": "someone-else"}, "user_id", id="unknown-user_id"),
-    pytest.param({"id": "00000000-0000-0000-0000-000000000001"}, "id", id="unknown-id"),
-    pytest.param({"updated_at": "2020-01-01T00:00:00Z"}, "updated_at", id="unknown-updated"),
-    pytest.param({"title": "valid", "foo": 1}, "foo", id="valid-field-with-unknown"),
-    pytest.param({"title": "valid", "is_completed": "yes"}, "is_completed", id="valid-with-bad"),
-    pytest.param({"title": "a\u0000"}, "title", id="title-nul"),
-    pytest.param({"description": "\u0000"}, "description", id="description-nul"),
-]
-
-
-@pytest.mark.parametrize(("body", "field"), BAD_UPDATE_BODIES)
-async def test_update_refuses_invalid_field_and_keeps_the_row(
-    app: FastAPI, client: httpx.AsyncClient, body: dict[str, Any], field: str
-) -> None:
-    task = await existing_task(app)
-    before = await snapshot(app)
-
-    response = await client.put(f"/api/tasks/{task.id}", json=body, headers=auth(ALICE))
-
-    assert_error(response, 400, "VALIDATION_ERROR", field)
-    assert await snapshot(app) == before
-
 
 @pytest.mark.parametrize(
-    ("content", "error_code"),
+    ("content", "error_code", "detail"),
     [
-        pytest.param(b'{"title": "\\ud800"}', "VALIDATION_ERROR", id="lone-surrogate"),
-        pytest.param(b'{"description": "x\\udc00"}', "VALIDATION_ERROR", id="lone-low-surrogate"),
-        pytest.param(b'{"title": "x"', "MALFORMED_JSON", id="malformed"),
-        pytest.param(b"[" * 20000, "MALFORMED_JSON", id="deeply-nested"),
-        pytest.param(b"[]", "VALIDATION_ERROR", id="array"),
-        pytest.param(b"null", "VALIDATION_ERROR", id="null"),
-        pytest.param(b"", "VALIDATION_ERROR", id="empty"),
+        pytest.param(
+            b"{}",
+            "VALIDATION_ERROR",
+            "Provide at least one of: title, description, is_completed",
+            id="no-fields",
+        ),
+        pytest.param(
+            b'{"title": null}',
+            "VALIDATION_ERROR",
+            "title: cannot be null (omit it to leave it unchanged)",
+            id="title-null",
+        ),
+        pytest.param(
+            b'{"title": ""}',
+            "VALIDATION_ERROR",
+            "title.constrained-str: String should have at least 1 character; "
+            "title.none: Input should be None",
+            id="title-empty",
+        ),
+        pytest.param(b'{"foo": 1}', "VALIDATION_ERROR", "foo: unknown field", id="unknown-foo"),
+        pytest.param(
+            b'{"description": "x\\udc00"}',
+            "VALIDATION_ERROR",
+            f"description: {NUL_OR_SURROGATE}",
+            id="lone-surrogate",
+        ),
+        pytest.param(b'{"title": "x"', "MALFORMED_JSON", NOT_JSON, id="malformed"),
+        pytest.param(b"[" * 20000, "MALFORMED_JSON", PARSE_ERROR, id="deeply-nested"),
+        pytest.param(b"[]", "VALIDATION_ERROR", NOT_AN_OBJECT, id="array"),
+        pytest.param(b"null", "VALIDATION_ERROR", NOT_AN_OBJECT, id="null"),
+        pytest.param(b"", "VALIDATION_ERROR", "A JSON object is required", id="empty"),
     ],
 )
-async def test_update_refuses_unusable_json_and_keeps_the_row(
-    app: FastAPI, client: httpx.AsyncClient, content: bytes, error_code: str
+async def test_update_refuses_bad_input_and_keeps_the_row(
+    app: FastAPI, client: httpx.AsyncClient, content: bytes, error_code: str, detail: str
 ) -> None:
     task = await existing_task(app)
-    before = await snapshot(app)
+    before = await all_rows(app)
 
-    response = await put_raw(client, task, content)
+    response = await put_raw(client, ALICE, task.id, content)
 
-    assert_error(response, 400, error_code)
-    assert await snapshot(app) == before
+    assert_error(response, 400, error_code, detail)
+    assert await all_rows(app) == before
 
 
 async def test_update_refuses_a_form_encoded_body(app: FastAPI, client: httpx.AsyncClient) -> None:
     task = await existing_task(app)
-    before = await snapshot(app)
+    before = await all_rows(app)
 
     response = await client.put(f"/api/tasks/{task.id}", data={"title": "x"}, headers=auth(ALICE))
 
     assert_error(response, 400, "VALIDATION_ERROR")
-    assert await snapshot(app) == before
+    assert await all_rows(app) == before
 
 
 async def test_update_stores_an_escaped_surrogate_pair_as_one_character(
@@ -445,7 +383,7 @@ async def test_update_stores_an_escaped_surrogate_pair_as_one_character(
 ) -> None:
     task = await existing_task(app)
 
-    response = await put_raw(client, task, b'{"description": "\\ud83d\\ude00"}')
+    response = await put_raw(client, ALICE, task.id, b'{"description": "\\ud83d\\ude00"}')
 
     assert response.status_code == 200, response.text
     stored = await stored_task(app, task.id)
