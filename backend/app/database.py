@@ -1,6 +1,7 @@
 """Engines for SQLite and PostgreSQL (including Neon's PgBouncer pooler), and `Database`, the
 one way the app reaches them."""
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import IsolationLevel
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -20,7 +22,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.concurrency import FairLimiter
 from app.config import Settings
+from app.sqlite_driver import one_hop_aiosqlite
 
 _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
@@ -40,6 +44,17 @@ class DatabaseTarget:
     @property
     def is_sqlite(self) -> bool:
         return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def is_sqlite_memory(self) -> bool:
+        """One in-memory database per connection: SQLAlchemy shares a single one (StaticPool)."""
+        return self.is_sqlite and self.url.database in (None, "", ":memory:")
+
+    def connections(self, settings: Settings) -> int:
+        """How many connections the engine's pool can hand out at once."""
+        if self.is_sqlite:
+            return 1 if self.is_sqlite_memory else SQLITE_POOL_SIZE
+        return settings.db_pool_size + settings.db_max_overflow
 
 
 def resolve_database_url(raw_url: str, pooler: str = "auto") -> DatabaseTarget:
@@ -86,18 +101,18 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
     The pool is fixed-size (overflow connections would be closed and reopened under load) and
     pings a connection only when it has been idle for a while, not before every checkout."""
     target = resolve_database_url(settings.database_url, settings.db_pooler)
-    common: dict[str, Any] = {
-        "connect_args": target.connect_args,
-        "pool_timeout": settings.db_pool_timeout_seconds,
-        "skip_autocommit_rollback": True,
-    }
     if target.is_sqlite:
+        # In memory, SQLAlchemy keeps the one database on one shared connection (StaticPool).
+        pool: dict[str, Any] = (
+            {} if target.is_sqlite_memory else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0}
+        )
         engine = create_async_engine(
             target.url,
             isolation_level="AUTOCOMMIT" if autocommit else None,
-            pool_size=SQLITE_POOL_SIZE,
-            max_overflow=0,
-            **common,
+            module=one_hop_aiosqlite(),
+            connect_args=target.connect_args,
+            skip_autocommit_rollback=True,
+            **pool,
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
@@ -107,7 +122,9 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_recycle=settings.db_pool_recycle_seconds,
-        **common,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        connect_args=target.connect_args,
+        skip_autocommit_rollback=True,
     )
     _ping_when_idle(engine, settings.db_ping_after_idle_seconds)
     return engine
@@ -166,6 +183,9 @@ class Database:
         target = resolve_database_url(settings.database_url, settings.db_pooler)
         self.autocommit = not target.behind_pgbouncer
         self.engine = create_engine(settings, autocommit=self.autocommit)
+        # Requests take connections in arrival order (see FairLimiter); never more than the pool.
+        self._limiter = FairLimiter(target.connections(settings))
+        self._wait_seconds = settings.db_pool_timeout_seconds
         level: IsolationLevel = "SERIALIZABLE" if target.is_sqlite else "READ COMMITTED"
         # Shares the pool; each checkout leaves autocommit for the block and goes back after.
         self.transactional = (
@@ -175,15 +195,27 @@ class Database:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as connection:
+        async with self._connection_slot(), self.engine.connect() as connection:
             yield connection
             if not self.autocommit:
                 await connection.commit()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.transactional.begin() as connection:
+        async with self._connection_slot(), self.transactional.begin() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def _connection_slot(self) -> AsyncIterator[None]:
+        try:
+            async with asyncio.timeout(self._wait_seconds):
+                await self._limiter.acquire()
+        except TimeoutError:
+            raise PoolTimeout(f"no connection free within {self._wait_seconds} s") from None
+        try:
+            yield
+        finally:
+            self._limiter.release()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -192,8 +192,8 @@ def _error_code_enum() -> type[StrEnum]:
     return enum
 
 
-if TYPE_CHECKING:
-    ErrorCode = str
+if TYPE_CHECKING:  # built at run time from the registry; to the type checker, some StrEnum
+    ErrorCode = StrEnum
 else:
     ErrorCode = _error_code_enum()
 

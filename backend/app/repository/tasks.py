@@ -7,12 +7,14 @@ Queries are SQLAlchemy Core on the `Task` table and return plain `TaskRecord` di
 JSON without building ORM objects first.
 """
 
+import functools
 import uuid
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Row, Select, case, delete, exists, insert, literal, or_, select, update
+from sqlalchemy import Integer, Row, bindparam, case, delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from app.models import metadata
 from app.models.base import UTCDateTime, greatest
@@ -45,28 +47,60 @@ def _record(row: Row[Any]) -> TaskRecord:
     return cast(TaskRecord, dict(zip(_KEYS, row, strict=True)))
 
 
-def owned_tasks(owner: str) -> Select[Any]:
-    return select(*COLUMNS).where(USER_ID == owner)
+# Statements are built once, with named parameters: a request pays neither for building one nor
+# for its cache key (memoised on the statement), only for binding values.
+_OWNED = select(*COLUMNS).where(USER_ID == bindparam("owner"))
+_LIST = (
+    _OWNED.order_by(CREATED_AT.desc(), ID.desc())
+    .limit(bindparam("limit", type_=Integer))
+    .offset(bindparam("offset", type_=Integer))
+)
+_GET = _OWNED.where(ID == bindparam("task_id"))
+_INSERT = insert(TASKS)
+_DELETE = (
+    delete(TASKS).where(ID == bindparam("task_id"), USER_ID == bindparam("owner")).returning(ID)
+)
+_EXISTS = select(exists().where(ID == bindparam("task_id")))
 
 
 async def list_tasks(
     connection: AsyncConnection, owner: str, *, limit: int, offset: int
 ) -> list[TaskRecord]:
-    statement = (
-        owned_tasks(owner).order_by(CREATED_AT.desc(), ID.desc()).limit(limit).offset(offset)
-    )
-    return [_record(row) for row in await connection.execute(statement)]
+    rows = await connection.execute(_LIST, {"owner": owner, "limit": limit, "offset": offset})
+    return [_record(row) for row in rows]
 
 
 async def get_task(
     connection: AsyncConnection, owner: str, task_id: uuid.UUID
 ) -> TaskRecord | None:
-    row = (await connection.execute(owned_tasks(owner).where(ID == task_id))).first()
+    row = (await connection.execute(_GET, {"owner": owner, "task_id": task_id})).first()
     return None if row is None else _record(row)
 
 
 async def insert_task(connection: AsyncConnection, task: TaskRecord) -> None:
-    await connection.execute(insert(TASKS).values(**task))
+    await connection.execute(_INSERT, dict(task))
+
+
+@functools.cache
+def _update_statement(fields: tuple[str, ...]) -> ReturningUpdate[Any]:
+    """One UPDATE that sets only the given columns, so concurrent updates of different
+    fields never overwrite each other; `updated_at` moves only if a value really differs."""
+    new = {name: bindparam(f"new_{name}", type_=TASKS.c[name].type) for name in fields}
+    really_changed = or_(*(TASKS.c[name].is_distinct_from(new[name]) for name in fields))
+    return (
+        update(TASKS)
+        .where(ID == bindparam("task_id"), USER_ID == bindparam("owner"))
+        .values(
+            **new,
+            # Never backwards: a writer that took `now` before waiting for the row lock may
+            # commit after one that took a later `now`.
+            updated_at=case(
+                (really_changed, greatest(UPDATED_AT, bindparam("now", type_=UTCDateTime()))),
+                else_=UPDATED_AT,
+            ),
+        )
+        .returning(*COLUMNS)
+    )
 
 
 async def update_task(
@@ -76,34 +110,17 @@ async def update_task(
     changes: dict[str, Any],
     now: datetime,
 ) -> TaskRecord | None:
-    """One UPDATE that sets only the given columns, so concurrent updates of different
-    fields never overwrite each other; `updated_at` moves only if a value really differs."""
-    columns = {column.key: column for column in COLUMNS}
-    really_changed = or_(
-        *(columns[name].is_distinct_from(value) for name, value in changes.items())
-    )
-    statement = (
-        update(TASKS)
-        .where(ID == task_id, USER_ID == owner)
-        .values(
-            **changes,
-            # Never backwards: a writer that took `now` before waiting for the row lock may
-            # commit after one that took a later `now`.
-            updated_at=case(
-                (really_changed, greatest(UPDATED_AT, literal(now, UTCDateTime()))),
-                else_=UPDATED_AT,
-            ),
-        )
-        .returning(*COLUMNS)
-    )
-    row = (await connection.execute(statement)).first()
+    statement = _update_statement(tuple(sorted(changes)))
+    values = {f"new_{name}": value for name, value in changes.items()}
+    parameters = {"owner": owner, "task_id": task_id, "now": now, **values}
+    row = (await connection.execute(statement, parameters)).first()
     return None if row is None else _record(row)
 
 
 async def delete_task(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -> bool:
-    statement = delete(TASKS).where(ID == task_id, USER_ID == owner).returning(ID)
-    return (await connection.execute(statement)).first() is not None
+    deleted = await connection.execute(_DELETE, {"owner": owner, "task_id": task_id})
+    return deleted.first() is not None
 
 
 async def task_exists(connection: AsyncConnection, task_id: uuid.UUID) -> bool:
-    return bool(await connection.scalar(select(exists().where(ID == task_id))))
+    return bool(await connection.scalar(_EXISTS, {"task_id": task_id}))
