@@ -2,6 +2,7 @@
 no HTTP, no database. (tests/test_auth.py proves the endpoints use it; tests/test_jwks.py
 covers Better Auth's asymmetric keys.)"""
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -12,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from app.core.security import TokenVerifier
+from app.core.security import TokenVerifier, Verified, VerifiedTokens
 from app.core.tokens import mint_token
 from app.errors import AuthError, InvalidToken, TokenExpired
 from tests.helpers import (
@@ -421,3 +422,42 @@ async def test_token_without_the_custom_claim_as_a_string_is_invalid(
 
     assert type(error) is InvalidToken
     assert "user_id" in error.reason
+
+
+# --- remembered tokens ----------------------------------------------------------------------
+
+
+async def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    verifier = TokenVerifier(make_settings(jwt_leeway_seconds=0))
+    token = hs256(claims(exp=now() + 1))
+    assert await verifier.verify(token) == ALICE
+    assert await verifier.verify(token) == ALICE  # served from memory
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.05)
+    with pytest.raises(TokenExpired):
+        await verifier.verify(token)
+
+
+async def test_a_refused_token_is_never_remembered() -> None:
+    verifier = TokenVerifier(make_settings())
+    forged = resigned(hs256(claims()), lambda parts: [parts[0], parts[1], b64url(b"forged")])
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            await verifier.verify(forged)
+
+
+def test_remembered_tokens_are_bounded_oldest_first() -> None:
+    remembered = VerifiedTokens(max_size=2)
+    for token in ("a", "b", "c"):
+        remembered.put(token, Verified(token.upper(), time.time() + 60, None))
+    assert remembered.get("a", 0) is None
+    assert (remembered.get("b", 0), remembered.get("c", 0)) == ("B", "C")
+
+
+def test_a_token_verified_by_an_older_key_set_is_checked_again() -> None:
+    remembered = VerifiedTokens()
+    remembered.put("jwks", Verified("alice", time.time() + 60, key_generation=1))
+    remembered.put("secret", Verified("bob", time.time() + 60, key_generation=None))
+    assert remembered.get("jwks", 1) == "alice"
+    assert remembered.get("jwks", 2) is None  # keys re-read since: verify from scratch
+    assert remembered.get("secret", 2) == "bob"  # the shared secret does not rotate

@@ -14,7 +14,7 @@ MAX_KID_LENGTH = 256  # Better Auth's kids are 32 characters; anything huge is n
 VERIFIED_CACHE_SIZE = 10_000
 
 
-class _Verified(NamedTuple):
+class Verified(NamedTuple):
     user_id: str
     valid_until: float  # exp + leeway, in seconds since the epoch
     key_generation: int | None  # the JWKS generation that verified it; None: the shared secret
@@ -28,7 +28,7 @@ class VerifiedTokens:
     successes are kept, so no refusal can change. Bounded: the oldest entries go first."""
 
     def __init__(self, max_size: int = VERIFIED_CACHE_SIZE) -> None:
-        self._entries: dict[str, _Verified] = {}
+        self._entries: dict[str, Verified] = {}
         self._max_size = max_size
 
     def get(self, token: str, key_generation: int) -> str | None:
@@ -41,7 +41,7 @@ class VerifiedTokens:
         del self._entries[token]
         return None
 
-    def put(self, token: str, entry: _Verified) -> None:
+    def put(self, token: str, entry: Verified) -> None:
         if len(self._entries) >= self._max_size:
             del self._entries[next(iter(self._entries))]
         self._entries[token] = entry
@@ -84,7 +84,7 @@ class TokenVerifier:
         _require_numeric_dates(claims)
         user_id = self._user_id_from(claims)
         generation = None if isinstance(key, str) else self._key_generation()
-        self._verified.put(token, _Verified(user_id, claims["exp"] + self._leeway, generation))
+        self._verified.put(token, Verified(user_id, claims["exp"] + self._leeway, generation))
         return user_id
 
     def _key_generation(self) -> int:
