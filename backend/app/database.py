@@ -208,8 +208,9 @@ class Database:
     @asynccontextmanager
     async def _connection_slot(self) -> AsyncIterator[None]:
         try:
-            async with asyncio.timeout(self._wait_seconds):
-                await self._limiter.acquire()
+            if not self._limiter.try_acquire():
+                async with asyncio.timeout(self._wait_seconds):
+                    await self._limiter.acquire()
         except TimeoutError:
             raise PoolTimeout(f"no connection free within {self._wait_seconds} s") from None
         try:
