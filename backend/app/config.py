@@ -51,7 +51,11 @@ class Settings(BaseSettings):
     # load. (SQLite uses a fixed pool of 4.)
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
-    db_pool_timeout_seconds: float = Field(default=10, gt=0)
+    # How long a request may wait for a free connection before 503 DATABASE_BUSY.
+    db_pool_timeout_seconds: float = Field(default=5, gt=0)
+    # How long one statement may take (PostgreSQL) or wait for SQLite's write lock, before the
+    # request fails with 503 DATABASE_UNAVAILABLE.
+    db_statement_timeout_seconds: float = Field(default=5, gt=0)
     # A connection idle this long is pinged before use (and replaced if dead); busy ones are not.
     db_ping_after_idle_seconds: float = Field(default=5, ge=0)
     # Neon suspends idle computes after 5 minutes; recycling sooner than that means a

@@ -13,7 +13,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import IsolationLevel
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 
 from app.concurrency import FairLimiter
 from app.config import Settings
+from app.errors import DatabaseBusy
 from app.sqlite_driver import one_hop_aiosqlite
 
 _ASYNC_DRIVERS = {
@@ -110,7 +110,8 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
             target.url,
             isolation_level="AUTOCOMMIT" if autocommit else None,
             module=one_hop_aiosqlite(),
-            connect_args=target.connect_args,
+            # sqlite3's busy timeout: how long a writer waits for the write lock.
+            connect_args={**target.connect_args, "timeout": settings.db_statement_timeout_seconds},
             skip_autocommit_rollback=True,
             **pool,
         )
@@ -119,11 +120,16 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
     engine = create_async_engine(
         target.url,
         isolation_level="AUTOCOMMIT" if autocommit else None,
+        # Client-side, so it holds behind PgBouncer too: a statement that gets no answer in
+        # time (a frozen link, a lock held for long) fails, and the client gets a 503.
+        connect_args={
+            "command_timeout": settings.db_statement_timeout_seconds,
+            **target.connect_args,
+        },
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_timeout=settings.db_pool_timeout_seconds,
-        connect_args=target.connect_args,
         skip_autocommit_rollback=True,
     )
     _ping_when_idle(engine, settings.db_ping_after_idle_seconds)
@@ -152,12 +158,11 @@ def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the single writer; busy_timeout queues writers instead of
-    # failing them with "database is locked".
+    # WAL lets readers run beside the single writer; the connection's busy timeout (sqlite3's
+    # `timeout`) queues writers instead of failing them at once with "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -212,7 +217,7 @@ class Database:
                 async with asyncio.timeout(self._wait_seconds):
                     await self._limiter.acquire()
         except TimeoutError:
-            raise PoolTimeout(f"no connection free within {self._wait_seconds} s") from None
+            raise DatabaseBusy() from None
         try:
             yield
         finally:

@@ -171,8 +171,22 @@ class AuthUnavailable(ServiceUnavailable):
 class DatabaseUnavailable(ServiceUnavailable):
     error_code = "DATABASE_UNAVAILABLE"
     detail = "The database is unavailable; try again shortly"
-    description = "the database is unreachable; retry shortly."
+    description = "the database is unreachable or did not answer in time; retry shortly."
     summary = "The database is unreachable; retry shortly"
+    retry_after_seconds = 2
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class DatabaseBusy(DatabaseUnavailable):
+    """The database is up, but every connection this server may open is in use."""
+
+    error_code = "DATABASE_BUSY"
+    detail = "The database is busy; try again shortly"
+    description = "every database connection is in use; retry after `Retry-After` seconds."
+    retry_after_seconds = 1
 
 
 class InternalError(ApiError):
@@ -306,7 +320,8 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if not is_database_unavailable(exc):
         return await _unexpected(request, exc)
     logger.error("database unavailable on %s %s: %r", request.method, request.url.path, exc)
-    return error_response(DatabaseUnavailable())
+    busy = isinstance(exc, PoolTimeout)
+    return error_response(DatabaseBusy() if busy else DatabaseUnavailable())
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -34,8 +34,9 @@ _EXAMPLES: dict[type[ApiError], ApiError] = {
 _DESCRIPTIONS: dict[type[ApiError], str] = {
     InvalidInput: "Invalid input: `VALIDATION_ERROR`, or `MALFORMED_JSON` for a body that is "
     "not JSON.",
-    ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached; "
-    "retry shortly: `DATABASE_UNAVAILABLE` or `AUTH_UNAVAILABLE`.",
+    ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
+    "every database connection is in use; retry after `Retry-After` seconds: "
+    "`DATABASE_UNAVAILABLE`, `DATABASE_BUSY` or `AUTH_UNAVAILABLE`.",
 }
 _HEADERS: dict[type[ApiError], dict[str, Any]] = {
     AuthError: {
@@ -47,9 +48,9 @@ _HEADERS: dict[type[ApiError], dict[str, Any]] = {
     },
     ServiceUnavailable: {
         "Retry-After": {
-            "description": "With `AUTH_UNAVAILABLE`: seconds until the signing keys may be "
-            "fetched again.",
-            "required": False,
+            "description": "Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the "
+            "signing keys may be fetched again.",
+            "required": True,
             "schema": {"type": "integer"},
         }
     },

@@ -52,8 +52,9 @@ async def test_outage_answers_503_and_recovers(
             "error_code": "DATABASE_UNAVAILABLE",
             "status_code": 503,
         }
+        assert response.headers["retry-after"] == "2"
 
-    await proxy.start()  # same port: the pool reconnects on its own (pre-ping)
+    await proxy.start()  # same port: the pool reconnects on its own
     after = await proxied_client.get("/api/tasks", headers=auth(ALICE))
     assert after.status_code == 200
     assert [task["title"] for task in after.json()] == ["before"]

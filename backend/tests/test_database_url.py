@@ -193,7 +193,7 @@ def test_engine_for_neon_has_the_pool_settings(neon_engine: AsyncEngine) -> None
     assert isinstance(pool, AsyncAdaptedQueuePool)
     assert pool.size() == 10
     assert pool._max_overflow == 0
-    assert pool.timeout() == 10
+    assert pool.timeout() == 5
     assert pool._recycle == 300
     # Pinged only after sitting idle (app.database._ping_when_idle), not before every use.
     assert pool._pre_ping is False
