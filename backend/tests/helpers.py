@@ -7,6 +7,7 @@ Tests reach the app's internals only through `sessionmaker_of` and `token_verifi
 import base64
 import hmac
 import json
+import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -158,6 +159,13 @@ async def row_of(app: FastAPI, task_id: uuid.UUID | str) -> dict[str, Any]:
     task = await stored_task(app, task_id)
     assert task is not None, f"task {task_id} is not in the database"
     return task.model_dump()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def seconds_ago(seconds: float) -> datetime:

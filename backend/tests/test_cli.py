@@ -3,7 +3,6 @@ settings variables of the shell that runs the tests."""
 
 import os
 import re
-import socket
 import sqlite3
 import stat
 import subprocess
@@ -19,7 +18,7 @@ import pytest
 
 from app.config import Settings
 from app.migrate import head_revision
-from tests.helpers import SECRET
+from tests.helpers import SECRET, free_port
 
 SECRET_FILE = Path(".taskapi") / "dev-secret"
 STARTUP_DEADLINE_SECONDS = 15
@@ -169,13 +168,6 @@ def test_serve_reports_an_unreachable_database_without_its_password(
     )
     assert "hunter2" not in result.stderr
     assert "Traceback" not in result.stderr
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class DevServer:
