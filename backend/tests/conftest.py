@@ -42,7 +42,8 @@ async def _recreate_database(admin_url: str, name: str, *, drop_only: bool = Fal
         await engine.dispose()
 
 
-async def _migrate(url: str) -> None:
+async def migrate_database(url: str) -> None:
+    """Bring the database at `url` to the latest revision (Alembic)."""
     engine = create_async_engine(url)
     try:
         await upgrade_to_head(engine)
@@ -62,7 +63,7 @@ def postgres_url() -> Iterator[str]:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_migrate(url))
+    asyncio.run(migrate_database(url))
     yield url
     asyncio.run(_recreate_database(POSTGRES_URL, name, drop_only=True))
 
@@ -71,7 +72,7 @@ def postgres_url() -> Iterator[str]:
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrated once; each test gets a copy."""
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
-    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    asyncio.run(migrate_database(f"sqlite+aiosqlite:///{path}"))
     return path
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -254,3 +255,12 @@ def validation_failure(errors: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     call `describe_validation_errors`."""
     described = describe_validation_errors(list(errors))
     return described.error_code, described.detail
+
+
+# Titles at the limit: lengths count characters after trimming, whatever their UTF-8 size.
+LONGEST_TITLES = [
+    pytest.param("a" * 200, id="200-ascii"),
+    pytest.param("😀" * 200, id="200-emoji"),
+    pytest.param("é" * 200, id="200-two-byte"),
+    pytest.param("  " + "a" * 200 + "  ", id="200-after-trimming"),
+]

@@ -9,10 +9,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.migrate import upgrade_to_head
-from tests.conftest import REQUIRE_POSTGRES
+from tests.conftest import REQUIRE_POSTGRES, migrate_database
 from tests.helpers import ALICE, auth, make_settings, running_app
 from tests.pg_cluster import PgCluster, postgres_bin
 
@@ -28,14 +26,6 @@ def cluster() -> Iterator[PgCluster]:
     started.start()
     yield started
     started.remove()
-
-
-async def migrate(url: str) -> None:
-    engine = create_async_engine(url)
-    try:
-        await upgrade_to_head(engine)
-    finally:
-        await engine.dispose()
 
 
 async def hammer(client: httpx.AsyncClient, until: float, statuses: Counter[int]) -> None:
@@ -60,7 +50,7 @@ async def hammer(client: httpx.AsyncClient, until: float, statuses: Counter[int]
 
 
 async def test_a_restart_under_load_gives_503s_then_recovers(cluster: PgCluster) -> None:
-    await migrate(cluster.url)
+    await migrate_database(cluster.url)
     settings = make_settings(database_url=cluster.url, db_ping_after_idle_seconds=0.5)
     async with running_app(settings) as (_, client):
         statuses: Counter[int] = Counter()

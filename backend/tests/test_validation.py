@@ -17,6 +17,7 @@ from app.models import Task
 from tests.helpers import (
     ALICE,
     JSON,
+    LONGEST_TITLES,
     all_rows,
     all_tasks,
     assert_error,
@@ -84,12 +85,7 @@ async def test_create_refuses_invalid_field(
 
 @pytest.mark.parametrize(
     "title",
-    [
-        pytest.param("a" * 200, id="200-ascii"),
-        pytest.param("😀" * 200, id="200-emoji"),
-        pytest.param("é" * 200, id="200-two-byte"),
-        pytest.param("  " + "a" * 200 + "  ", id="200-after-trimming"),
-    ],
+    LONGEST_TITLES,
 )
 async def test_create_accepts_a_title_of_200_characters(
     app: FastAPI, client: httpx.AsyncClient, title: str
