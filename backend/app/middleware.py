@@ -1,8 +1,12 @@
-"""Pure ASGI middleware: a body size cap and headers every response should carry."""
+"""Pure ASGI middleware: a body size cap (and one JSON rule), and headers every response
+should carry."""
+
+import json
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge, error_response
+from app.errors import PayloadTooLarge, ValidationFailed, error_response
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -14,7 +18,9 @@ _SECURITY_HEADERS = [
 class BodySizeLimit:
     """Answers 413 before the app runs when a body exceeds the limit.
 
-    Checks Content-Length up front and, for chunked bodies, buffers at most `max_bytes`.
+    Checks Content-Length up front and, for chunked bodies, buffers at most `max_bytes`. Having
+    the whole body, it also refuses a JSON object with a repeated key (400): parsers keep the
+    last one silently, so what a proxy or a log saw could differ from what was stored (RFC 7493).
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -43,11 +49,40 @@ class BodySizeLimit:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        body = b"".join(chunks)
+        repeated = _repeated_key(body) if body else None
+        if repeated is not None:
+            error = ValidationFailed(f"{repeated}: the key appears more than once in the body")
+            await error_response(error)(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLarge(f"Request body is larger than {self.max_bytes} bytes")
         await error_response(error)(scope, receive, send)
+
+
+class _RepeatedKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _RepeatedKey(next(key for key in keys if keys.count(key) > 1))
+    return dict(pairs)
+
+
+def _repeated_key(body: bytes) -> str | None:
+    """The first key repeated within one JSON object of `body`, if any. A body that is not JSON
+    is left to the app, which refuses it with its own error."""
+    try:
+        json.loads(body, object_pairs_hook=_unique_keys)
+    except _RepeatedKey as repeated:
+        return str(repeated.args[0])
+    except (ValueError, RecursionError):
+        pass
+    return None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -231,3 +231,49 @@ def test_update_refuses_invalid_field(body: dict[str, Any], detail: str) -> None
 )
 def test_update_changes_only_the_fields_sent(body: dict[str, Any], changes: dict[str, Any]) -> None:
     assert TaskUpdate.model_validate(body).changes() == changes
+
+
+# --- text a UI would show misleadingly ----------------------------------------------------
+
+INVISIBLE = "must contain a visible character"
+BIDI = "must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        pytest.param("\u200b", id="zero-width-space"),
+        pytest.param(" \u200b\u200c\u200d\u2060\ufeff ", id="zero-width-mix"),
+        pytest.param("\u2060" * 10, id="word-joiners"),
+    ],
+)
+@pytest.mark.parametrize("model", [TaskCreate, TaskUpdate], ids=lambda m: m.__name__)
+def test_an_invisible_title_is_refused(model: type[BaseModel], title: str) -> None:
+    assert refusal(model, {"title": title}) == f"title: {INVISIBLE}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("invoice\u202egnp.exe", id="right-to-left-override"),
+        pytest.param("a\u2066b\u2069", id="left-to-right-isolate"),
+        pytest.param("\u202ax", id="left-to-right-embedding"),
+    ],
+)
+@pytest.mark.parametrize("field", ["title", "description"])
+def test_bidirectional_controls_are_refused(field: str, text: str) -> None:
+    body = {"title": "a task", field: text}
+    assert refusal(TaskCreate, body) == f"{field}: {BIDI}"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        pytest.param("שלום עולם", id="hebrew"),
+        pytest.param("مرحبا\u200f!", id="arabic-with-rtl-mark"),
+        pytest.param("a\u200db", id="zero-width-joiner-inside"),
+        pytest.param("👩\u200d💻", id="emoji-sequence"),
+    ],
+)
+def test_visible_and_right_to_left_titles_are_kept_as_sent(title: str) -> None:
+    assert TaskCreate.model_validate({"title": title}).title == title

@@ -1,6 +1,7 @@
 """CRUD on /api/tasks and the HTTP contract around it, checked against the database."""
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -296,6 +297,28 @@ async def test_malformed_id_is_404_task_not_found(
         response = await client.request(
             method, f"/api/tasks/{task_id}", json=body, headers=auth(ALICE)
         )
+        assert_error(response, 404, "TASK_NOT_FOUND", "Task not found")
+
+    assert await all_rows(app) == before
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        pytest.param(lambda task_id: "{" + task_id + "}", id="braces"),
+        pytest.param(lambda task_id: "urn:uuid:" + task_id, id="urn"),
+        pytest.param(lambda task_id: task_id.replace("-", ""), id="no-dashes"),
+    ],
+)
+async def test_a_task_has_one_address_not_four_spellings(
+    app: FastAPI, client: httpx.AsyncClient, spelling: Callable[[str], str]
+) -> None:
+    task = await make_task(app, ALICE)
+    before = await all_rows(app)
+    address = f"/api/tasks/{spelling(str(task.id))}"
+
+    for method, body in [("GET", None), ("PUT", {"title": "changed"}), ("DELETE", None)]:
+        response = await client.request(method, address, json=body, headers=auth(ALICE))
         assert_error(response, 404, "TASK_NOT_FOUND", "Task not found")
 
     assert await all_rows(app) == before

@@ -385,3 +385,32 @@ async def test_update_stores_an_escaped_surrogate_pair_as_one_character(
     stored = await stored_task(app, task.id)
     assert stored is not None
     assert stored.description == "😀"
+
+
+async def test_an_invisible_title_is_a_400_and_nothing_is_written(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    response = await client.post("/api/tasks", json={"title": "\u200b\u200b"}, headers=auth(ALICE))
+
+    assert_error(response, 400, "VALIDATION_ERROR", "title: must contain a visible character")
+    assert await all_tasks(app) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (b'{"title": "shown", "title": "stored"}', "title"),
+        (b'{"title": "a", "is_completed": false, "is_completed": true}', "is_completed"),
+    ],
+)
+async def test_a_repeated_json_key_is_a_400_and_nothing_is_written(
+    app: FastAPI, client: httpx.AsyncClient, raw: bytes, key: str
+) -> None:
+    response = await client.post(
+        "/api/tasks", content=raw, headers={**auth(ALICE), "Content-Type": "application/json"}
+    )
+
+    assert_error(
+        response, 400, "VALIDATION_ERROR", f"{key}: the key appears more than once in the body"
+    )
+    assert await all_tasks(app) == []

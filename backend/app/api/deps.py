@@ -1,6 +1,7 @@
 """Dependencies routes take as parameters: the caller, the database, the task id, a page."""
 
 import logging
+import re
 import uuid
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from app.pagination import PageParams, page_params
 from app.state import app_state
 
 auth_log = logging.getLogger("taskapi.auth")
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 class BearerUser(SecurityBase):
@@ -63,11 +65,12 @@ async def task_id_from_path(
         str, Path(description="The task's UUID.", json_schema_extra={"format": "uuid"})
     ],
 ) -> uuid.UUID:
-    """A malformed id cannot name any task: 404, like a missing one."""
-    try:
-        return uuid.UUID(task_id)
-    except ValueError:
-        raise TaskNotFound() from None
+    """A malformed id cannot name any task: 404, like a missing one. Only the canonical
+    spelling (8-4-4-4-12 hex digits, either case) names one: `uuid.UUID` would also take
+    `{...}`, `urn:uuid:...` and 32 bare digits, so one task would have four addresses."""
+    if _CANONICAL_UUID.fullmatch(task_id) is None:
+        raise TaskNotFound()
+    return uuid.UUID(task_id)
 
 
 CurrentUserId = Annotated[str, Depends(current_user_id)]

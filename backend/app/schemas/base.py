@@ -1,6 +1,7 @@
 """The base of every request body: strict types, no unknown fields, no unstorable text."""
 
 import re
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -8,12 +9,27 @@ from pydantic import BaseModel, ConfigDict, field_validator
 # NUL is rejected by PostgreSQL text columns; lone surrogates cannot be encoded as UTF-8.
 # Either would otherwise fail inside the driver as a 500.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Bidirectional embeddings, overrides and isolates reorder the text around them when a UI shows
+# it ("Trojan Source"). Right-to-left text needs none of them; the marks U+200E/U+200F stay.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def check_storable_text(value: str) -> str:
     if _UNSTORABLE.search(value):
         raise ValueError("must not contain NUL characters or unpaired surrogates")
+    if _BIDI_CONTROLS.search(value):
+        raise ValueError(
+            "must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)"
+        )
     return value
+
+
+def has_visible_character(value: str) -> bool:
+    """False for text made only of spaces and invisible format characters (zero-width space,
+    joiners, word joiner, BOM...): a title a person could not see."""
+    return any(
+        not character.isspace() and unicodedata.category(character) != "Cf" for character in value
+    )
 
 
 class StrictInput(BaseModel):

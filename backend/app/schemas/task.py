@@ -15,22 +15,34 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from app.models.task import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
-from app.schemas.base import StrictInput
+from app.schemas.base import StrictInput, has_visible_character
 
 # Lengths count characters (code points), so 200 emoji fit, as PostgreSQL's VARCHAR(200) counts.
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX_LENGTH)
 ]
+
+
+class _VisibleTitle(StrictInput):
+    @field_validator("title", check_fields=False)
+    @classmethod
+    def _title_is_visible(cls, title: str | None) -> str | None:
+        # Only spaces and zero-width characters would show as an empty row in a UI.
+        if title is not None and not has_visible_character(title):
+            raise ValueError("must contain a visible character")
+        return title
+
+
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)]
 
 
-class TaskCreate(StrictInput):
+class TaskCreate(_VisibleTitle):
     title: Title = Field(description="Trimmed; 1 to 200 characters.")
     description: Description | None = Field(default=None, description="Up to 2000 characters.")
     is_completed: bool = False
 
 
-class TaskUpdate(StrictInput):
+class TaskUpdate(_VisibleTitle):
     """Partial update: omitted fields stay as they are; `description: null` clears it."""
 
     title: Title | SkipJsonSchema[None] = Field(
