@@ -148,9 +148,15 @@ class PayloadTooLarge(ApiError):
 
 
 class ServiceUnavailable(ApiError):
-    """Any 503: something we depend on cannot be reached; retrying later can succeed."""
+    """Any 503: something we depend on cannot be reached; retrying later can succeed, and
+    `Retry-After` says when."""
 
     status_code = 503
+    retry_after_seconds: int = 1
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class AuthUnavailable(ServiceUnavailable):
@@ -160,12 +166,8 @@ class AuthUnavailable(ServiceUnavailable):
 
     def __init__(self, detail: str | None = None, *, retry_after_seconds: float = 1) -> None:
         super().__init__(detail)
-        self.retry_after = max(1, math.ceil(retry_after_seconds))
-
-    @property
-    def headers(self) -> dict[str, str]:
         # When the next fetch of the keys may happen: retrying sooner cannot succeed.
-        return {"Retry-After": str(self.retry_after)}
+        self.retry_after_seconds = max(1, math.ceil(retry_after_seconds))
 
 
 class DatabaseUnavailable(ServiceUnavailable):
@@ -174,10 +176,6 @@ class DatabaseUnavailable(ServiceUnavailable):
     description = "the database is unreachable or did not answer in time; retry shortly."
     summary = "The database is unreachable; retry shortly"
     retry_after_seconds = 2
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class DatabaseBusy(DatabaseUnavailable):

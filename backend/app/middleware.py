@@ -67,9 +67,11 @@ class _RepeatedKey(Exception):
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise _RepeatedKey(next(key for key in keys if keys.count(key) > 1))
+    seen: set[str] = set()
+    for key, _ in pairs:  # linear: a hostile body may hold thousands of keys
+        if key in seen:
+            raise _RepeatedKey(key)
+        seen.add(key)
     return dict(pairs)
 
 
