@@ -76,6 +76,7 @@ def serve(args: argparse.Namespace) -> None:
             flush=True,
         )
     prepare_schema_once(settings)
+    _raise_open_file_limit(settings.max_connections)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -86,7 +87,27 @@ def serve(args: argparse.Namespace) -> None:
         log_config=_log_config(settings),
         access_log=settings.access_log or args.access_log,
         proxy_headers=True,
+        # uvicorn's httptools protocol with limits on head size, timeouts and connections.
+        http="app.server:HardenedHttp",
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
     )
+
+
+def _raise_open_file_limit(max_connections: int) -> None:
+    """Room for MAX_CONNECTIONS sockets plus the database's: the soft limit is often 1,024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max_connections + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+        if new < wanted:
+            print(
+                f"taskapi: warning: open files limited to {new}; MAX_CONNECTIONS="
+                f"{max_connections} needs about {wanted}",
+                file=sys.stderr,
+            )
 
 
 def prepare_schema_once(settings: Settings) -> None:

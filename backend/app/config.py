@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     max_token_bytes: int = Field(default=8192, ge=256, le=65536)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # What one connection may cost before its request reaches the app (see app/server.py).
+    max_request_head_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    max_url_bytes: int = Field(default=8 * 1024, ge=256, le=1024 * 1024)
+    header_timeout_seconds: float = Field(default=10, gt=0)
+    body_timeout_seconds: float = Field(default=30, gt=0)
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1)
+    max_connections: int = Field(default=1000, ge=1)
     cors_allow_origins: Annotated[list[str], NoDecode] = []
 
     # PostgreSQL, per worker. A fixed pool: overflow connections are closed and reopened under

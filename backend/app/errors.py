@@ -76,6 +76,18 @@ class MalformedJson(InvalidInput):
     description = "the body is not valid JSON."
 
 
+class MalformedRequest(ApiError):
+    """The HTTP parser's refusal: the request cannot be read at all, so no route sees it."""
+
+    status_code = 400
+    error_code = "MALFORMED_REQUEST"
+    detail = "The HTTP request is malformed"
+    description = (
+        "not valid HTTP/1.1 (bad framing or `Content-Length`, bare LF, a bad header name or "
+        "value, ...); the connection is closed."
+    )
+
+
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 
@@ -147,6 +159,32 @@ class PayloadTooLarge(ApiError):
     summary = "The body is larger than the configured limit"
 
 
+class RequestTimeout(ApiError):
+    status_code = 408
+    error_code = "REQUEST_TIMEOUT"
+    detail = "The request was not received in time"
+    description = (
+        "the request's head or body did not arrive within `HEADER_TIMEOUT_SECONDS` / "
+        "`BODY_TIMEOUT_SECONDS`; the connection is closed."
+    )
+
+
+class UriTooLong(ApiError):
+    status_code = 414
+    error_code = "URI_TOO_LONG"
+    detail = "The URL is too long"
+    description = "the URL is longer than `MAX_URL_BYTES`; the connection is closed."
+
+
+class HeadersTooLarge(ApiError):
+    status_code = 431
+    error_code = "HEADERS_TOO_LARGE"
+    detail = "The request headers are too large"
+    description = (
+        "the request line and headers exceed `MAX_REQUEST_HEAD_BYTES`; the connection is closed."
+    )
+
+
 class ServiceUnavailable(ApiError):
     """Any 503: something we depend on cannot be reached; retrying later can succeed, and
     `Retry-After` says when."""
@@ -184,6 +222,15 @@ class DatabaseBusy(DatabaseUnavailable):
     error_code = "DATABASE_BUSY"
     detail = "The database is busy; try again shortly"
     description = "every database connection is in use; retry after `Retry-After` seconds."
+    retry_after_seconds = 1
+
+
+class ServerBusy(ServiceUnavailable):
+    """Refused at connect: a flood of open sockets must not use up every file descriptor."""
+
+    error_code = "SERVER_BUSY"
+    detail = "The server has too many open connections; try again shortly"
+    description = "the server holds `MAX_CONNECTIONS` open connections; the new one is closed."
     retry_after_seconds = 1
 
 

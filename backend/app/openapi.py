@@ -35,8 +35,9 @@ _DESCRIPTIONS: dict[type[ApiError], str] = {
     InvalidInput: "Invalid input: `VALIDATION_ERROR`, or `MALFORMED_JSON` for a body that is "
     "not JSON.",
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
-    "every database connection is in use; retry after `Retry-After` seconds: "
-    "`DATABASE_UNAVAILABLE`, `DATABASE_BUSY` or `AUTH_UNAVAILABLE`.",
+    "every database connection (or the server's connection limit) is in use; retry after "
+    "`Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or "
+    "`SERVER_BUSY`.",
 }
 _HEADERS: dict[type[ApiError], dict[str, Any]] = {
     AuthError: {

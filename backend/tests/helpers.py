@@ -7,11 +7,16 @@ Tests reach the app's internals only through `sessionmaker_of` and `token_verifi
 import base64
 import hmac
 import json
+import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -264,3 +269,52 @@ LONGEST_TITLES = [
     pytest.param("é" * 200, id="200-two-byte"),
     pytest.param("  " + "a" * 200 + "  ", id="200-after-trimming"),
 ]
+
+
+def environment_without_settings(**settings: str) -> dict[str, str]:
+    """This process's environment minus every taskapi setting, plus `settings`."""
+    names = {name.upper() for name in Settings.model_fields}
+    return {k: v for k, v in os.environ.items() if k.upper() not in names} | settings
+
+
+STARTUP_DEADLINE_SECONDS = 15
+
+
+class DevServer:
+    """`taskapi serve --dev` as a user runs it: a subprocess in `cwd`, logging to a file."""
+
+    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.output = cwd / "serve.log"
+        with self.output.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "serve", "--dev", "--port", str(self.port)],
+                cwd=cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_until_healthy(self) -> httpx.Response:
+        deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                return httpx.get(f"{self.base_url}/health", timeout=2)
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"serve did not answer within the deadline:\n{self.log()}")
+                time.sleep(0.2)
+
+    def log(self) -> str:
+        return self.output.read_text()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)

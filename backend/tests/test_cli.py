@@ -1,13 +1,11 @@
 """`taskapi` as a user runs it: a real subprocess in an empty directory, with none of the
 settings variables of the shell that runs the tests."""
 
-import os
 import re
 import sqlite3
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,19 +14,16 @@ import httpx
 import jwt
 import pytest
 
-from app.config import Settings
 from app.migrate import head_revision
-from tests.helpers import SECRET, free_port
+from tests.helpers import SECRET, DevServer, environment_without_settings, free_port
 
 SECRET_FILE = Path(".taskapi") / "dev-secret"
-STARTUP_DEADLINE_SECONDS = 15
 TOKEN_LINE = re.compile(r"A token for user 'alice', valid 24 h:\n\s+(\S+)\n")
 
 
 @pytest.fixture
 def clean_env() -> dict[str, str]:
-    settings_names = {name.upper() for name in Settings.model_fields}
-    return {k: v for k, v in os.environ.items() if k.upper() not in settings_names}
+    return environment_without_settings()
 
 
 def taskapi(
@@ -168,44 +163,6 @@ def test_serve_reports_an_unreachable_database_without_its_password(
     )
     assert "hunter2" not in result.stderr
     assert "Traceback" not in result.stderr
-
-
-class DevServer:
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.output = cwd / "serve.log"
-        with self.output.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--dev", "--port", str(self.port)],
-                cwd=cwd,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_until_healthy(self) -> httpx.Response:
-        deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"serve exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                return httpx.get(f"{self.base_url}/health", timeout=2)
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"serve did not answer within the deadline:\n{self.log()}")
-                time.sleep(0.2)
-
-    def log(self) -> str:
-        return self.output.read_text()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture

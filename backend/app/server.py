@@ -1,0 +1,182 @@
+"""What a connection may cost before a request reaches the app.
+
+uvicorn's httptools protocol, with the limits it lacks: it buffers a request head of any size
+(one 100 MB header held the event loop for 12 s), and arms no timer on a connection until it
+has answered a request (slowloris, idle and slow-body connections were held forever, until the
+file descriptors ran out). `taskapi serve` runs this class (`http="app.server:HardenedHttp"`).
+
+- A request head (request line and headers) over MAX_REQUEST_HEAD_BYTES: 431; a URL over
+  MAX_URL_BYTES: 414. Counted as bytes arrive, so nothing large is ever buffered.
+- A new connection must start a request within KEEP_ALIVE_TIMEOUT_SECONDS (as between
+  requests), finish its head within HEADER_TIMEOUT_SECONDS, and its body within
+  BODY_TIMEOUT_SECONDS of the head: else 408 (or a close, when the app has started answering).
+- Past MAX_CONNECTIONS open connections, a new one gets 503 SERVER_BUSY and is closed at once,
+  so a flood of idle sockets cannot use up the file descriptors the database needs.
+- The parser's own refusals (bad framing, bare LF, ...) answer the JSON envelope, not text.
+"""
+
+import asyncio
+import functools
+from dataclasses import dataclass
+from http import HTTPStatus
+
+import httptools
+import orjson
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.config import Settings
+from app.errors import (
+    ApiError,
+    HeadersTooLarge,
+    MalformedRequest,
+    RequestTimeout,
+    ServerBusy,
+    UriTooLong,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    max_head_bytes: int
+    max_url_bytes: int
+    header_timeout: float
+    body_timeout: float
+    max_connections: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ConnectionLimits":
+        return cls(
+            max_head_bytes=settings.max_request_head_bytes,
+            max_url_bytes=settings.max_url_bytes,
+            header_timeout=settings.header_timeout_seconds,
+            body_timeout=settings.body_timeout_seconds,
+            max_connections=settings.max_connections,
+        )
+
+
+@functools.cache
+def configured_limits() -> ConnectionLimits:
+    # Read once per worker from the same environment the app reads its settings from.
+    return ConnectionLimits.from_settings(Settings())
+
+
+def raw_error_response(error: ApiError) -> bytes:
+    """A whole HTTP/1.1 response with the JSON envelope, closing the connection."""
+    body = orjson.dumps(
+        {"detail": error.detail, "error_code": error.error_code, "status_code": error.status_code}
+    )
+    headers = [
+        f"HTTP/1.1 {error.status_code} {HTTPStatus(error.status_code).phrase}",
+        "content-type: application/json",
+        f"content-length: {len(body)}",
+        "connection: close",
+        "cache-control: no-store",
+        "x-content-type-options: nosniff",
+        *(f"{name}: {value}" for name, value in (error.headers or {}).items()),
+    ]
+    return ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body
+
+
+class HardenedHttp(HttpToolsProtocol):
+    limits: ConnectionLimits | None = None  # None: configured_limits()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        limits = self.limits or configured_limits()
+        self._limits = limits
+        self._in_head = True
+        self._head_bytes = 0
+        self._url_bytes = 0
+        self._parsed_head_bytes = 0
+        self._phase_timer: asyncio.TimerHandle | None = None
+        if len(self.connections) > limits.max_connections:
+            self._refuse(ServerBusy())
+            return
+        # Until the first request starts, the connection is idle: the keep-alive rule applies.
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_phase_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.transport.is_closing():
+            return
+        if self._in_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        # Still in the head after this chunk: what the parser is holding counts against the limit.
+        if self._in_head and self._head_bytes > self._limits.max_head_bytes:
+            self._refuse(HeadersTooLarge())
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(MalformedRequest())
+
+    # Parser callbacks: each request's phases, and the timer that bounds the current one.
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._url_bytes = 0
+        self._parsed_head_bytes = 0
+        self._start_phase_timer(self._limits.header_timeout)
+
+    def on_url(self, url: bytes) -> None:
+        self._url_bytes += len(url)
+        if self._url_bytes > self._limits.max_url_bytes:
+            self._refuse(UriTooLong())
+            raise httptools.HttpParserError("URL too long")
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # A whole head that arrived in one chunk is counted here, header by header.
+        self._parsed_head_bytes += len(name) + len(value) + 4
+        if self._url_bytes + self._parsed_head_bytes > self._limits.max_head_bytes:
+            self._refuse(HeadersTooLarge())
+            raise httptools.HttpParserError("request head too large")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._head_bytes = 0
+        super().on_headers_complete()
+        # A body to come: it must arrive in time too. (llhttp calls on_message_complete at
+        # once for a request without one, which cancels this.)
+        self._start_phase_timer(self._limits.body_timeout)
+
+    def on_message_complete(self) -> None:
+        self._cancel_phase_timer()
+        self._in_head = True
+        super().on_message_complete()
+
+    def _start_phase_timer(self, seconds: float) -> None:
+        self._cancel_phase_timer()
+        self._phase_timer = self.loop.call_later(seconds, self._phase_timed_out)
+
+    def _cancel_phase_timer(self) -> None:
+        if self._phase_timer is not None:
+            self._phase_timer.cancel()
+            self._phase_timer = None
+
+    def _phase_timed_out(self) -> None:
+        self._phase_timer = None
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and not self._in_head:
+            # The app is waiting for the rest of the body: tell it the client is gone.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            if cycle.response_started:
+                self.transport.close()
+                return
+        self._refuse(RequestTimeout())
+
+    def _refuse(self, error: ApiError) -> None:
+        self._cancel_phase_timer()
+        self._unset_keepalive_if_required()
+        if not self.transport.is_closing():
+            self.transport.write(raw_error_response(error))
+            self.transport.close()
+        self.logger.info(
+            "refused a connection from %s: %s", self.client and self.client[0], error.error_code
+        )

@@ -1,0 +1,216 @@
+"""What a connection may cost before its request reaches the app (app/server.py), against
+`taskapi serve` as it runs in production: a real uvicorn process, raw sockets for the bytes
+no HTTP client library would send.
+
+These are below the app and the database (refused before any route runs), so they run on the
+embedded SQLite default only; the one that could write (a slow body) checks nothing was stored.
+"""
+
+import json
+import re
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.helpers import DevServer, environment_without_settings
+
+LIMITS = {
+    "HEADER_TIMEOUT_SECONDS": "1",
+    "BODY_TIMEOUT_SECONDS": "1",
+    "KEEP_ALIVE_TIMEOUT_SECONDS": "1",
+    "MAX_CONNECTIONS": "30",
+    "MAX_REQUEST_HEAD_BYTES": "4096",
+    "MAX_URL_BYTES": "2048",
+}
+# Far longer than any limit above: a connection still open after this was never timed out.
+PATIENCE_SECONDS = 15
+TOKEN_LINE = re.compile(r"A token for user 'alice', valid 24 h:\n\s+(\S+)\n")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    served = DevServer(tmp_path_factory.mktemp("serve"), environment_without_settings(**LIMITS))
+    try:
+        served.wait_until_healthy()
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture(scope="module")
+def alice(server: DevServer) -> dict[str, str]:
+    printed = TOKEN_LINE.search(server.log())
+    assert printed is not None, server.log()
+    return {"Authorization": f"Bearer {printed.group(1)}"}
+
+
+def connect(server: DevServer) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port))
+    sock.settimeout(PATIENCE_SECONDS)
+    return sock
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server sends before it closes; fails if it never closes."""
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except TimeoutError:
+        pytest.fail(f"the server kept the connection open; received {received[:200]!r}")
+    except ConnectionResetError:
+        pass
+    finally:
+        sock.close()
+    return received
+
+
+def refusal(raw: bytes) -> tuple[int, dict[str, str], dict[str, object]]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, json.loads(body)
+
+
+def assert_refused(raw: bytes, status: int, error_code: str) -> dict[str, str]:
+    got_status, headers, body = refusal(raw)
+    assert (got_status, body["error_code"], body["status_code"]) == (status, error_code, status)
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
+    assert headers["content-type"] == "application/json"
+    assert headers["connection"] == "close"
+    assert headers["x-content-type-options"] == "nosniff"
+    return headers
+
+
+def test_an_endless_header_is_refused_once_past_the_limit(server: DevServer) -> None:
+    sock = connect(server)
+    # Never finished: before, the server buffered all of it (100 MB took 13.9 s of its loop).
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 64 * 1024)
+
+    assert_refused(read_until_closed(sock), 431, "HEADERS_TOO_LARGE")
+
+
+def test_many_headers_together_over_the_limit_are_refused(server: DevServer) -> None:
+    sock = connect(server)
+    headers = b"".join(b"X-%d: %s\r\n" % (n, b"v" * 100) for n in range(60))
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+
+    assert_refused(read_until_closed(sock), 431, "HEADERS_TOO_LARGE")
+
+
+def test_a_head_within_the_limit_is_served(server: DevServer) -> None:
+    response = httpx.get(f"{server.base_url}/health", headers={"X-Pad": "v" * 3000})
+
+    assert response.status_code == 200
+
+
+def test_a_url_over_the_limit_is_refused(server: DevServer) -> None:
+    sock = connect(server)
+    sock.sendall(b"GET /health?pad=" + b"a" * 3000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+
+    assert_refused(read_until_closed(sock), 414, "URI_TOO_LONG")
+
+
+def test_a_head_sent_too_slowly_is_timed_out(server: DevServer) -> None:
+    sock = connect(server)
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # and then nothing: slowloris
+
+    assert_refused(read_until_closed(sock), 408, "REQUEST_TIMEOUT")
+
+
+def test_a_connection_that_never_sends_a_byte_is_closed(server: DevServer) -> None:
+    sock = connect(server)
+
+    assert read_until_closed(sock) == b""
+
+
+def test_an_idle_keep_alive_connection_is_closed(server: DevServer) -> None:
+    sock = connect(server)
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+
+    answered = read_until_closed(sock)
+
+    assert answered.startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_body_shorter_than_its_content_length_is_timed_out_and_nothing_is_written(
+    server: DevServer, alice: dict[str, str]
+) -> None:
+    body = b'{"title": "never finished"}'
+    sock = connect(server)
+    sock.sendall(
+        b"POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: {alice['Authorization']}\r\n".encode()
+        + f"Content-Length: {len(body) + 10}\r\n\r\n".encode()
+        + body
+    )
+
+    assert_refused(read_until_closed(sock), 408, "REQUEST_TIMEOUT")
+    listed = httpx.get(f"{server.base_url}/api/tasks", headers=alice)
+    assert listed.status_code == 200
+    assert "never finished" not in [task["title"] for task in listed.json()]
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        pytest.param(b"GET /health HTTP/1.1\r\nHost: x\nX: y\r\n\r\n", id="bare-LF"),
+        pytest.param(
+            b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", id="cl-nan"
+        ),
+        pytest.param(
+            b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            id="two-content-lengths",
+        ),
+        pytest.param(b"GET /health HTTP/1.1\r\nBad Name: x\r\n\r\n", id="space-in-name"),
+        pytest.param(b"GET /health HTTP/1.1\r\nX: a\x00b\r\n\r\n", id="NUL-in-value"),
+        pytest.param(b"GET /he alth HTTP/1.1\r\nHost: x\r\n\r\n", id="space-in-target"),
+        pytest.param(b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n", id="bad-version"),
+        pytest.param(
+            b"POST /api/tasks HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            id="bad-chunk-size",
+        ),
+    ],
+)
+def test_what_the_http_parser_refuses_is_a_json_400(
+    server: DevServer, request_bytes: bytes
+) -> None:
+    sock = connect(server)
+    sock.sendall(request_bytes)
+
+    assert_refused(read_until_closed(sock), 400, "MALFORMED_REQUEST")
+
+
+def test_connections_past_the_cap_are_refused_at_once_and_room_comes_back(
+    server: DevServer,
+) -> None:
+    held = [connect(server) for _ in range(int(LIMITS["MAX_CONNECTIONS"]))]
+    try:
+        extra = connect(server)
+        headers = assert_refused(read_until_closed(extra), 503, "SERVER_BUSY")
+        assert headers["retry-after"] == "1"
+    finally:
+        for sock in held:
+            sock.close()
+
+    # The held ones are gone: a new client gets in (retrying while the server notices).
+    for _ in range(50):
+        response = httpx.get(f"{server.base_url}/health")
+        if response.status_code == 200:
+            break
+    assert response.status_code == 200
+
+
+def test_limits_are_logged_without_the_request(server: DevServer) -> None:
+    sock = connect(server)
+    sock.sendall(b"GET /health HTTP/1.1\r\nAuthorization: Bearer secret-token\r\nX: " + b"a" * 8000)
+    read_until_closed(sock)
+
+    assert "HEADERS_TOO_LARGE" in server.log()
+    assert "secret-token" not in server.log()
