@@ -17,6 +17,8 @@ from app.config import Settings, settings_for_migrations
 from app.core.tokens import mint_token
 
 DEV_SECRET_FILE = Path(".taskapi") / "dev-secret"
+# File descriptors a worker needs besides client sockets: pool, logs, imports, the listener.
+FILES_BESIDE_CONNECTIONS = 256
 
 
 def load_or_create_dev_secret() -> str:
@@ -76,7 +78,7 @@ def serve(args: argparse.Namespace) -> None:
             flush=True,
         )
     prepare_schema_once(settings)
-    _raise_open_file_limit(settings.max_connections)
+    _fit_connections_to_open_file_limit(settings.max_connections)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -93,21 +95,26 @@ def serve(args: argparse.Namespace) -> None:
     )
 
 
-def _raise_open_file_limit(max_connections: int) -> None:
-    """Room for MAX_CONNECTIONS sockets plus the database's: the soft limit is often 1,024."""
+def _fit_connections_to_open_file_limit(max_connections: int) -> None:
+    """Room for MAX_CONNECTIONS sockets plus the database's: the soft limit is often 1,024, so
+    raise it (up to the hard limit); if that is not enough, lower the cap to fit, since a
+    full file table refuses connections with no answer at all, the database's included."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = max_connections + 256
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
-        if new < wanted:
-            print(
-                f"taskapi: warning: open files limited to {new}; MAX_CONNECTIONS="
-                f"{max_connections} needs about {wanted}",
-                file=sys.stderr,
-            )
+    wanted = max_connections + FILES_BESIDE_CONNECTIONS
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    if new < wanted:
+        fitted = max(1, new - FILES_BESIDE_CONNECTIONS)
+        os.environ["MAX_CONNECTIONS"] = str(fitted)  # what the workers read
+        print(
+            f"taskapi: open files limited to {new}: MAX_CONNECTIONS lowered from "
+            f"{max_connections} to {fitted}",
+            file=sys.stderr,
+        )
 
 
 def prepare_schema_once(settings: Settings) -> None:

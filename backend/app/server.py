@@ -10,13 +10,16 @@ file descriptors ran out). `taskapi serve` runs this class (`http="app.server:Ha
 - A new connection must start a request within KEEP_ALIVE_TIMEOUT_SECONDS (as between
   requests), finish its head within HEADER_TIMEOUT_SECONDS, and its body within
   BODY_TIMEOUT_SECONDS of the head: else 408 (or a close, when the app has started answering).
-- Past MAX_CONNECTIONS open connections, a new one gets 503 SERVER_BUSY and is closed at once,
-  so a flood of idle sockets cannot use up the file descriptors the database needs.
+- Past MAX_CONNECTIONS open connections, the oldest one with no request in progress (idle,
+  or its head still dribbling in) is closed with 503 SERVER_BUSY to make room; when every one
+  is busy with a request, the new one gets that answer instead. A flood of idle sockets can
+  neither use up the file descriptors the database needs nor lock out prompt clients.
 - The parser's own refusals (bad framing, bare LF, ...) answer the JSON envelope, not text.
 """
 
 import asyncio
 import functools
+import itertools
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -77,6 +80,9 @@ def raw_error_response(error: ApiError) -> bytes:
     return ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body
 
 
+_opened = itertools.count()
+
+
 class HardenedHttp(HttpToolsProtocol):
     limits: ConnectionLimits | None = None  # None: configured_limits()
 
@@ -89,13 +95,34 @@ class HardenedHttp(HttpToolsProtocol):
         self._url_bytes = 0
         self._parsed_head_bytes = 0
         self._phase_timer: asyncio.TimerHandle | None = None
-        if len(self.connections) > limits.max_connections:
+        self._serial = next(_opened)  # the order connections came in (loop time has ties)
+        if len(self.connections) > limits.max_connections and not self._evict_a_waiting_one():
             self._refuse(ServerBusy())
             return
         # Until the first request starts, the connection is idle: the keep-alive rule applies.
         self.timeout_keep_alive_task = self.loop.call_later(
             self.timeout_keep_alive, self.timeout_keep_alive_handler
         )
+
+    def _evict_a_waiting_one(self) -> bool:
+        """At the cap, the oldest connection with no request in progress (idle, or its head
+        still arriving) makes room: a client that sends its request at once gets served, so
+        slow and idle connections cannot hold the server, however many an attacker opens."""
+        waiting = [
+            other
+            for other in self.connections
+            if isinstance(other, HardenedHttp) and other is not self and other.waiting
+        ]
+        if not waiting:
+            return False
+        min(waiting, key=lambda other: other._serial)._refuse(ServerBusy())
+        return True
+
+    @property
+    def waiting(self) -> bool:
+        """No request of this connection is being read or answered."""
+        idle = self.cycle is None or self.cycle.response_complete
+        return self._in_head and idle and not self.transport.is_closing()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_phase_timer()

@@ -8,6 +8,7 @@ import base64
 import hmac
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -280,10 +281,14 @@ def environment_without_settings(**settings: str) -> dict[str, str]:
 STARTUP_DEADLINE_SECONDS = 15
 
 
+def _limit_open_files(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+
 class DevServer:
     """`taskapi serve --dev` as a user runs it: a subprocess in `cwd`, logging to a file."""
 
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], *, open_files: int | None = None) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.output = cwd / "serve.log"
@@ -294,6 +299,7 @@ class DevServer:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=None if open_files is None else lambda: _limit_open_files(open_files),
             )
 
     def wait_until_healthy(self) -> httpx.Response:

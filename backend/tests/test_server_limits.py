@@ -9,7 +9,9 @@ embedded SQLite default only; the one that could write (a slow body) checks noth
 import json
 import re
 import socket
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -187,24 +189,55 @@ def test_what_the_http_parser_refuses_is_a_json_400(
     assert_refused(read_until_closed(sock), 400, "MALFORMED_REQUEST")
 
 
-def test_connections_past_the_cap_are_refused_at_once_and_room_comes_back(
-    server: DevServer,
-) -> None:
-    held = [connect(server) for _ in range(int(LIMITS["MAX_CONNECTIONS"]))]
+@pytest.fixture
+def capped_server(tmp_path: Path) -> Iterator[DevServer]:
+    """Five connections, and patient with idle and slow ones: only the cap decides."""
+    limits = LIMITS | {
+        "MAX_CONNECTIONS": "5",
+        "KEEP_ALIVE_TIMEOUT_SECONDS": "60",
+        "HEADER_TIMEOUT_SECONDS": "60",
+        "BODY_TIMEOUT_SECONDS": "60",
+    }
+    served = DevServer(tmp_path, environment_without_settings(**limits))
     try:
-        extra = connect(server)
-        headers = assert_refused(read_until_closed(extra), 503, "SERVER_BUSY")
+        served.wait_until_healthy()
+        yield served
+    finally:
+        served.stop()
+
+
+def test_at_the_cap_the_oldest_waiting_connection_makes_room_for_a_prompt_client(
+    capped_server: DevServer,
+) -> None:
+    held = [connect(capped_server) for _ in range(5)]
+    held[0].sendall(b"GET /health HTTP/1.1\r\n")  # a head still dribbling in: no request yet
+    try:
+        # A client that sends its request at once is served, though the cap is reached ...
+        response = httpx.get(f"{capped_server.base_url}/health")
+        assert response.status_code == 200
+        # ... and the connection that had waited longest was told why it was closed.
+        headers = assert_refused(read_until_closed(held[0]), 503, "SERVER_BUSY")
         assert headers["retry-after"] == "1"
     finally:
         for sock in held:
             sock.close()
 
-    # The held ones are gone: a new client gets in (retrying while the server notices).
-    for _ in range(50):
-        response = httpx.get(f"{server.base_url}/health")
-        if response.status_code == 200:
-            break
-    assert response.status_code == 200
+
+def test_at_the_cap_with_every_connection_mid_request_a_new_one_is_refused(
+    capped_server: DevServer,
+) -> None:
+    held = []
+    try:
+        for _ in range(5):  # each is mid-request: its body is still to come
+            sock = connect(capped_server)
+            sock.sendall(b"POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            held.append(sock)
+        time.sleep(1)  # for the server to read those heads (nothing answers before the body)
+        extra = connect(capped_server)
+        assert_refused(read_until_closed(extra), 503, "SERVER_BUSY")
+    finally:
+        for sock in held:
+            sock.close()
 
 
 def test_limits_are_logged_without_the_request(server: DevServer) -> None:
@@ -214,3 +247,12 @@ def test_limits_are_logged_without_the_request(server: DevServer) -> None:
 
     assert "HEADERS_TOO_LARGE" in server.log()
     assert "secret-token" not in server.log()
+
+
+def test_the_connection_cap_is_lowered_to_fit_the_open_files_limit(tmp_path: Path) -> None:
+    served = DevServer(tmp_path, environment_without_settings(), open_files=600)
+    try:
+        assert served.wait_until_healthy().status_code == 200
+        assert "MAX_CONNECTIONS lowered from 1000 to 344" in served.log()
+    finally:
+        served.stop()
