@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import Match, Mount
 
 logger = logging.getLogger("taskapi.errors")
 
@@ -310,21 +310,31 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 405:
-        exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+        allowed = _allowed_methods(request)
+        if allowed:
+            exc.headers = {**(exc.headers or {}), "Allow": allowed}
     return _http_exception_response(exc)
 
 
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
 def _allowed_methods(request: Request) -> str:
-    """Every method of every route on this path: Starlette's `Allow` names only those of the
-    first route that matches the path (`GET` for /api/tasks, which has POST too)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.methods:
-            if route.matches(request.scope)[0] is not Match.NONE:
-                methods |= route.methods
-    if "GET" in methods:
-        methods.add("HEAD")  # app.middleware.HeadAsGet
-    return ", ".join(sorted(methods))
+    """Every method some route answers on this path. Starlette's `Allow` names only those of
+    the first route that matches the path (`GET` for /api/tasks, which has POST too). Asks
+    each route whether it would take the request with another method, so routers included
+    in any way are covered. Only a 405 pays for this."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    if "GET" in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")  # app.middleware.HeadAsGet
+    return ", ".join(allowed)
 
 
 # SQLSTATE classes and codes that mean "the server cannot serve us now", not "bad statement":

@@ -148,6 +148,7 @@ def install_openapi(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
                 servers=SERVERS,
+                license_info={"name": "MIT", "identifier": "MIT"},
             )
             for path in schema["paths"].values():
                 for operation in path.values():
