@@ -15,6 +15,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from json import dumps
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +90,23 @@ class Console:
             self.errors.append(message.text)
 
 
-async def call(page: Page, api: str, method: str, path: str, **options: Any) -> Answer:
-    """One `fetch` from the page; what page code sees of the answer."""
+async def call(
+    page: Page,
+    api: str,
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    json: object = None,
+    text: str | None = None,
+) -> Answer:
+    """One `fetch` from the page; what page code sees of the answer. `json` is sent as
+    `application/json`; `text` as fetch sends a string body (`text/plain;charset=UTF-8`)."""
+    options: dict[str, Any] = {"token": token}
+    if json is not None:
+        options |= {"body": dumps(json), "contentType": "application/json"}
+    elif text is not None:
+        options["body"] = text
     answer: Answer = await page.evaluate(
         "([base, method, path, options]) => api(base, method, path, options)",
         [api, method, path, options],
@@ -125,15 +141,7 @@ async def test_a_page_on_another_origin_uses_the_whole_api(
                 await page.goto(page_origin + "/index.html")
 
                 created = [
-                    await call(
-                        page,
-                        api,
-                        "POST",
-                        "/api/tasks",
-                        token=alice,
-                        body=f'{{"title": "{title}"}}',
-                        contentType="application/json",
-                    )
+                    await call(page, api, "POST", "/api/tasks", token=alice, json={"title": title})
                     for title in ("first", "second", "third")
                 ]
                 pages: list[list[str]] = []
@@ -144,14 +152,9 @@ async def test_a_page_on_another_origin_uses_the_whole_api(
                     pages.append([task["title"] for task in listed["json"]])
                     url = listed["next"]
                 first, _, third = (answer["json"] for answer in created)
+                done = {"is_completed": True}
                 toggled = await call(
-                    page,
-                    api,
-                    "PUT",
-                    f"/api/tasks/{third['id']}",
-                    token=alice,
-                    body='{"is_completed": true}',
-                    contentType="application/json",
+                    page, api, "PUT", f"/api/tasks/{third['id']}", token=alice, json=done
                 )
                 deleted = await call(page, api, "DELETE", f"/api/tasks/{first['id']}", token=alice)
 
@@ -160,26 +163,13 @@ async def test_a_page_on_another_origin_uses_the_whole_api(
                 forbidden = await call(page, api, "GET", f"/api/tasks/{third['id']}", token=bob)
                 missing = await call(page, api, "DELETE", f"/api/tasks/{first['id']}", token=alice)
                 invalid_input = await call(
-                    page,
-                    api,
-                    "POST",
-                    "/api/tasks",
-                    token=alice,
-                    body='{"title": ""}',
-                    contentType="application/json",
+                    page, api, "POST", "/api/tasks", token=alice, json={"title": ""}
                 )
-                # fetch's default for a string body: text/plain;charset=UTF-8.
                 as_text = await call(
-                    page, api, "POST", "/api/tasks", token=alice, body='{"title": "as text"}'
+                    page, api, "POST", "/api/tasks", token=alice, text='{"title": "as text"}'
                 )
                 too_large = await call(
-                    page,
-                    api,
-                    "POST",
-                    "/api/tasks",
-                    token=alice,
-                    body='{"title": "' + "x" * 70_000 + '"}',
-                    contentType="application/json",
+                    page, api, "POST", "/api/tasks", token=alice, json={"title": "x" * 70_000}
                 )
                 key = generate_key("EdDSA")
                 unavailable = await call(
