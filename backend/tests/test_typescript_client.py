@@ -53,11 +53,14 @@ def node_tool(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def built_client() -> Path:
-    """`tsc --strict` over the client and its tests, compiled to dist/."""
-    result = node_tool("tsc", "-p", "tsconfig.json")
+def built_client(worker_id: str) -> Path:
+    """`tsc --strict` over the client and its tests, compiled to dist/<pytest worker>/ (one
+    folder per worker, so parallel builds never write the same file; inside the package, so
+    Node.js finds its node_modules)."""
+    out_dir = CLIENT_DIR / "dist" / worker_id
+    result = node_tool("tsc", "-p", "tsconfig.json", "--outDir", str(out_dir))
     assert result.returncode == 0, result.stdout + result.stderr
-    return CLIENT_DIR / "dist"
+    return out_dir
 
 
 @pytest.fixture(scope="module")
