@@ -47,3 +47,20 @@ ensure_better_auth() {
     echo "$stamp" > "$dir/node_modules/.installed"
   fi
 }
+
+# The TypeScript client's tools (clients/typescript: openapi-typescript, tsc, Redocly CLI):
+# installed when npm is there and its lock file changed; without npm,
+# tests/test_typescript_client.py is skipped (CI requires it).
+ensure_typescript_client() {
+  local dir="$ROOT/clients/typescript" stamp
+  command -v npm >/dev/null 2>&1 || return 0
+  stamp="$(cksum < "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$dir/node_modules/.installed" 2>/dev/null)" != "$stamp" ]; then
+    echo "Installing the TypeScript client's tools (clients/typescript) ..." >&2
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+      echo "npm ci failed in clients/typescript: tests/test_typescript_client.py will not run" >&2
+      return 0
+    fi
+    echo "$stamp" > "$dir/node_modules/.installed"
+  fi
+}

@@ -1,6 +1,7 @@
 """Settings: every knob in one class, read from the environment and `.env`."""
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -52,7 +53,12 @@ class Settings(BaseSettings):
     body_timeout_seconds: float = Field(default=30, gt=0)
     keep_alive_timeout_seconds: int = Field(default=5, ge=1)
     max_connections: int = Field(default=1000, ge=1)
+    # Browser origins (scheme://host[:port]) allowed to call the API; normalised at start-up
+    # to what a browser sends in `Origin`, so `https://App.example.com/` still matches.
     cors_allow_origins: Annotated[list[str], NoDecode] = []
+    # This API's public origin, e.g. https://api.example.com: with it, `Link` headers are
+    # absolute. Never taken from the request's Host header, which a client chooses.
+    public_base_url: str | None = None
 
     # PostgreSQL, per worker. A fixed pool: overflow connections are closed and reopened under
     # load. (SQLite uses a fixed pool of 4.)
@@ -81,6 +87,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("cors_allow_origins")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        return list(dict.fromkeys(normalise_origin(value) for value in values))
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_origin(cls, value: str | None) -> str | None:
+        return normalise_origin(value) if value else None
 
     @field_validator("better_auth_secret")
     @classmethod
@@ -120,6 +136,29 @@ class Settings(BaseSettings):
     @property
     def migrate_on_start(self) -> bool:
         return self.is_development if self.auto_migrate is None else self.auto_migrate
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_origin(value: str) -> str:
+    """`scheme://host[:port]` as a browser writes it in `Origin`: lower case, no default port,
+    no trailing slash. Anything else (a path, a wildcard, no scheme) is refused: it could never
+    match, and every browser call would fail without a word."""
+    example = "e.g. http://localhost:3000"
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{value!r} is not an origin ({example})") from None
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or parts.username:
+        raise ValueError(f"{value!r} is not an origin: use scheme://host[:port] ({example})")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "*" in parts.netloc:
+        raise ValueError(f"{value!r} is not an origin: no path, query or wildcard ({example})")
+    scheme = parts.scheme.lower()
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    suffix = "" if port in (None, _DEFAULT_PORTS[scheme]) else f":{port}"
+    return f"{scheme}://{host}{suffix}"
 
 
 def settings_for_migrations() -> Settings:

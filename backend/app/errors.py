@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 logger = logging.getLogger("taskapi.errors")
 
@@ -159,6 +160,26 @@ class PayloadTooLarge(ApiError):
     summary = "The body is larger than the configured limit"
 
 
+class UnsupportedMediaType(ApiError):
+    status_code = 415
+    error_code = "UNSUPPORTED_MEDIA_TYPE"
+    detail = "Send the body as JSON, with 'Content-Type: application/json'"
+    description = "a body without `Content-Type: application/json`."
+    summary = "The body is not labelled as JSON"
+
+    @classmethod
+    def of(cls, content_type: bytes | None) -> "UnsupportedMediaType":
+        if content_type is None:
+            return cls(
+                "The body has no Content-Type: send JSON, with 'Content-Type: application/json'"
+            )
+        received = content_type.decode("latin-1")[:100]
+        return cls(
+            f"Content-Type {received!r} is not supported: send JSON, with "
+            "'Content-Type: application/json'"
+        )
+
+
 class RequestTimeout(ApiError):
     status_code = 408
     error_code = "REQUEST_TIMEOUT"
@@ -239,6 +260,7 @@ class InternalError(ApiError):
     error_code = "INTERNAL_ERROR"
     detail = "Internal server error"
     description = "a bug on our side."
+    summary = "A bug on our side"
 
 
 def _error_code_enum() -> type[StrEnum]:
@@ -334,7 +356,32 @@ async def _request_validation_error(request: Request, exc: Exception) -> JSONRes
 
 async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed:
+            exc.headers = {**(exc.headers or {}), "Allow": allowed}
     return _http_exception_response(exc)
+
+
+_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers on this path. Starlette's `Allow` names only those of
+    the first route that matches the path (`GET` for /api/tasks, which has POST too). Asks
+    each route whether it would take the request with another method, so routers included
+    in any way are covered. Only a 405 pays for this."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    if "GET" in allowed:
+        allowed.insert(allowed.index("GET") + 1, "HEAD")  # app.middleware.HeadAsGet
+    return ", ".join(allowed)
 
 
 # SQLSTATE classes and codes that mean "the server cannot serve us now", not "bad statement":
@@ -369,8 +416,12 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(DatabaseBusy() if busy else DatabaseUnavailable())
 
 
+def log_unexpected(method: str, path: str, exc: BaseException) -> None:
+    logger.error("unhandled error on %s %s", method, path, exc_info=exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log_unexpected(request.method, request.url.path, exc)
     return error_response(InternalError())
 
 

@@ -5,15 +5,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app.api.routes import health, tasks
 from app.config import Settings
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
+from app.cors import cors
 from app.database import Database
+from app.docs import install_docs
 from app.errors import install_error_handlers
-from app.middleware import BodySizeLimit, SecurityHeaders
+from app.middleware import BodySizeLimit, HeadAsGet, SecurityHeaders, UnhandledErrors
 from app.migrate import prepare_schema
 from app.openapi import install_openapi, operation_id
 from app.state import AppState, set_app_state
@@ -34,7 +35,11 @@ signing keys that cannot be fetched, 503. In development, `taskapi token --user 
 
 **Errors** are always `{"detail", "error_code", "status_code"}`; `error_code` values are stable
 (see `ErrorResponse`). Invalid input answers 400, never 422; a malformed task id answers 404,
-like a missing one.
+like a missing one. A body must be JSON sent as `Content-Type: application/json` (else 415).
+A method a path does not have answers 405 with `Allow`; `HEAD` works wherever `GET` does.
+
+**Browsers** on the origins in `CORS_ALLOW_ORIGINS` may call the API and read `Link`,
+`Retry-After` and `WWW-Authenticate`. A relative `Link` resolves against the response's URL.
 """
 
 
@@ -58,21 +63,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     install_openapi(app)
+    install_docs(app)
     app.include_router(tasks.router)
     app.include_router(health.router)
 
+    # Innermost first: each add_middleware wraps the ones before it. A response made at any
+    # level below, a 500 included, passes through CORS and SecurityHeaders.
+    app.add_middleware(UnhandledErrors)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    if settings.cors_allow_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_allow_origins,
-            allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Link"],
-            max_age=600,
-        )
+    app.add_middleware(cors, allow_origins=settings.cors_allow_origins)
     app.add_middleware(SecurityHeaders)
     return app

@@ -14,9 +14,11 @@ from app.errors import (
     AuthError,
     DatabaseUnavailable,
     ErrorResponse,
+    InternalError,
     InvalidInput,
     PayloadTooLarge,
     ServiceUnavailable,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 
@@ -104,6 +106,40 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+# Where the API is: the origin the document was fetched from (no host is baked in).
+SERVERS = [{"url": "/", "description": "This API's own origin."}]
+
+
+def _envelope(error: type[ApiError]) -> dict[str, Any]:
+    """An error response as it appears in the document (`error_responses` gives FastAPI's
+    route form of the same)."""
+    return {
+        "description": describe(error),
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/ErrorResponse"},
+                "example": {
+                    "detail": error.detail,
+                    "error_code": error.error_code,
+                    "status_code": error.status_code,
+                },
+            }
+        },
+    }
+
+
+def _complete(operation: dict[str, Any]) -> None:
+    """What holds for every operation, including routes added later: no 422, a 500 can
+    happen, a body must be JSON (415), and a route without a token says so (`security: []`)."""
+    responses = operation["responses"]
+    responses.pop("422", None)
+    if "requestBody" in operation:
+        responses.setdefault("415", _envelope(UnsupportedMediaType))
+    responses.setdefault("500", _envelope(InternalError))
+    operation["responses"] = dict(sorted(responses.items()))
+    operation.setdefault("security", [])
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -112,10 +148,12 @@ def install_openapi(app: FastAPI) -> None:
                 version=app.version,
                 description=app.description,
                 routes=app.routes,
+                servers=SERVERS,
+                license_info={"name": "MIT", "identifier": "MIT"},
             )
             for path in schema["paths"].values():
                 for operation in path.values():
-                    operation["responses"].pop("422", None)
+                    _complete(operation)
             schemas = schema.get("components", {}).get("schemas", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(unused, None)

@@ -39,8 +39,9 @@ class Page(Generic[T]):
         return cls(items=rows[: params.limit], has_more=len(rows) > params.limit)
 
 
-def next_page_link(url: URL, params: PageParams) -> str:
-    """`Link` header value for the page after `params`. Relative, so the client's Host header
-    is never reflected back."""
+def next_page_link(url: URL, params: PageParams, public_base_url: str | None = None) -> str:
+    """`Link` header value for the page after `params`: absolute on `public_base_url` when one
+    is configured, else relative. Never built on the request's Host header, which the client
+    chooses."""
     next_url = url.include_query_params(limit=params.limit, offset=params.offset + params.limit)
-    return f'<{next_url.path}?{next_url.query}>; rel="next"'
+    return f'<{public_base_url or ""}{next_url.path}?{next_url.query}>; rel="next"'

@@ -7,71 +7,28 @@ Skipped without them, unless TASKAPI_REQUIRE_BETTER_AUTH=1 (CI), in which case i
 """
 
 import json
-import os
-import select
-import shutil
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
 
+from tests.better_auth_server import BetterAuthServer, better_auth_server
 from tests.helpers import all_tasks
-
-E2E_DIR = Path(__file__).resolve().parents[2] / "e2e" / "better-auth"
-REQUIRE_BETTER_AUTH = os.environ.get("TASKAPI_REQUIRE_BETTER_AUTH") == "1"
-START_TIMEOUT_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class BetterAuthServer:
-    base_url: str
-    jwks_url: str
-    token: str  # for user_id, signed by Better Auth
-    user_id: str
-
-
-def _node_command(algorithm: str | None) -> list[str]:
-    node = shutil.which("node")
-    if node is None or not (E2E_DIR / "node_modules" / "better-auth").is_dir():
-        message = f"needs Node.js and `npm ci` in {E2E_DIR}"
-        if REQUIRE_BETTER_AUTH:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return [node, "server.mjs", *([algorithm] if algorithm else [])]
 
 
 @pytest.fixture(scope="module", params=[None, "ES256", "ES512", "RS256", "PS256"], ids=str)
 def better_auth(request: pytest.FixtureRequest) -> Iterator[BetterAuthServer]:
     """None: the plugin's defaults (EdDSA with Ed25519)."""
-    command = _node_command(request.param)
-    with subprocess.Popen(
-        command, cwd=E2E_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as process:
-        assert process.stdout is not None
-        assert process.stderr is not None
-        ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_SECONDS)
-        line = process.stdout.readline() if ready else ""
-        if not line:
-            process.kill()
-            pytest.fail(f"Better Auth did not start: {process.stderr.read()}", pytrace=False)
-        yield BetterAuthServer(**json.loads(line))
-        process.kill()
+    with better_auth_server(request.param) as server:
+        yield server
 
 
 @pytest.fixture
 def settings_overrides(better_auth: BetterAuthServer) -> dict[str, object]:
     """What the README tells a Better Auth deployment to set, and no shared secret."""
-    return {
-        "better_auth_secret": None,
-        "auth_jwks_url": better_auth.jwks_url,
-        "auth_issuer": better_auth.base_url,
-        "auth_audience": better_auth.base_url,
-    }
+    return {"better_auth_secret": None, **better_auth.settings()}
 
 
 async def test_better_auth_token_is_accepted_and_names_the_owner(

@@ -135,6 +135,21 @@ def test_serve_in_production_without_secret_exits_with_a_clear_message(
     assert not (tmp_path / "taskapi.db").exists()
 
 
+def test_serve_refuses_a_cors_origin_that_could_never_match_in_one_line(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    env = {**clean_env, "BETTER_AUTH_SECRET": SECRET, "CORS_ALLOW_ORIGINS": "localhost:3000"}
+
+    result = taskapi(tmp_path, env, "serve", "--port", str(free_port()), timeout=30)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "taskapi: invalid configuration: CORS_ALLOW_ORIGINS: 'localhost:3000' is not an origin: "
+        "use scheme://host[:port] (e.g. http://localhost:3000)\n"
+    )
+    assert not (tmp_path / "taskapi.db").exists()
+
+
 def test_serve_in_production_refuses_an_unmigrated_database(
     tmp_path: Path, clean_env: dict[str, str]
 ) -> None:

@@ -198,6 +198,33 @@ async def test_list_has_a_next_link_only_when_more_rows_exist(
     assert "link" not in exact.headers
 
 
+async def test_list_link_stays_relative_whatever_host_the_client_names(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    for _ in range(2):
+        await make_task(app, ALICE)
+
+    response = await client.get(
+        "/api/tasks?limit=1", headers={**auth(ALICE), "Host": "evil.example.net"}
+    )
+
+    assert response.links["next"]["url"] == "/api/tasks?limit=1&offset=1"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"public_base_url": "https://API.example.com/"}])
+async def test_list_link_is_absolute_on_the_public_base_url(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    for _ in range(2):
+        await make_task(app, ALICE)
+
+    response = await client.get(
+        "/api/tasks?limit=1", headers={**auth(ALICE), "Host": "evil.example.net"}
+    )
+
+    assert response.links["next"]["url"] == "https://api.example.com/api/tasks?limit=1&offset=1"
+
+
 async def test_list_defaults_to_100_tasks_per_page(app: FastAPI, client: httpx.AsyncClient) -> None:
     for _ in range(101):
         await make_task(app, ALICE)

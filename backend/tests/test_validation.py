@@ -173,7 +173,7 @@ async def test_create_stores_an_escaped_surrogate_pair_as_one_character(
 async def test_create_refuses_a_form_encoded_body(app: FastAPI, client: httpx.AsyncClient) -> None:
     response = await client.post("/api/tasks", data={"title": "x"}, headers=auth(ALICE))
 
-    assert_error(response, 400, "VALIDATION_ERROR", NOT_AN_OBJECT)
+    assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE", mentions=("x-www-form-urlencoded",))
     assert await all_tasks(app) == []
 
 
@@ -191,7 +191,7 @@ async def test_create_refuses_json_text_not_labelled_as_json(
     # A browser may send these cross-site without a preflight: they must never create a task.
     response = await post_raw(client, b'{"title": "x"}', content_type)
 
-    assert_error(response, 400, "VALIDATION_ERROR", NOT_AN_OBJECT)
+    assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
     assert await all_tasks(app) == []
 
 
@@ -370,7 +370,7 @@ async def test_update_refuses_a_form_encoded_body(app: FastAPI, client: httpx.As
 
     response = await client.put(f"/api/tasks/{task.id}", data={"title": "x"}, headers=auth(ALICE))
 
-    assert_error(response, 400, "VALIDATION_ERROR")
+    assert_error(response, 415, "UNSUPPORTED_MEDIA_TYPE")
     assert await all_rows(app) == before
 
 

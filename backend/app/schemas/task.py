@@ -36,10 +36,20 @@ class _VisibleTitle(StrictInput):
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX_LENGTH)]
 
 
+def _default_in_words(schema: dict[str, Any]) -> None:
+    # Generators (openapi-typescript's defaults) read `default` as "always present", which
+    # would make an optional input field required in the generated types.
+    schema.pop("default", None)
+
+
 class TaskCreate(_VisibleTitle):
     title: Title = Field(description="Trimmed; 1 to 200 characters.")
     description: Description | None = Field(default=None, description="Up to 2000 characters.")
-    is_completed: bool = False
+    is_completed: bool = Field(
+        default=False,
+        description="Optional; false when omitted.",
+        json_schema_extra=_default_in_words,
+    )
 
 
 class TaskUpdate(_VisibleTitle):

@@ -17,9 +17,12 @@ from app.openapi import error_responses
 from app.pagination import MAX_PAGE_SIZE, next_page_link
 from app.schemas.task import TaskCreate, TaskRead, TaskUpdate
 from app.services import tasks as service
+from app.state import app_state
 
 _NEXT_PAGE_LINK = {
-    "description": 'More tasks follow: `</api/tasks?limit=L&offset=O>; rel="next"`.',
+    "description": 'More tasks follow: `</api/tasks?limit=L&offset=O>; rel="next"`, relative '
+    "unless the server sets `PUBLIC_BASE_URL`: resolve it against the response's URL "
+    "(`new URL(link, response.url)`).",
     "schema": {"type": "string"},
 }
 _BAD_PAGE = ValidationFailed(f"query.limit: Input should be less than or equal to {MAX_PAGE_SIZE}")
@@ -44,7 +47,10 @@ async def list_tasks(
 ) -> Response:
     """List the caller's tasks, newest first. A `Link: rel="next"` header means more pages."""
     result = await service.list_tasks(database, user_id, page)
-    headers = {"Link": next_page_link(request.url, page)} if result.has_more else None
+    headers = None
+    if result.has_more:
+        base_url = app_state(request.app).settings.public_base_url
+        headers = {"Link": next_page_link(request.url, page, base_url)}
     return JsonBody(result.items, headers=headers)
 
 
@@ -93,6 +99,7 @@ async def update_task(
     response_description="Deleted; no body.",
     responses=error_responses(AuthError, TaskForbidden, TaskNotFound, ServiceUnavailable),
 )
-async def delete_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep) -> None:
+async def delete_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep) -> Response:
     """Delete one of the caller's tasks."""
     await service.delete_task(database, user_id, task_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)  # no body, so no Content-Type

@@ -1,0 +1,82 @@
+"""HEAD wherever GET works (uptime checks use it), and a 405 whose `Allow` names every method
+of the path. Both are checked on every path of the OpenAPI document and on the docs pages,
+so a route added later is covered without a new test."""
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.main import create_app
+from tests.helpers import ALICE, all_rows, assert_error, auth, make_settings, make_task
+
+DOCUMENT: dict[str, Any] = create_app(make_settings()).openapi()
+DOCS_PAGES = ["/docs", "/redoc", "/openapi.json", "/docs/assets/swagger-ui.css"]
+GET_PATHS = [path for path, methods in DOCUMENT["paths"].items() if "get" in methods]
+# Headers that may differ between two answers to the same request.
+VARYING = {"date", "server"}
+
+
+def allow_of(path: str) -> str:
+    methods = {method.upper() for method in DOCUMENT["paths"][path]}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+def comparable(headers: httpx.Headers) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name not in VARYING}
+
+
+async def url_of(app: FastAPI, path: str) -> str:
+    if "{task_id}" not in path:
+        return path
+    task = await make_task(app, ALICE)
+    return path.format(task_id=task.id)
+
+
+@pytest.mark.parametrize("path", GET_PATHS + DOCS_PAGES)
+async def test_head_answers_like_get_without_a_body(
+    app: FastAPI, client: httpx.AsyncClient, path: str
+) -> None:
+    url = await url_of(app, path)
+    before = await all_rows(app)
+
+    got = await client.get(url, headers=auth(ALICE))
+    head = await client.head(url, headers=auth(ALICE))
+
+    assert got.status_code == 200, got.text
+    assert head.status_code == 200
+    assert head.content == b""
+    assert comparable(head.headers) == comparable(got.headers)
+    assert await all_rows(app) == before
+
+
+async def test_head_without_a_token_is_the_same_401(client: httpx.AsyncClient) -> None:
+    response = await client.head("/api/tasks")
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.content == b""
+
+
+@pytest.mark.parametrize("path", list(DOCUMENT["paths"]))
+@pytest.mark.parametrize("method", ["PATCH", "OPTIONS", "TRACE"])
+async def test_405_allow_names_every_method_of_the_path(
+    app: FastAPI, client: httpx.AsyncClient, path: str, method: str
+) -> None:
+    url = await url_of(app, path)
+    before = await all_rows(app)
+
+    response = await client.request(method, url, headers=auth(ALICE))
+
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["allow"] == allow_of(path)
+    assert await all_rows(app) == before
+
+
+def test_the_document_has_the_paths_these_tests_walk() -> None:
+    assert allow_of("/api/tasks") == "GET, HEAD, POST"
+    assert allow_of("/api/tasks/{task_id}") == "DELETE, GET, HEAD, PUT"
+    assert allow_of("/health") == "GET, HEAD"
