@@ -13,9 +13,12 @@ from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
 from app.database import Database
 from app.errors import install_error_handlers
-from app.middleware import BodySizeLimit, SecurityHeaders
+from app.metrics import METRICS_PATH, install_metrics
+from app.middleware import BodySizeLimit, RateLimit, SecurityHeaders
 from app.migrate import prepare_schema
 from app.openapi import install_openapi, operation_id
+from app.ratelimit import open_rate_limiter
+from app.request_log import RequestLog
 from app.state import AppState, set_app_state
 
 logger = logging.getLogger("taskapi")
@@ -46,8 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = Database(settings)
         try:
             await prepare_schema(database.transactional, migrate=settings.migrate_on_start)
-            async with open_key_set(settings) as jwks:
-                set_app_state(app, AppState(settings, database, TokenVerifier(settings, jwks)))
+            async with open_key_set(settings) as jwks, open_rate_limiter(settings) as limiter:
+                verifier = TokenVerifier(settings, jwks)
+                set_app_state(app, AppState(settings, database, verifier, limiter))
                 yield
         finally:
             await database.dispose()
@@ -65,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit != "off" or settings.rate_limit_anonymous != "off":
+        app.add_middleware(RateLimit, exempt_paths=health.PROBE_PATHS | {METRICS_PATH})
     if settings.cors_allow_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -75,4 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)
+    install_metrics(app, settings)
+    app.add_middleware(RequestLog, log_requests=settings.access_log)
     return app

@@ -1,12 +1,15 @@
-"""Pure ASGI middleware: a body size cap (and one JSON rule), and headers every response
-should carry."""
+"""Pure ASGI middleware: a body size cap (and one JSON rule), headers every response should
+carry, and rate limits."""
 
 import json
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PayloadTooLarge, ValidationFailed, error_response
+from app.core.security import TokenVerifier
+from app.errors import ApiError, PayloadTooLarge, RateLimited, ValidationFailed, error_response
+from app.ratelimit import Decision, RateLimiter
+from app.state import app_state, set_caller
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -115,3 +118,73 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RateLimit:
+    """Pure ASGI: counts each request against its caller before anything else runs (the body is
+    not even read), and answers 429 past the quota. Operators' probes are never limited."""
+
+    def __init__(self, app: ASGIApp, exempt_paths: frozenset[str]) -> None:
+        self.app = app
+        self.exempt_paths = exempt_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        state = app_state(scope["app"])
+        limiter = state.rate_limiter
+        decision, identity = await _count(limiter, state.token_verifier, scope) if limiter else (None, "")
+        if decision is None:
+            await self.app(scope, receive, send)
+        elif not decision.allowed:
+            assert limiter is not None
+            reset_in = await limiter.reset_in(decision, identity)
+            error = RateLimited(decision.fields(reset_in), retry_after=reset_in)
+            await error_response(error)(scope, receive, send)
+        else:
+            quota = [(name.encode(), value.encode()) for name, value in decision.fields().items()]
+
+            async def send_with_quota(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), *quota]
+                await send(message)
+
+            await self.app(scope, receive, send_with_quota)
+
+
+async def _count(
+    limiter: RateLimiter, verifier: TokenVerifier, scope: Scope
+) -> tuple[Decision | None, str]:
+    """The decision for this request and whom it counted against."""
+    token = _bearer_token(scope)
+    user = verifier.cached(token) if token is not None else None
+    address = scope["client"][0] if scope.get("client") else "-"
+    if user is None and token is not None:
+        if limiter.address is not None:
+            # Verifying an unknown token is what a guesser needs: not past the address's quota.
+            over = await limiter.exhausted(limiter.address, address)
+            if over is not None:
+                return over, address
+        user = await _verified(verifier, token)
+    if user is not None:
+        set_caller(scope, user)
+        return (await limiter.hit(limiter.user, user) if limiter.user else None), user
+    if limiter.address is None:
+        return None, address
+    return await limiter.hit(limiter.address, address), address
+
+
+async def _verified(verifier: TokenVerifier, token: str) -> str | None:
+    try:
+        return await verifier.verify(token)
+    except ApiError:  # refused (or keys unavailable): the route's own check says why
+        return None
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() or None if scheme.lower() == "bearer" else None
+    return None
