@@ -157,7 +157,9 @@ class RateLimited(ApiError):
     description = "too many requests from this user or address; retry after `Retry-After` seconds."
     summary = "Too many requests"
 
-    def __init__(self, rate_limit_headers: Mapping[str, str] | None = None, *, retry_after: int = 1):
+    def __init__(
+        self, rate_limit_headers: Mapping[str, str] | None = None, *, retry_after: int = 1
+    ):
         super().__init__()
         self.retry_after_seconds = max(1, retry_after)
         self.rate_limit_headers = dict(rate_limit_headers or {})

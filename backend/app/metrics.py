@@ -46,7 +46,8 @@ class RequestMetrics:
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         method = scope["method"] if scope["method"] in _METHODS else "other"
-        route = route_of(scope) or "unmatched"
+        # No route: an unknown path, or a request refused before routing (429, 413).
+        route = route_of(scope) or "unrouted"
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 
@@ -94,7 +95,8 @@ class StateCollector:
             value=database.connections_in_use,
         )
         yield GaugeMetricFamily(
-            "taskapi_db_connections_max", "The most connections requests may hold.",
+            "taskapi_db_connections_max",
+            "The most connections requests may hold.",
             value=database.max_connections,
         )
         yield GaugeMetricFamily(
@@ -131,4 +133,3 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 
     app.add_middleware(MeasureRequests, metrics=metrics)
-

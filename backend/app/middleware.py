@@ -134,7 +134,9 @@ class RateLimit:
             return
         state = app_state(scope["app"])
         limiter = state.rate_limiter
-        decision, identity = await _count(limiter, state.token_verifier, scope) if limiter else (None, "")
+        decision, identity = (
+            await _count(limiter, state.token_verifier, scope) if limiter else (None, "")
+        )
         if decision is None:
             await self.app(scope, receive, send)
         elif not decision.allowed:

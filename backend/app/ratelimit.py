@@ -165,10 +165,9 @@ async def open_rate_limiter(settings: Settings) -> AsyncIterator[RateLimiter | N
         implementation="redispy",
         wrap_exceptions=True,
         key_prefix=settings.rate_limit_key_prefix,
-        connection_pool=pool,
+        connection_pool=pool,  # type: ignore[arg-type]  # limits passes it to redis-py
     )
     try:
         yield RateLimiter(settings, storage)
     finally:
         await pool.aclose()
-

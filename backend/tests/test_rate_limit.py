@@ -162,8 +162,7 @@ async def test_two_servers_share_one_limit_through_redis(
     settings = {"rate_limit": "3/minute", **redis_settings}
     async with start_app(**settings) as (app, first), start_app(**settings) as (_, second):
         statuses = [
-            (await post_task(client, auth(ALICE))).status_code
-            for client in (first, second, first)
+            (await post_task(client, auth(ALICE))).status_code for client in (first, second, first)
         ]
         refused = await post_task(second, auth(ALICE))
         bob = await post_task(second, auth(BOB))
