@@ -142,10 +142,11 @@ class RateLimit:
         elif not decision.allowed:
             assert limiter is not None
             reset_in = await limiter.reset_in(decision, identity)
-            error = RateLimited(decision.fields(reset_in), retry_after=reset_in)
+            fields = {name.decode(): value.decode() for name, value in decision.fields(reset_in)}
+            error = RateLimited(fields, retry_after=reset_in)
             await error_response(error)(scope, receive, send)
         else:
-            quota = [(name.encode(), value.encode()) for name, value in decision.fields().items()]
+            quota = decision.fields()
 
             async def send_with_quota(message: Message) -> None:
                 if message["type"] == "http.response.start":
