@@ -1,6 +1,7 @@
 """`taskapi` as a user runs it: a real subprocess in an empty directory, with none of the
 settings variables of the shell that runs the tests."""
 
+import json
 import os
 import re
 import sqlite3
@@ -171,13 +172,22 @@ def test_serve_reports_an_unreachable_database_without_its_password(
 
 
 class DevServer:
-    def __init__(self, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, cwd: Path, env: dict[str, str], *args: str) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.output = cwd / "serve.log"
         with self.output.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--dev", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "app.cli",
+                    "serve",
+                    "--dev",
+                    "--port",
+                    str(self.port),
+                    *args,
+                ],
                 cwd=cwd,
                 env=env,
                 stdout=log,
@@ -257,3 +267,30 @@ def test_serve_dev_refuses_a_request_without_token(dev_server: DevServer) -> Non
 
     assert response.status_code == 401
     assert response.json()["error_code"] == "NOT_AUTHENTICATED"
+
+
+def test_serve_access_log_writes_one_json_line_per_request(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    server = DevServer(tmp_path, clean_env, "--access-log")
+    try:
+        server.wait_until_healthy()
+        refused = httpx.get(
+            f"{server.base_url}/api/tasks", headers={"X-Request-ID": "cli-1"}, timeout=5
+        )
+        deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+        while '"cli-1"' not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.stop()
+
+    assert refused.status_code == 401
+    assert refused.headers["X-Request-ID"] == "cli-1"
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    assert any("Uvicorn running" in line["message"] for line in lines), server.log()
+    [request] = [
+        line
+        for line in lines
+        if line.get("request_id") == "cli-1" and line["logger"] == "taskapi.request"
+    ]
+    assert (request["method"], request["route"], request["status"]) == ("GET", "/api/tasks", 401)
