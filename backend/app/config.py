@@ -13,6 +13,7 @@ AsymmetricAlgorithm = Literal[
 BETTER_AUTH_ALGORITHMS: list[AsymmetricAlgorithm] = ["EdDSA", "ES256", "ES512", "RS256", "PS256"]
 MIN_SECRET_LENGTH = 32  # Better Auth itself refuses shorter secrets; so does RFC 7518 for HS256.
 # "600/minute": a number of requests per second, minute, hour or day; or "off".
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 RateLimitSpec = Annotated[str, Field(pattern=r"^(off|[1-9][0-9]{0,8}/(second|minute|hour|day))$")]
 
 
@@ -87,6 +88,13 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(_REDIS_SCHEMES):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("better_auth_secret", "metrics_token")

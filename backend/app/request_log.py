@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import time
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ import orjson
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import InternalError, error_response
 from app.state import caller_of
 
 logger = logging.getLogger("taskapi.request")
@@ -54,30 +55,40 @@ class RequestLog:
             return
         request_id = request_id_of(scope["headers"])
         status = 500  # unless the app starts a response: what escapes it is a 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
             await send(message)
 
-        token = current_request_id.set(request_id.decode())
-        started = time.perf_counter()
+        token: Token[str | None] | None = current_request_id.set(request_id.decode())
+        began = time.perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # A bug: Starlette's outermost middleware logs it and would answer 500 without our
+            # headers; answering here first keeps X-Request-ID on this response too, and the
+            # id stays set (the request's task ends soon) so the error's log line carries it.
+            if not started:
+                await error_response(InternalError())(scope, receive, send_with_id)
+            token = None
+            raise
         finally:
             if self.log_requests:
                 fields = {
                     "method": scope["method"],
                     "route": route_of(scope),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
                     "user_id": caller_of(scope),
                     "client": scope["client"][0] if scope.get("client") else None,
                 }
                 logger.info("request", extra={"fields": fields})
-            current_request_id.reset(token)
+            if token is not None:
+                current_request_id.reset(token)
 
 
 class JsonFormatter(logging.Formatter):

@@ -196,3 +196,8 @@ def test_a_malformed_limit_is_refused_at_start() -> None:
     for bad in ("lots", "0/minute", "10/fortnight", "10 per minute"):
         with pytest.raises(ValidationError, match="rate_limit"):
             make_settings(rate_limit=bad)
+
+
+def test_redis_url_must_name_redis() -> None:
+    with pytest.raises(ValidationError, match="redis_url"):
+        make_settings(redis_url="http://127.0.0.1:6379")

@@ -254,3 +254,24 @@ async def test_a_delete_whose_client_hangs_up_is_executed_and_logged(
         204,
         ALICE,
     )
+
+
+async def test_a_bug_still_answers_the_envelope_with_a_request_id(log: JsonLines) -> None:
+    app = create_app(make_settings(auto_migrate=True, access_log=True))
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("a bug")
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/boom", headers={"X-Request-ID": "bug-1"})
+
+    assert_error(response, 500, "INTERNAL_ERROR")
+    assert response.headers["X-Request-ID"] == "bug-1"
+    [line] = log.of("taskapi.request")
+    assert (line["request_id"], line["route"], line["status"]) == ("bug-1", "/boom", 500)
+    [error] = log.of("taskapi.errors")
+    assert error["request_id"] == "bug-1"
+    assert "RuntimeError: a bug" in error["exception"]
