@@ -189,5 +189,5 @@ def _bearer_token(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() or None if scheme.lower() == "bearer" else None
+            return (token.strip() or None) if scheme.lower() == "bearer" else None
     return None
