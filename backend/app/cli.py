@@ -65,6 +65,8 @@ def _describe(error: ValidationError) -> str:
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    if args.access_log:
+        os.environ["ACCESS_LOG"] = "true"  # read again by each worker's Settings
     settings = load_settings(dev=args.dev)
     base = f"http://{args.host}:{args.port}"
     if settings.is_development:
@@ -87,7 +89,7 @@ def serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         log_config=_log_config(settings),
-        access_log=settings.access_log or args.access_log,
+        access_log=False,  # the app writes its own request log (app.request_log)
         proxy_headers=True,
         # uvicorn's httptools protocol with limits on head size, timeouts and connections.
         http="app.server:HardenedHttp",
@@ -148,10 +150,12 @@ def _safe_url(settings: Settings) -> str:
 
 
 def _log_config(settings: Settings) -> dict[str, Any]:
-    """Uvicorn's logging, plus our own loggers (auth failures, errors) on the same handler."""
+    """Uvicorn's logging, plus our own loggers (requests, auth failures, errors) on the same
+    handler, every line as one JSON object."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["default"] = {"()": "app.request_log.JsonFormatter"}
     config["loggers"]["taskapi"] = {"handlers": ["default"], "level": settings.log_level}
     return config
 
@@ -214,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument(
         "--access-log",
         action="store_true",
-        help="log one line per request (or ACCESS_LOG=true); off by default: it is not free",
+        help="log one JSON line per request (or ACCESS_LOG=true); off by default: it is not free",
     )
     run.set_defaults(handler=serve)
 

@@ -14,8 +14,17 @@ class FairLimiter:
     """
 
     def __init__(self, limit: int) -> None:
+        self.limit = limit
         self._free = limit
         self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def in_use(self) -> int:
+        return self.limit - self._free
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
 
     def try_acquire(self) -> bool:
         """Take a slot if one is free and nobody is waiting for it."""

@@ -13,6 +13,9 @@ AsymmetricAlgorithm = Literal[
 # What Better Auth's jwt plugin can sign with (its keyPairConfig.alg choices).
 BETTER_AUTH_ALGORITHMS: list[AsymmetricAlgorithm] = ["EdDSA", "ES256", "ES512", "RS256", "PS256"]
 MIN_SECRET_LENGTH = 32  # Better Auth itself refuses shorter secrets; so does RFC 7518 for HS256.
+# "600/minute": a number of requests per second, minute, hour or day; or "off".
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+RateLimitSpec = Annotated[str, Field(pattern=r"^(off|[1-9][0-9]{0,8}/(second|minute|hour|day))$")]
 
 
 class Settings(BaseSettings):
@@ -78,8 +81,20 @@ class Settings(BaseSettings):
     db_pooler: Literal["auto", "pgbouncer", "none"] = "auto"
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # One line per request from uvicorn; off by default, it costs ~10% of throughput.
+    # One JSON line per request (app.request_log); off by default: writing it costs throughput.
     access_log: bool = False
+
+    # Requests per caller (the verified token's subject) and per client address (requests
+    # without a valid token), as "<count>/<second|minute|hour>", or "off".
+    rate_limit: RateLimitSpec = "3000/minute"
+    rate_limit_anonymous: RateLimitSpec = "300/minute"
+    # Shares the counters between workers and replicas; unset: each worker counts in memory.
+    redis_url: SecretStr | None = None
+    rate_limit_key_prefix: str = Field(default="taskapi", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+
+    # Prometheus metrics at /metrics, for `Authorization: Bearer <METRICS_TOKEN>` only; unset:
+    # no metrics are collected and /metrics is a 404.
+    metrics_token: SecretStr | None = None
 
     @field_validator("cors_allow_origins", "auth_jwks_algorithms", mode="before")
     @classmethod
@@ -98,7 +113,14 @@ class Settings(BaseSettings):
     def _public_origin(cls, value: str | None) -> str | None:
         return normalise_origin(value) if value else None
 
-    @field_validator("better_auth_secret")
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(_REDIS_SCHEMES):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("better_auth_secret", "metrics_token")
     @classmethod
     def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:

@@ -198,6 +198,18 @@ class Database:
         )
         self.sessionmaker = create_sessionmaker(self.transactional)
 
+    @property
+    def connections_in_use(self) -> int:
+        return self._limiter.in_use
+
+    @property
+    def connection_waiters(self) -> int:
+        return self._limiter.waiting
+
+    @property
+    def max_connections(self) -> int:
+        return self._limiter.limit
+
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         async with self._connection_slot(), self.engine.connect() as connection:

@@ -206,6 +206,28 @@ class HeadersTooLarge(ApiError):
     )
 
 
+class RateLimited(ApiError):
+    """The caller (or, without a valid token, the client address) used up its quota. The
+    headers follow draft-ietf-httpapi-ratelimit-headers-10."""
+
+    status_code = 429
+    error_code = "RATE_LIMITED"
+    detail = "Too many requests; retry after the number of seconds in Retry-After"
+    description = "too many requests from this user or address; retry after `Retry-After` seconds."
+    summary = "Too many requests"
+
+    def __init__(
+        self, rate_limit_headers: Mapping[str, str] | None = None, *, retry_after: int = 1
+    ):
+        super().__init__()
+        self.retry_after_seconds = max(1, retry_after)
+        self.rate_limit_headers = dict(rate_limit_headers or {})
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds), **self.rate_limit_headers}
+
+
 class ServiceUnavailable(ApiError):
     """Any 503: something we depend on cannot be reached; retrying later can succeed, and
     `Retry-After` says when."""

@@ -14,9 +14,12 @@ from app.cors import cors
 from app.database import Database
 from app.docs import install_docs
 from app.errors import install_error_handlers
-from app.middleware import BodySizeLimit, HeadAsGet, SecurityHeaders, UnhandledErrors
+from app.metrics import METRICS_PATH, install_metrics
+from app.middleware import BodySizeLimit, HeadAsGet, RateLimit, SecurityHeaders, UnhandledErrors
 from app.migrate import prepare_schema
 from app.openapi import install_openapi, operation_id
+from app.ratelimit import open_rate_limiter
+from app.request_log import RequestLog
 from app.state import AppState, set_app_state
 
 logger = logging.getLogger("taskapi")
@@ -51,8 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = Database(settings)
         try:
             await prepare_schema(database.transactional, migrate=settings.migrate_on_start)
-            async with open_key_set(settings) as jwks:
-                set_app_state(app, AppState(settings, database, TokenVerifier(settings, jwks)))
+            async with open_key_set(settings) as jwks, open_rate_limiter(settings) as limiter:
+                verifier = TokenVerifier(settings, jwks)
+                set_app_state(app, AppState(settings, database, verifier, limiter))
                 yield
         finally:
             await database.dispose()
@@ -77,6 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnhandledErrors)
     app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit != "off" or settings.rate_limit_anonymous != "off":
+        app.add_middleware(RateLimit, exempt_paths=health.PROBE_PATHS | {METRICS_PATH})
     app.add_middleware(cors, allow_origins=settings.cors_allow_origins)
     app.add_middleware(SecurityHeaders)
+    install_metrics(app, settings)
+    app.add_middleware(RequestLog, log_requests=settings.access_log)
     return app

@@ -1,19 +1,24 @@
 """Pure ASGI middleware: request body rules (size, JSON only, no repeated keys), HEAD as GET,
-a 500 that still passes through CORS, and headers every response should carry."""
+a 500 that still passes through CORS, headers every response should carry, and rate limits."""
 
 import json
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.security import TokenVerifier
 from app.errors import (
+    ApiError,
     InternalError,
     PayloadTooLarge,
+    RateLimited,
     UnsupportedMediaType,
     ValidationFailed,
     error_response,
     log_unexpected,
 )
+from app.ratelimit import Decision, RateLimiter
+from app.state import app_state, set_caller
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -190,3 +195,76 @@ class UnhandledErrors:
                 raise
             log_unexpected(scope["method"], scope["path"], exc)
             await error_response(InternalError())(scope, receive, send)
+
+
+class RateLimit:
+    """Pure ASGI: counts each request against its caller before anything else runs (the body is
+    not even read), and answers 429 past the quota. Operators' probes are never limited."""
+
+    def __init__(self, app: ASGIApp, exempt_paths: frozenset[str]) -> None:
+        self.app = app
+        self.exempt_paths = exempt_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        state = app_state(scope["app"])
+        limiter = state.rate_limiter
+        decision, identity = (
+            await _count(limiter, state.token_verifier, scope) if limiter else (None, "")
+        )
+        if decision is None:
+            await self.app(scope, receive, send)
+        elif not decision.allowed:
+            assert limiter is not None
+            reset_in = await limiter.reset_in(decision, identity)
+            fields = {name.decode(): value.decode() for name, value in decision.fields(reset_in)}
+            error = RateLimited(fields, retry_after=reset_in)
+            await error_response(error)(scope, receive, send)
+        else:
+            quota = decision.fields()
+
+            async def send_with_quota(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", []), *quota]
+                await send(message)
+
+            await self.app(scope, receive, send_with_quota)
+
+
+async def _count(
+    limiter: RateLimiter, verifier: TokenVerifier, scope: Scope
+) -> tuple[Decision | None, str]:
+    """The decision for this request and whom it counted against."""
+    token = _bearer_token(scope)
+    user = verifier.cached(token) if token is not None else None
+    address = scope["client"][0] if scope.get("client") else "-"
+    if user is None and token is not None:
+        if limiter.address is not None:
+            # Verifying an unknown token is what a guesser needs: not past the address's quota.
+            over = await limiter.exhausted(limiter.address, address)
+            if over is not None:
+                return over, address
+        user = await _verified(verifier, token)
+    if user is not None:
+        set_caller(scope, user)
+        return (await limiter.hit(limiter.user, user) if limiter.user else None), user
+    if limiter.address is None:
+        return None, address
+    return await limiter.hit(limiter.address, address), address
+
+
+async def _verified(verifier: TokenVerifier, token: str) -> str | None:
+    try:
+        return await verifier.verify(token)
+    except ApiError:  # refused (or keys unavailable): the route's own check says why
+        return None
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return (token.strip() or None) if scheme.lower() == "bearer" else None
+    return None

@@ -17,6 +17,7 @@ from app.errors import (
     InternalError,
     InvalidInput,
     PayloadTooLarge,
+    RateLimited,
     ServiceUnavailable,
     UnsupportedMediaType,
     ValidationFailed,
@@ -48,6 +49,26 @@ _HEADERS: dict[type[ApiError], dict[str, Any]] = {
             "required": True,
             "schema": {"type": "string"},
         }
+    },
+    RateLimited: {
+        "Retry-After": {
+            "description": "Seconds until the caller's quota starts again.",
+            "required": True,
+            "schema": {"type": "integer"},
+        },
+        "RateLimit-Policy": {
+            "description": "The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. "
+            '`"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client '
+            "address, for requests without a valid token). Also on successful responses.",
+            "required": True,
+            "schema": {"type": "string"},
+        },
+        "RateLimit": {
+            "description": 'What is left, e.g. `"user";r=0;t=42`: no requests left, the window '
+            "starts again in 42 s. Successful responses carry it too, without `t`.",
+            "required": True,
+            "schema": {"type": "string"},
+        },
     },
     ServiceUnavailable: {
         "Retry-After": {

@@ -3,10 +3,15 @@
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.types import Scope
 
 from app.config import Settings
 from app.core.security import TokenVerifier
 from app.database import Database
+from app.ratelimit import RateLimiter
+
+# Where a request's scope keeps its verified caller, for the request log and the rate limit.
+_CALLER = "taskapi.caller"
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +19,7 @@ class AppState:
     settings: Settings
     database: Database
     token_verifier: TokenVerifier
+    rate_limiter: RateLimiter | None = None
 
 
 def set_app_state(app: Starlette, state: AppState) -> None:
@@ -25,3 +31,12 @@ def app_state(app: Starlette) -> AppState:
     if not isinstance(state, AppState):  # pragma: no cover - only if the lifespan never ran
         raise RuntimeError("taskapi's lifespan has not run: no application state")
     return state
+
+
+def set_caller(scope: Scope, user_id: str) -> None:
+    scope[_CALLER] = user_id
+
+
+def caller_of(scope: Scope) -> str | None:
+    caller: str | None = scope.get(_CALLER)
+    return caller

@@ -288,13 +288,24 @@ def _limit_open_files(limit: int) -> None:
 class DevServer:
     """`taskapi serve --dev` as a user runs it: a subprocess in `cwd`, logging to a file."""
 
-    def __init__(self, cwd: Path, env: dict[str, str], *, open_files: int | None = None) -> None:
+    def __init__(
+        self, cwd: Path, env: dict[str, str], *args: str, open_files: int | None = None
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.output = cwd / "serve.log"
         with self.output.open("w") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--dev", "--port", str(self.port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "app.cli",
+                    "serve",
+                    "--dev",
+                    "--port",
+                    str(self.port),
+                    *args,
+                ],
                 cwd=cwd,
                 env=env,
                 stdout=log,

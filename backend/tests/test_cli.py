@@ -1,11 +1,13 @@
 """`taskapi` as a user runs it: a real subprocess in an empty directory, with none of the
 settings variables of the shell that runs the tests."""
 
+import json
 import re
 import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,13 @@ import jwt
 import pytest
 
 from app.migrate import head_revision
-from tests.helpers import SECRET, DevServer, environment_without_settings, free_port
+from tests.helpers import (
+    SECRET,
+    STARTUP_DEADLINE_SECONDS,
+    DevServer,
+    environment_without_settings,
+    free_port,
+)
 
 SECRET_FILE = Path(".taskapi") / "dev-secret"
 TOKEN_LINE = re.compile(r"A token for user 'alice', valid 24 h:\n\s+(\S+)\n")
@@ -229,3 +237,30 @@ def test_serve_dev_refuses_a_request_without_token(dev_server: DevServer) -> Non
 
     assert response.status_code == 401
     assert response.json()["error_code"] == "NOT_AUTHENTICATED"
+
+
+def test_serve_access_log_writes_one_json_line_per_request(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    server = DevServer(tmp_path, clean_env, "--access-log")
+    try:
+        server.wait_until_healthy()
+        refused = httpx.get(
+            f"{server.base_url}/api/tasks", headers={"X-Request-ID": "cli-1"}, timeout=5
+        )
+        deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
+        while '"cli-1"' not in server.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        server.stop()
+
+    assert refused.status_code == 401
+    assert refused.headers["X-Request-ID"] == "cli-1"
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    assert any("Uvicorn running" in line["message"] for line in lines), server.log()
+    [request] = [
+        line
+        for line in lines
+        if line.get("request_id") == "cli-1" and line["logger"] == "taskapi.request"
+    ]
+    assert (request["method"], request["route"], request["status"]) == ("GET", "/api/tasks", 401)

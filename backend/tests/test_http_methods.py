@@ -15,7 +15,8 @@ DOCUMENT: dict[str, Any] = create_app(make_settings()).openapi()
 DOCS_PAGES = ["/docs", "/redoc", "/openapi.json", "/docs/assets/swagger-ui.css"]
 GET_PATHS = [path for path, methods in DOCUMENT["paths"].items() if "get" in methods]
 # Headers that may differ between two answers to the same request.
-VARYING = {"date", "server"}
+# Differ between any two requests: the remaining quota counts down, each request has its own id.
+VARYING = {"date", "server", "ratelimit", "x-request-id"}
 
 
 def allow_of(path: str) -> str:

@@ -13,7 +13,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from app.database import Database
 from app.errors import AuthError, InvalidToken, NotAuthenticated, TaskNotFound
 from app.pagination import PageParams, page_params
-from app.state import app_state
+from app.state import app_state, set_caller
 
 auth_log = logging.getLogger("taskapi.auth")
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -40,7 +40,7 @@ class BearerUser(SecurityBase):
             if len(request.headers.getlist("authorization")) > 1:
                 # RFC 9110 allows one; two means a proxy and the app may disagree about the caller.
                 raise InvalidToken(reason="more than one Authorization header")
-            return await app_state(request.app).token_verifier.verify(token)
+            user_id = await app_state(request.app).token_verifier.verify(token)
         except AuthError as error:
             client = request.client.host if request.client else "-"
             auth_log.warning(
@@ -51,6 +51,8 @@ class BearerUser(SecurityBase):
                 client,
             )
             raise
+        set_caller(request.scope, user_id)
+        return user_id
 
 
 current_user_id = BearerUser()

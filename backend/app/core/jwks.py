@@ -70,6 +70,13 @@ class JwksKeySet:
         self._fetch_error: str | None = None
         self._last_attempt: float | None = None
         self._lock = asyncio.Lock()
+        # For the metrics.
+        self.fetches = 0
+        self.failed_fetches = 0
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self._keys)
 
     async def key_for(self, kid: str | None, algorithm: str) -> jwt.PyJWK:
         """The key for this token header; one (throttled) refresh if none is cached.
@@ -96,11 +103,13 @@ class JwksKeySet:
             if last is not None and (last >= asked_at or asked_at - last < self._cooldown):
                 return  # fetched while we waited, or too recently to ask again
             self._last_attempt = time.monotonic()
+            self.fetches += 1
             try:
                 async with asyncio.timeout(self._timeout):
                     keys = await self._fetch()
             except (httpx.HTTPError, TimeoutError, JwksUnusable) as error:
                 self._fetch_error = f"{type(error).__name__}: {error}"
+                self.failed_fetches += 1
                 logger.warning("cannot fetch signing keys from %s: %s", self.url, self._fetch_error)
                 return
             if keys.keys() != self._keys.keys():  # log rotations, not every periodic re-read

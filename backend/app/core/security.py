@@ -72,8 +72,16 @@ class TokenVerifier:
         self._max_token_bytes = settings.max_token_bytes
         self._verified = VerifiedTokens()
 
+    @property
+    def key_set(self) -> JwksKeySet | None:
+        return self._jwks
+
+    def cached(self, token: str) -> str | None:
+        """The caller of a token verified before and still valid; None means: verify it."""
+        return self._verified.get(token, self._key_generation())
+
     async def verify(self, token: str) -> str:
-        user_id = self._verified.get(token, self._key_generation())
+        user_id = self.cached(token)
         if user_id is not None:
             return user_id
         if len(token) > self._max_token_bytes:

@@ -76,6 +76,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness
+         * @description Liveness: answers while the process can serve HTTP; touches nothing else, so a database
+         *     outage never gets the process restarted.
+         */
+        get: operations["liveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description Readiness: the database answers and (with AUTH_JWKS_URL) the signing keys are loaded,
+         *     so tokens can be verified; 503 otherwise.
+         */
+        get: operations["readiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -85,7 +127,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -114,6 +156,7 @@ export interface components {
              *     - `REQUEST_TIMEOUT` (408): the request's head or body did not arrive within `HEADER_TIMEOUT_SECONDS` / `BODY_TIMEOUT_SECONDS`; the connection is closed.
              *     - `URI_TOO_LONG` (414): the URL is longer than `MAX_URL_BYTES`; the connection is closed.
              *     - `HEADERS_TOO_LARGE` (431): the request line and headers exceed `MAX_REQUEST_HEAD_BYTES`; the connection is closed.
+             *     - `RATE_LIMITED` (429): too many requests from this user or address; retry after `Retry-After` seconds.
              *     - `AUTH_UNAVAILABLE` (503): the token signing keys cannot be fetched.
              *     - `DATABASE_UNAVAILABLE` (503): the database is unreachable or did not answer in time; retry shortly.
              *     - `DATABASE_BUSY` (503): every database connection is in use; retry after `Retry-After` seconds.
@@ -265,6 +308,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
             500: {
                 headers: {
@@ -389,6 +454,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
             500: {
                 headers: {
@@ -491,6 +578,28 @@ export interface operations {
                      *       "detail": "Task not found",
                      *       "error_code": "TASK_NOT_FOUND",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -655,6 +764,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
             500: {
                 headers: {
@@ -760,6 +891,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
             500: {
                 headers: {
@@ -831,6 +984,96 @@ export interface operations {
                 };
             };
             /** @description The database is unreachable; retry shortly: `DATABASE_UNAVAILABLE` or `DATABASE_BUSY`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    liveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is up and serving requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    readiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The database answers and, with AUTH_JWKS_URL, signing keys are loaded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */

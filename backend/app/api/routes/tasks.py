@@ -8,6 +8,7 @@ from app.errors import (
     AuthError,
     InvalidInput,
     PayloadTooLarge,
+    RateLimited,
     ServiceUnavailable,
     TaskForbidden,
     TaskNotFound,
@@ -38,7 +39,11 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
     responses={
         200: {"headers": {"Link": _NEXT_PAGE_LINK}},
         **error_responses(
-            _BAD_PAGE, AuthError, ServiceUnavailable, descriptions={400: _BAD_PAGE_DESCRIPTION}
+            _BAD_PAGE,
+            AuthError,
+            RateLimited,
+            ServiceUnavailable,
+            descriptions={400: _BAD_PAGE_DESCRIPTION},
         ),
     },
 )
@@ -59,7 +64,9 @@ async def list_tasks(
     response_model=TaskRead,
     status_code=status.HTTP_201_CREATED,
     response_description="The created task.",
-    responses=error_responses(InvalidInput, AuthError, PayloadTooLarge, ServiceUnavailable),
+    responses=error_responses(
+        InvalidInput, AuthError, PayloadTooLarge, RateLimited, ServiceUnavailable
+    ),
 )
 async def create_task(body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep) -> Response:
     """Create a task owned by the caller."""
@@ -71,7 +78,9 @@ async def create_task(body: TaskCreate, user_id: CurrentUserId, database: Databa
     "/{task_id}",
     response_model=TaskRead,
     response_description="The task.",
-    responses=error_responses(AuthError, TaskForbidden, TaskNotFound, ServiceUnavailable),
+    responses=error_responses(
+        AuthError, TaskForbidden, TaskNotFound, RateLimited, ServiceUnavailable
+    ),
 )
 async def get_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep) -> Response:
     """Read one of the caller's tasks."""
@@ -83,7 +92,13 @@ async def get_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDe
     response_model=TaskRead,
     response_description="The task as stored now.",
     responses=error_responses(
-        InvalidInput, AuthError, TaskForbidden, TaskNotFound, PayloadTooLarge, ServiceUnavailable
+        InvalidInput,
+        AuthError,
+        TaskForbidden,
+        TaskNotFound,
+        PayloadTooLarge,
+        RateLimited,
+        ServiceUnavailable,
     ),
 )
 async def update_task(
@@ -97,7 +112,9 @@ async def update_task(
     "/{task_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_description="Deleted; no body.",
-    responses=error_responses(AuthError, TaskForbidden, TaskNotFound, ServiceUnavailable),
+    responses=error_responses(
+        AuthError, TaskForbidden, TaskNotFound, RateLimited, ServiceUnavailable
+    ),
 )
 async def delete_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep) -> Response:
     """Delete one of the caller's tasks."""
