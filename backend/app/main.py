@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.routes import health, tasks
+from app.api.routes import health, tags, tasks
 from app.config import Settings
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(tasks.router)
+    app.include_router(tags.router)
     app.include_router(health.router)
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -44,3 +44,10 @@ def next_page_link(url: URL, params: PageParams) -> str:
     is never reflected back."""
     next_url = url.include_query_params(limit=params.limit, offset=params.offset + params.limit)
     return f'<{next_url.path}?{next_url.query}>; rel="next"'
+
+
+def next_cursor_link(url: URL, cursor: str) -> str:
+    """`Link` header value for the page after this one, in cursor mode: the same query with
+    the new `cursor`."""
+    next_url = url.include_query_params(cursor=cursor)
+    return f'<{next_url.path}?{next_url.query}>; rel="next"'

@@ -1,0 +1,84 @@
+"""Opaque keyset cursors: where the next page starts, bound to one user and one query.
+
+A cursor holds the last row's sort key and id, and the walk's start time, as base64url JSON,
+followed by an HMAC over that text, the user's id and the query's fingerprint. Reused by
+another user, with another filter or sort, or altered in any byte, it fails the check: 400
+`INVALID_CURSOR`, never a page of anything. (Every query also filters by owner in SQL, so even
+a forged cursor could only reposition the forger in their own tasks.)
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from app.errors import InvalidCursor
+
+MAX_CURSOR_LENGTH = 1024
+_MAC_BYTES = 16
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """The last row of a page: its sort key (an int, or text for titles) and id, and when the
+    walk started (rows changed after that are left out of later pages: see the service)."""
+
+    key: int | str
+    id: uuid.UUID
+    walk_started: datetime
+
+
+def cursor_key(secret: str | None) -> bytes:
+    """The HMAC key. With a shared token secret it is derived from it (a client cannot forge
+    a cursor); without one the MAC still detects any change and binds the user and query."""
+    return hmac.new((secret or "").encode(), b"taskapi cursor v1", hashlib.sha256).digest()
+
+
+def _mac(key: bytes, body: bytes, user_id: str, fingerprint: bytes) -> bytes:
+    message = body + b"\0" + user_id.encode() + b"\0" + fingerprint
+    return hmac.new(key, message, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode_cursor(position: Position, key: bytes, user_id: str, fingerprint: bytes) -> str:
+    started = (position.walk_started - _EPOCH) // timedelta(microseconds=1)
+    payload = {"k": position.key, "i": position.id.hex, "t": started}
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode()).encode()
+    return f"{body.decode()}.{_b64(_mac(key, body, user_id, fingerprint))}"
+
+
+def decode_cursor(cursor: str, key: bytes, user_id: str, fingerprint: bytes) -> Position:
+    """The position a cursor names, or InvalidCursor for anything this server did not issue
+    for this user and this query."""
+    if len(cursor) > MAX_CURSOR_LENGTH or not cursor.isascii():
+        raise InvalidCursor()
+    body, _, mac = cursor.partition(".")
+    try:
+        expected = _mac(key, body.encode(), user_id, fingerprint)
+        if not hmac.compare_digest(_unb64(mac), expected):
+            raise InvalidCursor()
+        payload = json.loads(_unb64(body))
+        return _position(payload)
+    except (binascii.Error, ValueError, TypeError, KeyError, OverflowError):
+        raise InvalidCursor() from None
+
+
+def _position(payload: dict[str, object]) -> Position:
+    key, id_, started = payload["k"], payload["i"], payload["t"]
+    if not isinstance(key, int | str) or isinstance(key, bool):
+        raise TypeError("sort key")
+    if not isinstance(id_, str) or not isinstance(started, int) or isinstance(started, bool):
+        raise TypeError("id or start")
+    return Position(key, uuid.UUID(hex=id_), _EPOCH + timedelta(microseconds=started))
