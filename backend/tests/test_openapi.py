@@ -24,6 +24,7 @@ OPERATIONS = {
         {"200", "400", "401", "403", "404", "413", "503"},
     ),
     ("delete", "/api/tasks/{task_id}"): ("delete_task", {"204", "401", "403", "404", "503"}),
+    ("get", "/api/tags"): ("list_tags", {"200", "400", "401", "503"}),
     ("get", "/health"): ("health", {"200", "503"}),
 }
 TASK_OPERATIONS = [key for key in OPERATIONS if key[1].startswith("/api/tasks")]

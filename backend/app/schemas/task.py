@@ -65,32 +65,29 @@ DueAt = Annotated[
 ]
 
 
-def _tag_is_visible(tag: str) -> str:
-    check_storable_text(tag)
-    if not has_visible_character(tag):
-        raise ValueError("must contain a visible character")
-    return tag
+def check_tags(tags: list[str]) -> list[str]:
+    """Each tag trimmed, 1 to 50 characters, visible and storable; at most 20, and no two equal
+    ignoring case. One readable message per rule, naming the offending tag's position."""
+    if len(tags) > MAX_TAGS_PER_TASK:
+        raise ValueError(f"at most {MAX_TAGS_PER_TASK} tags, got {len(tags)}")
+    trimmed, seen = [], set()
+    for position, tag in enumerate(tags):
+        tag = check_storable_text(tag).strip()
+        if not 1 <= len(tag) <= TAG_MAX_LENGTH or not has_visible_character(tag):
+            raise ValueError(
+                f"tag {position} must have 1 to {TAG_MAX_LENGTH} characters after trimming, "
+                "some of them visible"
+            )
+        if fold(tag) in seen:
+            raise ValueError(f"tag {position} ({tag!r}) repeats another one (case is ignored)")
+        seen.add(fold(tag))
+        trimmed.append(tag)
+    return trimmed
 
 
-Tag = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TAG_MAX_LENGTH),
-    AfterValidator(_tag_is_visible),
-]
+Tags = Annotated[list[str], AfterValidator(check_tags)]
 
-
-def _no_repeated_tag(tags: list[str]) -> list[str]:
-    seen: set[str] = set()
-    for tag in tags:
-        key = fold(tag)
-        if key in seen:
-            raise ValueError(f"{tag!r} appears more than once (tags compare ignoring case)")
-        seen.add(key)
-    return tags
-
-
-Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS_PER_TASK), AfterValidator(_no_repeated_tag)]
-
+_MAX_TAGS: dict[str, Any] = {"maxItems": MAX_TAGS_PER_TASK}
 _DUE_DATE = "All-day due date, `YYYY-MM-DD`: never shifts with time zones. Setting it clears "
 _DUE_AT = "Due date-time with an offset (RFC 3339); stored and returned in UTC. Setting it clears "
 _TAGS = (
@@ -125,7 +122,7 @@ class TaskCreate(_VisibleTitle):
     due_date: DueDate | None = Field(default=None, description=_DUE_DATE + "`due_at`.")
     due_at: DueAt | None = Field(default=None, description=_DUE_AT + "`due_date`.")
     priority: Priority = "none"
-    tags: Tags = Field(default_factory=list, description=_TAGS)
+    tags: Tags = Field(default_factory=list, description=_TAGS, json_schema_extra=_MAX_TAGS)
 
 
 class TaskUpdate(_VisibleTitle):
@@ -140,8 +137,10 @@ class TaskUpdate(_VisibleTitle):
     due_date: DueDate | None = Field(default=None, description=_DUE_DATE + "`due_at`; null clears.")
     due_at: DueAt | None = Field(default=None, description=_DUE_AT + "`due_date`; null clears.")
     priority: Priority | SkipJsonSchema[None] = Field(default=None, description="Cannot be null.")
-    tags: Tags | SkipJsonSchema[None] = Field(
-        default=None, description=_TAGS + " Replaces the task's tags; `[]` removes them all."
+    tags: list[str] | SkipJsonSchema[None] = Field(
+        default=None,
+        description=_TAGS + " Replaces the task's tags; `[]` removes them all.",
+        json_schema_extra=_MAX_TAGS,
     )
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
@@ -153,6 +152,11 @@ class TaskUpdate(_VisibleTitle):
         if value is None:
             raise ValueError("cannot be null (omit it to leave it unchanged)")
         return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else check_tags(tags)
 
     @model_validator(mode="after")
     def _at_least_one_field(self) -> "TaskUpdate":
