@@ -28,7 +28,7 @@ T = TypeVar("T")
 
 TITLES = ["alpha", "Beta", "straße", "STRASSE", "é%", "e_", "😀 z", "Zulu"]
 TAGS = ["work", "Home", "ß"]
-DUE = st.one_of(
+DUE: st.SearchStrategy[dict[str, str]] = st.one_of(
     st.just({}),
     st.sampled_from(["2020-05-01", "2030-01-01", "2030-01-02"]).map(lambda d: {"due_date": d}),
     st.sampled_from(["2020-05-01T10:00:00+02:00", "2030-01-01T23:30:00-05:00"]).map(

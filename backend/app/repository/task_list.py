@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.keys import NO_DUE, microseconds, start_of_day
@@ -62,7 +62,15 @@ def cursor_key(query: TaskQuery, value: Any) -> int | str:
 
 
 async def list_page(
-    connection: AsyncConnection,
+    connection: AsyncConnection, owner: str, query: TaskQuery, **page: Any
+) -> list[tuple[TaskRecord, int | str]]:
+    """Up to `limit` of the owner's tasks matching the query, each with its cursor key.
+    `page`: the arguments of `list_statement` after the query."""
+    rows = await connection.execute(list_statement(owner, query, **page))
+    return [(record(row), cursor_key(query, row[-1])) for row in rows]
+
+
+def list_statement(
     owner: str,
     query: TaskQuery,
     *,
@@ -71,8 +79,8 @@ async def list_page(
     after: After | None = None,
     offset: int = 0,
     unchanged_since: datetime | None = None,
-) -> list[tuple[TaskRecord, int | str]]:
-    """Up to `limit` of the owner's tasks matching the query, each with its cursor key.
+) -> Select[Any]:
+    """The page's SELECT: the task columns, then the sort key.
 
     `unchanged_since` leaves out rows written after that moment: a walk that started then never
     meets a row twice, even if an update moved it past the walk's position."""
@@ -86,10 +94,7 @@ async def list_page(
         conditions.append(position < start if backwards else position > start)
     order = (column.desc(), C.id.desc()) if backwards else (column.asc(), C.id.asc())
     statement = select(*COLUMNS, column).where(*conditions).order_by(*order).limit(limit)
-    if offset:
-        statement = statement.offset(offset)
-    rows = await connection.execute(statement)
-    return [(record(row), cursor_key(query, row[-1])) for row in rows]
+    return statement.offset(offset) if offset else statement
 
 
 def _filter(task_filter: TaskFilter, owner: str, now: datetime) -> list[ColumnElement[bool]]:
