@@ -116,7 +116,7 @@ async def main(runs: int, keep: bool) -> None:
     started = time.perf_counter()
     await prepare(url)
     print(f"seeded {sum(USERS.values()):,} tasks in {time.perf_counter() - started:.1f} s")
-    settings = Settings(_env_file=None, environment="development", database_url=url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, environment="development", database_url=url)
     database = Database(settings)
     try:
         print(f"\nlimit={PAGE.limit}, {runs} runs each, ms: median / p95 (first runs warm up)")
