@@ -17,10 +17,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.errors import InvalidCursor
+from app.schemas.base import check_storable_text
 
 MAX_CURSOR_LENGTH = 1024
 _MAC_BYTES = 16
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_KEY_LIMIT = 2**62  # every sort key: ranks, microseconds since the epoch, NO_DUE
+
+
+def _storable(text: str) -> bool:
+    try:
+        check_storable_text(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +91,12 @@ def _position(payload: dict[str, object]) -> Position:
     key, id_, started = payload["k"], payload["i"], payload["t"]
     if not isinstance(key, int | str) or isinstance(key, bool):
         raise TypeError("sort key")
+    # What a database column could hold: without the secret a cursor can be forged (see
+    # `cursor_key`), and an out-of-range number or a NUL would otherwise fail in the driver.
+    if isinstance(key, int) and not -_KEY_LIMIT <= key <= _KEY_LIMIT:
+        raise ValueError("sort key out of range")
+    if isinstance(key, str) and (len(key) > MAX_CURSOR_LENGTH or not _storable(key)):
+        raise ValueError("sort key not storable")
     if not isinstance(id_, str) or not isinstance(started, int) or isinstance(started, bool):
         raise TypeError("id or start")
     return Position(key, uuid.UUID(hex=id_), _EPOCH + timedelta(microseconds=started))

@@ -1,7 +1,7 @@
-"""The query string of `GET /api/tasks`, parsed into a `TaskQuery`: each parameter declared for
-validation and the OpenAPI document, plus two rules FastAPI has no words for (an unknown
-parameter is ignored, as it always was (clients and proxies add their own, e.g. cache
-busters); one of ours given twice where it takes one value is a 400, not a silent choice)."""
+"""The query string of `GET /api/tasks`, parsed into a `TaskQuery`. Each parameter is declared
+for validation and the OpenAPI document. An unknown parameter is ignored, as it always was
+(clients and proxies add their own, e.g. cache busters); one of ours that takes one value but
+is given twice is a 400, not a silent choice of either."""
 
 import functools
 import re
@@ -50,8 +50,6 @@ _DUE_BOUND = (
     'A date ("2026-12-01": the whole day, UTC, for timed tasks) or a date-time with an offset '
     '("2026-12-01T17:00:00+01:00"; encode "+" as %2B). All-day tasks compare by their date.'
 )
-
-
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SPACED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
 
