@@ -409,7 +409,7 @@ async def test_a_well_signed_cursor_with_an_impossible_key_is_invalid_cursor(
     from app.cursor import _b64, _mac, cursor_key
 
     for sort in ("title", "priority", "created_at"):
-        query = TaskQuery(TaskFilter(), sort=sort, descending=False, uses_cursor=True)  # type: ignore[arg-type]
+        query = TaskQuery(TaskFilter(), sort=sort, descending=False, uses_cursor=True)
         body = _b64(json.dumps({"k": key, "i": "0" * 32, "t": 0}).encode())
         mac = _b64(_mac(cursor_key(SECRET), body.encode(), ALICE, query.fingerprint()))
         response = await client.get(

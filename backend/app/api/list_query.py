@@ -6,12 +6,13 @@ is given twice is a 400, not a silent choice of either."""
 import functools
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.cursor import MAX_CURSOR_LENGTH, cursor_key
-from app.errors import ValidationFailed
+from app.errors import ValidationFailed, describe_validation_errors
 from app.keys import fold
 from app.models.task import TAG_MAX_LENGTH
 from app.schemas.base import check_storable_text
@@ -105,76 +106,100 @@ def _tag_keys(tags: list[str]) -> tuple[str, ...]:
     return tuple(sorted(set(keys)))
 
 
-async def task_list_query(
-    request: Request,
-    completed: Annotated[bool | None, Query(description="Only completed or open tasks.")] = None,
-    priority: Annotated[
-        list[Priority], Query(description="Any of these priorities (repeat the parameter).")
-    ] = [],  # noqa: B006 (FastAPI copies defaults)
-    tag: Annotated[
-        list[str],
-        Query(
-            description="Tasks with all of these tags, ignoring case (repeat the parameter).",
-        ),
-    ] = [],  # noqa: B006
-    due_before: Annotated[
-        str | None, Query(max_length=40, description="Due strictly before. " + _DUE_BOUND)
-    ] = None,
-    due_after: Annotated[
-        str | None, Query(max_length=40, description="Due strictly after. " + _DUE_BOUND)
-    ] = None,
-    overdue: Annotated[
-        Literal["true"] | None,
-        Query(description="`true`: due before now (all-day: before today, UTC) and open."),
-    ] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=Q_MAX_LENGTH,
-            description="Text in the title or description, ignoring case (Unicode casefolding).",
-        ),
-    ] = None,
-    sort: Annotated[
-        SortParameter,
-        Query(
-            description="Order: a key, `-` first for descending. Tasks without a due date come "
-            "last either way; ties are broken by id."
-        ),
-    ] = "-created_at",
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=MAX_CURSOR_LENGTH,
-            description='From the previous page\'s `Link: rel="next"`; empty on the first page '
-            "to get cursor links with no other parameter. Not with `offset`.",
-        ),
-    ] = None,
-) -> TaskQuery:
+class ListParameters(BaseModel):
+    """The list's filter, sort and cursor parameters: validated here, documented in OpenAPI
+    from this model (`LIST_PARAMETERS`). Not FastAPI query parameters: parsing nine of them on
+    every request would slow the plain list, which has none."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    completed: bool | None = Field(None, description="Only completed or open tasks.")
+    priority: list[Priority] = Field(
+        [], description="Any of these priorities (repeat the parameter)."
+    )
+    tag: list[str] = Field(
+        [], description="Tasks with all of these tags, ignoring case (repeat the parameter)."
+    )
+    due_before: str | None = Field(
+        None, max_length=40, description="Due strictly before. " + _DUE_BOUND
+    )
+    due_after: str | None = Field(
+        None, max_length=40, description="Due strictly after. " + _DUE_BOUND
+    )
+    overdue: Literal["true"] | None = Field(
+        None, description="`true`: due before now (all-day: before today, UTC) and open."
+    )
+    q: str | None = Field(
+        None,
+        max_length=Q_MAX_LENGTH,
+        description="Text in the title or description, ignoring case (Unicode casefolding); "
+        "empty means no search.",
+    )
+    sort: SortParameter = Field(
+        "-created_at",
+        description="Order: a key, `-` first for descending. Tasks without a due date come "
+        "last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.)",
+    )
+    cursor: str | None = Field(
+        None,
+        max_length=MAX_CURSOR_LENGTH,
+        description='From the previous page\'s `Link: rel="next"`; empty on the first page to '
+        "get cursor links with no other parameter. Not with `offset`.",
+    )
+
+
+def _openapi_parameters() -> list[dict[str, Any]]:
+    properties = ListParameters.model_json_schema()["properties"]
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": schema.pop("description"),
+            "schema": schema,
+        }
+        for name, schema in properties.items()
+    ]
+
+
+LIST_PARAMETERS = _openapi_parameters()
+_PLAIN = TaskQuery(TaskFilter())  # newest first, by offset: the list before issue 10
+
+
+async def task_list_query(request: Request) -> TaskQuery:
+    params = request.query_params
+    if not any(name in _NEW for name in params):
+        return _PLAIN
     _refuse_repeated(request)
-    if cursor is not None and "offset" in request.query_params:
+    raw = {name: params.getlist(name) if name in _REPEATABLE else params[name] for name in params}
+    try:
+        parsed = ListParameters.model_validate(raw)
+    except ValidationError as invalid:
+        errors = [{**error, "loc": ("query", *error["loc"])} for error in invalid.errors()]
+        raise describe_validation_errors(errors) from None
+    if parsed.cursor is not None and "offset" in params:
         raise ValidationFailed("query.cursor: cannot be combined with offset")
-    for name, value in (("tag", tag), ("priority", priority)):
+    for name, value in (("tag", parsed.tag), ("priority", parsed.priority)):
         if len(value) > MAX_TAG_FILTERS:
             raise ValidationFailed(f"query.{name}: at most {MAX_TAG_FILTERS} values")
     task_filter = TaskFilter(
-        completed=completed,
-        priorities=tuple(sorted({PRIORITIES.index(name) for name in priority})),
-        tags=_tag_keys(tag),
-        due_before=_due_bound("due_before", due_before, before=True),
-        due_after=_due_bound("due_after", due_after, before=False),
-        overdue=overdue == "true",
-        text=_text(q),
+        completed=parsed.completed,
+        priorities=tuple(sorted({PRIORITIES.index(name) for name in parsed.priority})),
+        tags=_tag_keys(parsed.tag),
+        due_before=_due_bound("due_before", parsed.due_before, before=True),
+        due_after=_due_bound("due_after", parsed.due_after, before=False),
+        overdue=parsed.overdue == "true",
+        text=_text(parsed.q),
     )
-    sort = _LEGACY_SORTS.get(sort, sort)  # type: ignore[assignment]
+    sort = _LEGACY_SORTS.get(parsed.sort, parsed.sort)
     key: SortKey = sort.removeprefix("-")  # type: ignore[assignment]
     assert key in SORT_KEYS
-    params = request.query_params
     return TaskQuery(
         filter=task_filter,
         sort=key,
         descending=sort.startswith("-"),
-        cursor=cursor or None,
-        uses_cursor="offset" not in params and any(name in params for name in _NEW),
+        cursor=parsed.cursor or None,
+        uses_cursor="offset" not in params,
     )
 
 
@@ -186,9 +211,7 @@ def _signing_key(secret: str | None) -> bytes:
     return cursor_key(secret)
 
 
-async def cursor_signing_key(request: Request) -> bytes:
+def cursor_signing_key(request: Request) -> bytes:
+    """The key that signs this server's cursors (see app.cursor.cursor_key)."""
     secret = app_state(request.app).settings.better_auth_secret
     return _signing_key(None if secret is None else secret.get_secret_value())
-
-
-CursorKey = Annotated[bytes, Depends(cursor_signing_key)]

@@ -75,7 +75,18 @@ class TagList(TypeDecorator[list[str]]):
         return None if value is None else orjson.dumps(value).decode()
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> list[str] | None:
-        return None if value is None else list(orjson.loads(value))
+        return _tags_from_text(value)
+
+    def result_processor(
+        self, dialect: Dialect, coltype: Any
+    ) -> _ResultProcessorType[list[str]] | None:
+        return _tags_from_text  # every row of every list: no wrapper around it
+
+
+def _tags_from_text(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [] if value == "[]" else list(orjson.loads(value))
 
 
 class greatest(GenericFunction[datetime]):  # noqa: N801 (SQL function names are lower case)

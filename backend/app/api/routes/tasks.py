@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response, status
 
 from app.api.deps import CurrentUserId, DatabaseDep, Pagination, TaskId
-from app.api.list_query import CursorKey, TaskListQuery
+from app.api.list_query import LIST_PARAMETERS, TaskListQuery, cursor_signing_key
 from app.api.responses import JsonBody
 from app.errors import (
     AuthError,
@@ -46,6 +46,7 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
             _BAD_PAGE, AuthError, ServiceUnavailable, descriptions={400: _BAD_PAGE_DESCRIPTION}
         ),
     },
+    openapi_extra={"parameters": LIST_PARAMETERS},
 )
 async def list_tasks(
     request: Request,
@@ -53,7 +54,6 @@ async def list_tasks(
     database: DatabaseDep,
     page: Pagination,
     query: TaskListQuery,
-    cursor_key: CursorKey,
 ) -> Response:
     """List the caller's tasks, filtered and sorted as asked, newest first by default.
 
@@ -61,7 +61,8 @@ async def list_tasks(
     has a filter, a sort or a `cursor`, even empty): a walk by cursor never meets a task twice
     and never skips one that stayed unchanged, while tasks are written meanwhile. `offset` is
     kept for existing clients: it shifts when tasks are added or removed."""
-    result = await service.list_tasks(database, user_id, page, query, cursor_key)
+    key = cursor_signing_key(request) if query.uses_cursor else b""
+    result = await service.list_tasks(database, user_id, page, query, key)
     headers = None
     if result.next_cursor is not None:
         headers = {"Link": next_cursor_link(request.url, result.next_cursor)}
