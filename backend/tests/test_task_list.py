@@ -418,6 +418,22 @@ async def test_a_well_signed_cursor_with_an_impossible_key_is_invalid_cursor(
         assert_error(response, 400, "INVALID_CURSOR")
 
 
+@pytest.mark.parametrize(("sort", "key"), [("title", 5), ("priority", "b"), ("-updated_at", "x")])
+async def test_a_well_signed_cursor_with_a_key_of_another_kind_is_invalid_cursor(
+    client: httpx.AsyncClient, titles: list[str], sort: str, key: object
+) -> None:
+    from app.cursor import _b64, _mac, cursor_key
+
+    name = sort.lstrip("-")
+    query = TaskQuery(TaskFilter(), sort=name, descending=sort != name, uses_cursor=True)  # type: ignore[arg-type]
+    body = _b64(json.dumps({"k": key, "i": "0" * 32, "t": 0}).encode())
+    mac = _b64(_mac(cursor_key(SECRET), body.encode(), ALICE, query.fingerprint()))
+
+    response = await client.get(f"/api/tasks?sort={sort}&cursor={body}.{mac}", headers=auth(ALICE))
+
+    assert_error(response, 400, "INVALID_CURSOR")
+
+
 async def test_a_cursor_signed_with_the_servers_key_works(
     client: httpx.AsyncClient, titles: list[str]
 ) -> None:

@@ -12,7 +12,6 @@ from app.keys import microseconds, start_of_day
 
 SortKey = Literal["created_at", "updated_at", "due", "priority", "title"]
 SORT_KEYS: tuple[SortKey, ...] = ("created_at", "updated_at", "due", "priority", "title")
-DEFAULT_SORT = "-created_at"
 Q_MAX_LENGTH = 100
 MAX_TAG_FILTERS = 20
 
