@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 from app.errors import InvalidCursor
 from app.schemas.base import check_storable_text
 
-MAX_CURSOR_LENGTH = 1024
+# A title sort's key is up to 200 characters casefolded (up to 600 code points, 2,400 bytes of
+# UTF-8): its cursor must still fit.
+MAX_CURSOR_LENGTH = 4096
 _MAC_BYTES = 16
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _KEY_LIMIT = 2**62  # every sort key: ranks, microseconds since the epoch, NO_DUE
@@ -65,7 +67,8 @@ def _unb64(text: str) -> bytes:
 def encode_cursor(position: Position, key: bytes, user_id: str, fingerprint: bytes) -> str:
     started = (position.walk_started - _EPOCH) // timedelta(microseconds=1)
     payload = {"k": position.key, "i": position.id.hex, "t": started}
-    body = _b64(json.dumps(payload, separators=(",", ":")).encode()).encode()
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    body = _b64(text.encode()).encode()
     return f"{body.decode()}.{_b64(_mac(key, body, user_id, fingerprint))}"
 
 
