@@ -163,6 +163,8 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Off by default in SQLite: deleting a task must delete its tags, as on PostgreSQL.
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 

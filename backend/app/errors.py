@@ -89,6 +89,15 @@ class MalformedRequest(ApiError):
     )
 
 
+class InvalidCursor(InvalidInput):
+    error_code = "INVALID_CURSOR"
+    detail = (
+        "Invalid cursor: use the `cursor` from this list's Link header, with the same filters "
+        "and sort, as the same user"
+    )
+    description = "the `cursor` was altered, or belongs to another user, filter or sort."
+
+
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api.routes import health, tasks
+from app.api.routes import health, tags, tasks
 from app.config import Settings
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     install_docs(app)
     app.include_router(tasks.router)
+    app.include_router(tags.router)
     app.include_router(health.router)
 
     # Innermost first: each add_middleware wraps the ones before it. A response made at any

@@ -35,8 +35,9 @@ _EXAMPLES: dict[type[ApiError], ApiError] = {
 }
 # Families whose codes need more words than "summary: `A`, `B` or `C`."
 _DESCRIPTIONS: dict[type[ApiError], str] = {
-    InvalidInput: "Invalid input: `VALIDATION_ERROR`, or `MALFORMED_JSON` for a body that is "
-    "not JSON.",
+    InvalidInput: "Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not "
+    "JSON, or (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another "
+    "user or query.",
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
     "every database connection (or the server's connection limit) is in use; retry after "
     "`Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or "

@@ -45,3 +45,10 @@ def next_page_link(url: URL, params: PageParams, public_base_url: str | None = N
     chooses."""
     next_url = url.include_query_params(limit=params.limit, offset=params.offset + params.limit)
     return f'<{public_base_url or ""}{next_url.path}?{next_url.query}>; rel="next"'
+
+
+def next_cursor_link(url: URL, cursor: str, public_base_url: str | None = None) -> str:
+    """`Link` header value for the page after this one, in cursor mode: the same query with
+    the new `cursor` (absolute or relative as for `next_page_link`)."""
+    next_url = url.include_query_params(cursor=cursor)
+    return f'<{public_base_url or ""}{next_url.path}?{next_url.query}>; rel="next"'

@@ -30,6 +30,7 @@ from app.config import Settings
 from app.core.security import TokenVerifier
 from app.core.tokens import mint_token
 from app.errors import describe_validation_errors
+from app.keys import due_keys, fold
 from app.main import create_app
 from app.models import Task
 from app.state import app_state
@@ -122,12 +123,19 @@ def auth(user_id: str, **kwargs: Any) -> dict[str, str]:
 
 async def make_task(app: FastAPI, user_id: str, **fields: Any) -> Task:
     now = fields.pop("created_at", datetime.now(UTC))
+    title = fields.pop("title", "a task")
+    # The columns the app derives on every write (app.keys), derived the same way.
+    due_key, due_key_desc = due_keys(fields.get("due_date"), fields.get("due_at"))
     task = Task(
         id=fields.pop("id", uuid.uuid4()),
         user_id=user_id,
-        title=fields.pop("title", "a task"),
+        title=title,
         created_at=now,
         updated_at=fields.pop("updated_at", now),
+        title_key=fold(title),
+        description_key=fold(fields.get("description") or ""),
+        due_key=due_key,
+        due_key_desc=due_key_desc,
         **fields,
     )
     async with sessionmaker_of(app)() as session:

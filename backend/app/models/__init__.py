@@ -1,6 +1,7 @@
 """Table models. Importing this package registers every table on `SQLModel.metadata`."""
 
 from app.models.base import metadata
+from app.models.tag import TaskTag
 from app.models.task import Task
 
-__all__ = ["Task", "metadata"]
+__all__ = ["Task", "TaskTag", "metadata"]

@@ -4,7 +4,8 @@ once, used by Alembic)."""
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect
+import orjson
+from sqlalchemy import DateTime, Dialect, Text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import GenericFunction
@@ -60,6 +61,32 @@ def _utc_from_sqlite(value: str | None) -> datetime | None:
     """SQLAlchemy's SQLite storage ('YYYY-MM-DD HH:MM:SS.ffffff', naive UTC), in one step.
     (Parsing the offset is eight times faster than `.replace(tzinfo=UTC)` afterwards.)"""
     return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+class TagList(TypeDecorator[list[str]]):
+    """A task's tag names as a JSON array in a text column: read back with the row in the same
+    statement (no join on the hot path), and compared as text, so an UPDATE can tell whether
+    the list really changed."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[str] | None, dialect: Dialect) -> str | None:
+        return None if value is None else orjson.dumps(value).decode()
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> list[str] | None:
+        return _tags_from_text(value)
+
+    def result_processor(
+        self, dialect: Dialect, coltype: Any
+    ) -> _ResultProcessorType[list[str]] | None:
+        return _tags_from_text  # every row of every list: no wrapper around it
+
+
+def _tags_from_text(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [] if value == "[]" else list(orjson.loads(value))
 
 
 class greatest(GenericFunction[datetime]):  # noqa: N801 (SQL function names are lower case)

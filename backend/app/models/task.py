@@ -1,25 +1,40 @@
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, Index, SmallInteger, String, Text
 from sqlmodel import Field, SQLModel
 
-from app.models.base import UTCDateTime
+from app.keys import NO_DUE
+from app.models.base import TagList, UTCDateTime
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 2000
 USER_ID_MAX_LENGTH = 255
+TAG_MAX_LENGTH = 50
+MAX_TAGS_PER_TASK = 20
 
 
 class Task(SQLModel, table=True):
-    """A to-do item. `user_id` is the token's subject: opaque, no foreign key."""
+    """A to-do item. `user_id` is the token's subject: opaque, no foreign key.
+
+    Columns ending in `_key` are derived from what the client wrote, on every write, so that
+    SQL can search, compare and sort the same way on SQLite and PostgreSQL (see app.keys).
+    """
 
     __tablename__ = "tasks"
     __table_args__ = (
         # Serves every owner lookup and the list query's ORDER BY in one index.
         Index("ix_tasks_user_id_created_at_id", "user_id", "created_at", "id"),
+        # One per other sort order: each list page is a short range scan of one of them.
+        Index("ix_tasks_user_id_updated_at_id", "user_id", "updated_at", "id"),
+        Index("ix_tasks_user_id_due_key_id", "user_id", "due_key", "id"),
+        Index("ix_tasks_user_id_due_key_desc_id", "user_id", "due_key_desc", "id"),
+        Index("ix_tasks_user_id_priority_id", "user_id", "priority", "id"),
+        Index("ix_tasks_user_id_title_key_id", "user_id", "title_key", "id"),
         CheckConstraint("length(title) >= 1", name="title_not_empty"),
         CheckConstraint("length(user_id) >= 1", name="user_id_not_empty"),
+        CheckConstraint("priority BETWEEN 0 AND 3", name="priority_rank"),
+        CheckConstraint("due_date IS NULL OR due_at IS NULL", name="one_kind_of_due"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -31,3 +46,21 @@ class Task(SQLModel, table=True):
     is_completed: bool = Field(default=False, nullable=False)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # Set by the server when the task becomes completed, cleared when it is reopened.
+    completed_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, nullable=True, exclude=True
+    )
+    # At most one of the two: an all-day date, or an instant (UTC).
+    due_date: date | None = Field(default=None, sa_type=Date, nullable=True)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    # 0 none, 1 low, 2 medium, 3 high: sorting by rank is sorting by the number.
+    priority: int = Field(default=0, sa_type=SmallInteger, nullable=False)
+    # As written, in order; `task_tags` holds the same names for filtering and counting.
+    tags: list[str] = Field(default_factory=list, sa_type=TagList, nullable=False)
+    # Derived (app.keys): casefolded text to search and sort, and the due date as two sort
+    # keys that put tasks without one last in either direction.
+    # Server-derived columns stay out of `model_dump()`: it shows what clients wrote.
+    title_key: str = Field(default="", sa_type=Text, nullable=False, exclude=True)
+    description_key: str = Field(default="", sa_type=Text, nullable=False, exclude=True)
+    due_key: int = Field(default=NO_DUE, sa_type=BigInteger, nullable=False, exclude=True)
+    due_key_desc: int = Field(default=NO_DUE, sa_type=BigInteger, nullable=False, exclude=True)

@@ -1,27 +1,97 @@
-"""Task rules: ownership errors, timestamps, the unit of work. Routes call these; these call
-queries. Each write here is one statement, committed when it succeeds (`Database.connect`);
-a write of several statements must use `database.transaction()`. Either way the commit happens
-before the function returns, so before any response is sent."""
+"""Task rules: ownership errors, timestamps, derived columns, the unit of work. Routes call
+these; these call queries. A write of one statement runs on `Database.connect` (committed when
+it succeeds); one of several (a task and its tags) runs in `database.transaction()`. Either way
+the commit happens before the function returns, so before any response is sent."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.cursor import Position, decode_cursor, encode_cursor
 from app.database import Database
-from app.errors import ApiError, TaskForbidden, TaskNotFound
+from app.errors import ApiError, InvalidCursor, TaskForbidden, TaskNotFound
+from app.keys import due_keys, fold
 from app.pagination import Page, PageParams
+from app.repository import tags as tag_repository
+from app.repository import task_list
 from app.repository import tasks as repository
 from app.repository.tasks import TaskRecord
-from app.schemas.task import TaskCreate, TaskUpdate
+from app.schemas.task import PRIORITIES, TaskCreate, TaskUpdate
+from app.schemas.task_query import TaskQuery
 
 
-async def list_tasks(database: Database, owner: str, page: PageParams) -> Page[TaskRecord]:
+@dataclass(frozen=True, slots=True)
+class TaskPage(Page[TaskRecord]):
+    next_cursor: str | None = None
+
+
+async def list_tasks(
+    database: Database,
+    owner: str,
+    page: PageParams,
+    query: TaskQuery | None = None,
+    cursor_key: bytes = b"",
+) -> TaskPage:
+    if query is None or (query.is_default and not query.uses_cursor):
+        # The common case keeps its prebuilt statement: no filter, newest first, by offset.
+        async with database.connect() as connection:
+            rows = await repository.list_tasks(
+                connection, owner, limit=page.limit + 1, offset=page.offset
+            )
+        return TaskPage(rows[: page.limit], len(rows) > page.limit)
+    if not query.uses_cursor:
+        return await _offset_page(database, owner, page, query)
+    return await _cursor_page(database, owner, page, query, cursor_key)
+
+
+async def _offset_page(
+    database: Database, owner: str, page: PageParams, query: TaskQuery
+) -> TaskPage:
     async with database.connect() as connection:
-        rows = await repository.list_tasks(
-            connection, owner, limit=page.limit + 1, offset=page.offset
+        rows = await task_list.list_page(
+            connection,
+            owner,
+            query,
+            now=datetime.now(UTC),
+            limit=page.limit + 1,
+            offset=page.offset,
         )
-    return Page.from_overfetch(rows, page)
+    return TaskPage([task for task, _ in rows[: page.limit]], len(rows) > page.limit)
+
+
+async def _cursor_page(
+    database: Database, owner: str, page: PageParams, query: TaskQuery, cursor_key: bytes
+) -> TaskPage:
+    """A keyset page. The walk's start time travels in the cursor: it is the "now" of
+    `overdue`, and rows written after it are left out of later pages, so a row an update moves
+    past the walk's position is never met twice (an unchanged row is never skipped)."""
+    fingerprint = query.fingerprint()
+    after, started = None, datetime.now(UTC)
+    if query.cursor:
+        position = decode_cursor(query.cursor, cursor_key, owner, fingerprint)
+        try:
+            after = task_list.After(query, position.key, position.id)
+        except (TypeError, OverflowError):
+            raise InvalidCursor() from None
+        started = position.walk_started
+    async with database.connect() as connection:
+        rows = await task_list.list_page(
+            connection,
+            owner,
+            query,
+            now=started,
+            limit=page.limit + 1,
+            after=after,
+            unchanged_since=started if after is not None else None,
+        )
+    if len(rows) <= page.limit:
+        return TaskPage([task for task, _ in rows], False)
+    last, key = rows[page.limit - 1]
+    next_cursor = encode_cursor(Position(key, last["id"], started), cursor_key, owner, fingerprint)
+    return TaskPage([task for task, _ in rows[: page.limit]], True, next_cursor)
 
 
 async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskRecord:
@@ -34,9 +104,20 @@ async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskR
         is_completed=data.is_completed,
         created_at=now,
         updated_at=now,
+        completed_at=now if data.is_completed else None,
+        due_date=data.due_date,
+        due_at=data.due_at,
+        priority=data.priority,
+        tags=data.tags,
     )
-    async with database.connect() as connection:
-        await repository.insert_task(connection, task)
+    columns = _stored_columns(dict(task))
+    if not data.tags:  # one statement: no transaction
+        async with database.connect() as connection:
+            await repository.insert_task(connection, columns)
+        return task
+    async with database.transaction() as connection:
+        await repository.insert_task(connection, columns)
+        await tag_repository.insert_tags(connection, owner, task["id"], data.tags)
     return task
 
 
@@ -51,19 +132,43 @@ async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRe
 async def update_task(
     database: Database, owner: str, task_id: uuid.UUID, data: TaskUpdate
 ) -> TaskRecord:
-    async with database.connect() as connection:
-        task = await repository.update_task(
-            connection, owner, task_id, data.changes(), datetime.now(UTC)
-        )
+    changes = _stored_columns(data.changes())
+    tags: list[str] | None = changes.get("tags")
+    unit = database.connect() if tags is None else database.transaction()
+    async with unit as connection:
+        task = await repository.update_task(connection, owner, task_id, changes, datetime.now(UTC))
         if task is None:
             raise await _why_not_owned(connection, task_id)
+        if tags is not None:
+            await tag_repository.replace_tags(connection, owner, task_id, tags)
     return task
 
 
 async def delete_task(database: Database, owner: str, task_id: uuid.UUID) -> None:
     async with database.connect() as connection:
+        # The task's tags go with it (ON DELETE CASCADE).
         if not await repository.delete_task(connection, owner, task_id):
             raise await _why_not_owned(connection, task_id)
+
+
+def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """The columns to write for these fields: the priority as its rank, and the derived keys
+    (app.keys) of whichever fields are present."""
+    columns = dict(fields)
+    if "title" in fields:
+        columns["title_key"] = fold(fields["title"])
+    if "description" in fields:
+        columns["description_key"] = fold(fields["description"] or "")
+    if "priority" in fields:
+        columns["priority"] = PRIORITIES.index(fields["priority"])
+    if "due_date" in fields or "due_at" in fields:
+        # Either field sets the whole due: one kind replaces the other, null clears both.
+        due_date, due_at = fields.get("due_date"), fields.get("due_at")
+        if due_date is not None:
+            due_at = None
+        columns["due_date"], columns["due_at"] = due_date, due_at
+        columns["due_key"], columns["due_key_desc"] = due_keys(due_date, due_at)
+    return columns
 
 
 async def _why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiError:

@@ -13,7 +13,12 @@ export interface paths {
         };
         /**
          * List Tasks
-         * @description List the caller's tasks, newest first. A `Link: rel="next"` header means more pages.
+         * @description List the caller's tasks, filtered and sorted as asked, newest first by default.
+         *
+         *     A `Link: rel="next"` header means more pages. Prefer its `cursor` (sent whenever the request
+         *     has a filter, a sort or a `cursor`, even empty): a walk by cursor never meets a task twice
+         *     and never skips one that stayed unchanged, while tasks are written meanwhile. `offset` is
+         *     kept for existing clients: it shifts when tasks are added or removed.
          */
         get: operations["list_tasks"];
         put?: never;
@@ -51,6 +56,27 @@ export interface paths {
          * @description Delete one of the caller's tasks.
          */
         delete: operations["delete_task"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tags
+         * @description List the caller's tags with how many of their tasks carry each. Another user's tags are
+         *     never listed or counted.
+         */
+        get: operations["list_tags"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -127,7 +153,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -144,6 +170,7 @@ export interface components {
              *     - `VALIDATION_ERROR` (400): a field, query parameter or body breaks a rule.
              *     - `MALFORMED_JSON` (400): the body is not valid JSON.
              *     - `MALFORMED_REQUEST` (400): not valid HTTP/1.1 (bad framing or `Content-Length`, bare LF, a bad header name or value, ...); the connection is closed.
+             *     - `INVALID_CURSOR` (400): the `cursor` was altered, or belongs to another user, filter or sort.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
              *     - `TOKEN_EXPIRED` (401): the token's `exp` has passed.
@@ -175,6 +202,19 @@ export interface components {
             /** Status */
             status: string;
         };
+        /** TagRead */
+        TagRead: {
+            /**
+             * Name
+             * @description As written (of several spellings, the first in code-point order).
+             */
+            name: string;
+            /**
+             * Count
+             * @description How many of the caller's tasks carry this tag.
+             */
+            count: number;
+        };
         /** TaskCreate */
         TaskCreate: {
             /**
@@ -192,6 +232,27 @@ export interface components {
              * @description Optional; false when omitted.
              */
             is_completed?: boolean;
+            /**
+             * Due Date
+             * @description All-day due date, `YYYY-MM-DD`: never shifts with time zones. Setting it clears `due_at`.
+             */
+            due_date?: string | null;
+            /**
+             * Due At
+             * @description Due date-time with an offset (RFC 3339); stored and returned in UTC. Setting it clears `due_date`.
+             */
+            due_at?: string | null;
+            /**
+             * Priority
+             * @description Optional; `none` when omitted.
+             * @enum {string}
+             */
+            priority?: "none" | "low" | "medium" | "high";
+            /**
+             * Tags
+             * @description Up to 20 tags of 1 to 50 characters after trimming, no two equal ignoring case; kept as written, in order.
+             */
+            tags?: string[];
         };
         /** TaskRead */
         TaskRead: {
@@ -220,10 +281,36 @@ export interface components {
              * @description UTC; changes only when a value really changes.
              */
             updated_at: string;
+            /**
+             * Completed At
+             * @description UTC; set by the server when the task becomes completed, null while open (and for tasks completed before this field existed).
+             */
+            completed_at: string | null;
+            /**
+             * Due Date
+             * @description All-day due date; null if none or timed.
+             */
+            due_date: string | null;
+            /**
+             * Due At
+             * @description Timed due, UTC; null if none or all-day.
+             */
+            due_at: string | null;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "none" | "low" | "medium" | "high";
+            /**
+             * Tags
+             * @description As written, in the order given.
+             */
+            tags: string[];
         };
         /**
          * TaskUpdate
-         * @description Partial update: omitted fields stay as they are; `description: null` clears it.
+         * @description Partial update: omitted fields stay as they are; `description: null` clears it, and
+         *     `due_date: null` or `due_at: null` clears the due date, whichever kind it is.
          */
         TaskUpdate: {
             /**
@@ -241,6 +328,27 @@ export interface components {
              * @description Cannot be null.
              */
             is_completed?: boolean;
+            /**
+             * Due Date
+             * @description All-day due date, `YYYY-MM-DD`: never shifts with time zones. Setting it clears `due_at`; null clears.
+             */
+            due_date?: string | null;
+            /**
+             * Due At
+             * @description Due date-time with an offset (RFC 3339); stored and returned in UTC. Setting it clears `due_date`; null clears.
+             */
+            due_at?: string | null;
+            /**
+             * Priority
+             * @description Cannot be null.
+             * @enum {string}
+             */
+            priority?: "none" | "low" | "medium" | "high";
+            /**
+             * Tags
+             * @description Up to 20 tags of 1 to 50 characters after trimming, no two equal ignoring case; kept as written, in order. Replaces the task's tags; `[]` removes them all.
+             */
+            tags?: string[];
         };
     };
     responses: never;
@@ -256,6 +364,24 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description Only completed or open tasks. */
+                completed?: boolean | null;
+                /** @description Any of these priorities (repeat the parameter). */
+                priority?: ("none" | "low" | "medium" | "high")[];
+                /** @description Tasks with all of these tags, ignoring case (repeat the parameter). */
+                tag?: string[];
+                /** @description Due strictly before. A date ("2026-12-01": the whole day, UTC, for timed tasks) or a date-time with an offset ("2026-12-01T17:00:00+01:00"; encode "+" as %2B). All-day tasks compare by their date. */
+                due_before?: string | null;
+                /** @description Due strictly after. A date ("2026-12-01": the whole day, UTC, for timed tasks) or a date-time with an offset ("2026-12-01T17:00:00+01:00"; encode "+" as %2B). All-day tasks compare by their date. */
+                due_after?: string | null;
+                /** @description `true`: due before now (all-day: before today, UTC) and open. */
+                overdue?: "true" | null;
+                /** @description Text in the title or description, ignoring case (Unicode casefolding); empty means no search. */
+                q?: string | null;
+                /** @description Order: a key, `-` first for descending. Tasks without a due date come last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) */
+                sort?: "asc" | "desc" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due" | "-due" | "priority" | "-priority" | "title" | "-title";
+                /** @description From the previous page's `Link: rel="next"`; empty on the first page to get cursor links with no other parameter. Not with `offset`. */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -263,10 +389,10 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The caller's tasks, newest first. */
+            /** @description The caller's tasks, in the order asked for (newest first by default). */
             200: {
                 headers: {
-                    /** @description More tasks follow: `</api/tasks?limit=L&offset=O>; rel="next"`, relative unless the server sets `PUBLIC_BASE_URL`: resolve it against the response's URL (`new URL(link, response.url)`). */
+                    /** @description More tasks follow: the same query for the next page, with a new `cursor` (`</api/tasks?sort=due&limit=L&cursor=C>; rel="next"`) when the request had a filter, a sort or a cursor, else with the next `offset` (`</api/tasks?limit=L&offset=O>; rel="next"`). Relative unless the server sets `PUBLIC_BASE_URL`: resolve it against the response's URL (`new URL(link, response.url)`). */
                     Link?: string;
                     [name: string]: unknown;
                 };
@@ -274,7 +400,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"][];
                 };
             };
-            /** @description `limit` or `offset` is not an integer in range: `VALIDATION_ERROR`. */
+            /** @description `VALIDATION_ERROR`: `limit` or `offset` not an integer in range, an unknown parameter, a filter value or sort key that does not exist, a malformed date, `cursor` with `offset`; `INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -388,7 +514,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, or `MALFORMED_JSON` for a body that is not JSON. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, or (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -666,7 +792,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, or `MALFORMED_JSON` for a body that is not JSON. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, or (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -886,6 +1012,121 @@ export interface operations {
                      *       "detail": "Task not found",
                      *       "error_code": "TASK_NOT_FOUND",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_tags: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's tags, ignoring case, in alphabetical order. */
+            200: {
+                headers: {
+                    /** @description More tags follow: `</api/tags?limit=L&offset=O>; rel="next"`. */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TagRead"][];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "query.limit: Input should be less than or equal to 500",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
