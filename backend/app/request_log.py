@@ -7,6 +7,7 @@ client: a DELETE whose client hung up is still executed, and still logged. Every
 line written during the request carries the same id.
 """
 
+import itertools
 import logging
 import os
 import re
@@ -34,7 +35,17 @@ def request_id_of(headers: list[tuple[bytes, bytes]]) -> bytes:
             if _VALID_REQUEST_ID.fullmatch(value):
                 return value
             break
-    return os.urandom(16).hex().encode()
+    return _new_request_id()
+
+
+# A random prefix per process and a counter: unique across workers and restarts, and no
+# system call per request (os.urandom per request cost ~5% of a GET's CPU here).
+_PROCESS_PREFIX = os.urandom(8).hex()
+_serial = itertools.count(1)
+
+
+def _new_request_id() -> bytes:
+    return f"{_PROCESS_PREFIX}{next(_serial):016x}".encode()
 
 
 def route_of(scope: Scope) -> str | None:

@@ -400,7 +400,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"][];
                 };
             };
-            /** @description `VALIDATION_ERROR`: `limit` or `offset` not an integer in range, an unknown parameter, a filter value or sort key that does not exist, a malformed date, `cursor` with `offset`; `INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort. */
+            /** @description `VALIDATION_ERROR`: `limit` or `offset` not an integer in range, a parameter given twice, a filter value or sort key that does not exist, a malformed date, `cursor` with `offset`; `INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort. */
             400: {
                 headers: {
                     [name: string]: unknown;
