@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     # "auto" turns on PgBouncer-safe settings when the host name contains "-pooler" (Neon).
     db_pooler: Literal["auto", "pgbouncer", "none"] = "auto"
 
+    # Sync (README "Building an offline-first client"). A repeated Idempotency-Key replays the
+    # first response for this long; deleted tasks are reported to delta sync for this long (an
+    # older token answers 410). Both are purged in the background, every interval.
+    idempotency_key_retention_seconds: int = Field(default=24 * 3600, ge=60)
+    tombstone_retention_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    sync_purge_interval_seconds: float = Field(default=3600, gt=0)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # One line per request from uvicorn; off by default, it costs ~10% of throughput.
     access_log: bool = False

@@ -5,7 +5,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,6 +187,7 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         target = resolve_database_url(settings.database_url, settings.db_pooler)
         self.autocommit = not target.behind_pgbouncer
+        self.is_sqlite = target.is_sqlite
         self.engine = create_engine(settings, autocommit=self.autocommit)
         # Requests take connections in arrival order (see FairLimiter); never more than the pool.
         self._limiter = FairLimiter(target.connections(settings))
@@ -209,6 +210,11 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self._connection_slot(), self.transactional.begin() as connection:
             yield connection
+
+    def write(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """For a task write: PostgreSQL does it in one statement (`connect()`); SQLite needs a
+        second one for the change counter, so a transaction (app.repository.sync)."""
+        return self.transaction() if self.is_sqlite else self.connect()
 
     @asynccontextmanager
     async def _connection_slot(self) -> AsyncIterator[None]:

@@ -76,6 +76,21 @@ class MalformedJson(InvalidInput):
     description = "the body is not valid JSON."
 
 
+class InvalidIdempotencyKey(InvalidInput):
+    error_code = "INVALID_IDEMPOTENCY_KEY"
+    detail = (
+        "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is best), "
+        "optionally in double quotes, and sent once"
+    )
+    description = "the `Idempotency-Key` header is empty, too long, repeated or has bad characters."
+
+
+class InvalidSyncToken(InvalidInput):
+    error_code = "INVALID_SYNC_TOKEN"
+    detail = "`since` is not a token this API gave out"
+    description = "`since` (or `Last-Event-ID`) is not a sync token."
+
+
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 
@@ -139,12 +154,49 @@ class MethodNotAllowed(ApiError):
     description = "the path exists, the method does not."
 
 
+class SyncTokenExpired(ApiError):
+    status_code = 410
+    error_code = "SYNC_TOKEN_EXPIRED"
+    detail = (
+        "This sync token is older than the deletions kept on record: "
+        "sync again from scratch (without `since`)"
+    )
+    description = "the token predates the tombstones kept (or this database): resync from scratch."
+    summary = "The token predates the deletions kept: resync from scratch"
+
+
+class PreconditionFailed(ApiError):
+    """`If-Match` names no version of the task as stored: the client's copy is stale."""
+
+    status_code = 412
+    error_code = "PRECONDITION_FAILED"
+    detail = "The task has changed since you read it (If-Match does not match its ETag)"
+    description = "`If-Match` does not match the task's current `ETag`; nothing was written."
+    summary = "The task has changed since the client read it"
+
+    def __init__(self, etag: str = '"0"') -> None:
+        super().__init__()
+        self.etag = etag
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"ETag": self.etag}
+
+
 class PayloadTooLarge(ApiError):
     status_code = 413
     error_code = "PAYLOAD_TOO_LARGE"
     detail = "Request body is too large"
     description = "the body exceeds the size limit."
     summary = "The body is larger than the configured limit"
+
+
+class IdempotencyKeyReused(ApiError):
+    status_code = 422
+    error_code = "IDEMPOTENCY_KEY_REUSED"
+    detail = "This Idempotency-Key was already used with a different request body"
+    description = "the `Idempotency-Key` was used before with a different body; use a new key."
+    summary = "The Idempotency-Key was used with a different body"
 
 
 class ServiceUnavailable(ApiError):

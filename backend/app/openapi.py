@@ -33,7 +33,8 @@ _EXAMPLES: dict[type[ApiError], ApiError] = {
 # Families whose codes need more words than "summary: `A`, `B` or `C`."
 _DESCRIPTIONS: dict[type[ApiError], str] = {
     InvalidInput: "Invalid input: `VALIDATION_ERROR`, or `MALFORMED_JSON` for a body that is "
-    "not JSON.",
+    "not JSON; `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for "
+    "a bad sync token.",
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
     "every database connection is in use; retry after `Retry-After` seconds: "
     "`DATABASE_UNAVAILABLE`, `DATABASE_BUSY` or `AUTH_UNAVAILABLE`.",
@@ -114,7 +115,9 @@ def install_openapi(app: FastAPI) -> None:
             )
             for path in schema["paths"].values():
                 for operation in path.values():
-                    operation["responses"].pop("422", None)
+                    # FastAPI's own 422 (validation, which answers 400 here); not a 422 of ours.
+                    if "HTTPValidationError" in str(operation["responses"].get("422")):
+                        del operation["responses"]["422"]
             schemas = schema.get("components", {}).get("schemas", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(unused, None)

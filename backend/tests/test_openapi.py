@@ -17,13 +17,17 @@ ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 # Every operation, with each status code it can answer.
 OPERATIONS = {
     ("get", "/api/tasks"): ("list_tasks", {"200", "400", "401", "503"}),
-    ("post", "/api/tasks"): ("create_task", {"201", "400", "401", "413", "503"}),
-    ("get", "/api/tasks/{task_id}"): ("get_task", {"200", "401", "403", "404", "503"}),
+    ("post", "/api/tasks"): ("create_task", {"201", "400", "401", "413", "422", "503"}),
+    ("get", "/api/tasks/changes"): ("list_changes", {"200", "400", "401", "410", "503"}),
+    ("get", "/api/tasks/{task_id}"): ("get_task", {"200", "304", "401", "403", "404", "503"}),
     ("put", "/api/tasks/{task_id}"): (
         "update_task",
-        {"200", "400", "401", "403", "404", "413", "503"},
+        {"200", "400", "401", "403", "404", "412", "413", "503"},
     ),
-    ("delete", "/api/tasks/{task_id}"): ("delete_task", {"204", "401", "403", "404", "503"}),
+    ("delete", "/api/tasks/{task_id}"): (
+        "delete_task",
+        {"204", "401", "403", "404", "412", "503"},
+    ),
     ("get", "/health"): ("health", {"200", "503"}),
 }
 TASK_OPERATIONS = [key for key in OPERATIONS if key[1].startswith("/api/tasks")]
@@ -90,6 +94,7 @@ def test_every_error_response_is_the_error_envelope(
 ) -> None:
     responses = operation(document, method, path)["responses"]
     errors = {code: response for code, response in responses.items() if int(code) >= 400}
+    assert "content" not in responses.get("304", {})
     assert errors
     for code, response in errors.items():
         content = response["content"]["application/json"]
@@ -98,8 +103,17 @@ def test_every_error_response_is_the_error_envelope(
         assert content["example"]["error_code"] in set(ErrorCode)
 
 
-def test_no_operation_documents_422(document: dict[str, Any]) -> None:
-    assert '"422"' not in json.dumps(document)
+def test_only_a_reused_idempotency_key_documents_422(document: dict[str, Any]) -> None:
+    """Validation errors are 400; the one 422 is the Idempotency-Key draft's."""
+    with_422 = [
+        (method, path)
+        for path, methods in document["paths"].items()
+        for method, described in methods.items()
+        if "422" in described["responses"]
+    ]
+    assert with_422 == [("post", "/api/tasks")]
+    example = operation(document, "post", "/api/tasks")["responses"]["422"]["content"]
+    assert example["application/json"]["example"]["error_code"] == "IDEMPOTENCY_KEY_REUSED"
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 

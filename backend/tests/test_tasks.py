@@ -25,7 +25,16 @@ from tests.helpers import (
     stored_task,
 )
 
-TASK_KEYS = {"id", "user_id", "title", "description", "is_completed", "created_at", "updated_at"}
+TASK_KEYS = {
+    "id",
+    "user_id",
+    "title",
+    "description",
+    "is_completed",
+    "created_at",
+    "updated_at",
+    "etag",
+}
 
 
 def parse_utc(value: str) -> datetime:
@@ -38,8 +47,11 @@ def parse_utc(value: str) -> datetime:
 
 def as_row(body: dict[str, Any]) -> dict[str, Any]:
     """A task from a response, in the types of a stored row, to compare with `Task.model_dump()`."""
+    etag = body.pop("etag")
+    assert etag[0] == etag[-1] == '"', etag
     return {
         **body,
+        "version": int(etag[1:-1]),
         "id": uuid.UUID(body["id"]),
         "created_at": parse_utc(body["created_at"]),
         "updated_at": parse_utc(body["updated_at"]),
@@ -366,6 +378,7 @@ async def test_update_of_one_field_leaves_the_others_unchanged(
     assert response.status_code == 200, response.text
     after = await row_of(app, task.id)
     assert after.pop("updated_at") > before.pop("updated_at")
+    assert after.pop("version") > before.pop("version")
     assert after == {**before, **change}
 
 
@@ -571,11 +584,13 @@ async def test_full_lifecycle(app: FastAPI, client: httpx.AsyncClient) -> None:
 
     updated = await client.put(url, json={"is_completed": True}, headers=headers)
     assert updated.status_code == 200, updated.text
-    assert {**updated.json(), "updated_at": None} == {
+    assert {**updated.json(), "updated_at": None, "etag": None} == {
         **created.json(),
         "is_completed": True,
         "updated_at": None,
+        "etag": None,
     }
+    assert updated.json()["etag"] != created.json()["etag"]
 
     listed = await client.get("/api/tasks", headers=headers)
     assert listed.json() == [updated.json()]

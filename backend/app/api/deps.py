@@ -10,6 +10,7 @@ from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from fastapi.security.utils import get_authorization_scheme_param
 
+from app.config import Settings
 from app.database import Database
 from app.errors import AuthError, InvalidToken, NotAuthenticated, TaskNotFound
 from app.pagination import PageParams, page_params
@@ -60,6 +61,10 @@ async def database(request: Request) -> Database:
     return app_state(request.app).database
 
 
+async def settings(request: Request) -> Settings:
+    return app_state(request.app).settings
+
+
 async def task_id_from_path(
     task_id: Annotated[
         str, Path(description="The task's UUID.", json_schema_extra={"format": "uuid"})
@@ -75,5 +80,6 @@ async def task_id_from_path(
 
 CurrentUserId = Annotated[str, Depends(current_user_id)]
 DatabaseDep = Annotated[Database, Depends(database)]
+SettingsDep = Annotated[Settings, Depends(settings)]
 TaskId = Annotated[uuid.UUID, Depends(task_id_from_path)]
 Pagination = Annotated[PageParams, Depends(page_params)]

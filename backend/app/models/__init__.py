@@ -1,6 +1,7 @@
 """Table models. Importing this package registers every table on `SQLModel.metadata`."""
 
 from app.models.base import metadata
+from app.models.sync import IdempotencyKey, TaskTombstone, UserSync
 from app.models.task import Task
 
-__all__ = ["Task", "metadata"]
+__all__ = ["IdempotencyKey", "Task", "TaskTombstone", "UserSync", "metadata"]

@@ -82,3 +82,8 @@ class TaskRead(BaseModel):
     is_completed: bool
     created_at: datetime = Field(description="UTC, ISO 8601 with offset.")
     updated_at: datetime = Field(description="UTC; changes only when a value really changes.")
+    etag: str = Field(
+        description='The task\'s version as a strong entity tag (`"12"`), as in the `ETag` '
+        "header: changes only when a value really changes. Send it in `If-Match` to write only "
+        "if nobody changed the task since."
+    )

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.database import Database
-from app.errors import ApiError, TaskForbidden, TaskNotFound
+from app.errors import ApiError, PreconditionFailed, TaskForbidden, TaskNotFound
 from app.pagination import Page, PageParams
 from app.repository import tasks as repository
 from app.repository.tasks import TaskRecord
 from app.schemas.task import TaskCreate, TaskUpdate
+from app.sync.etags import Precondition
 
 
 async def list_tasks(database: Database, owner: str, page: PageParams) -> Page[TaskRecord]:
@@ -25,8 +26,13 @@ async def list_tasks(database: Database, owner: str, page: PageParams) -> Page[T
 
 
 async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskRecord:
+    async with database.write() as connection:
+        return await repository.insert_task(connection, new_task(owner, data))
+
+
+def new_task(owner: str, data: TaskCreate) -> TaskRecord:
     now = datetime.now(UTC)
-    task = TaskRecord(
+    return TaskRecord(
         id=uuid.uuid4(),
         user_id=owner,
         title=data.title,
@@ -34,10 +40,8 @@ async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskR
         is_completed=data.is_completed,
         created_at=now,
         updated_at=now,
+        etag="",  # the database numbers the version
     )
-    async with database.connect() as connection:
-        await repository.insert_task(connection, task)
-    return task
 
 
 async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRecord:
@@ -49,21 +53,46 @@ async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRe
 
 
 async def update_task(
-    database: Database, owner: str, task_id: uuid.UUID, data: TaskUpdate
+    database: Database,
+    owner: str,
+    task_id: uuid.UUID,
+    data: TaskUpdate,
+    if_match: Precondition | None = None,
 ) -> TaskRecord:
-    async with database.connect() as connection:
+    """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing."""
+    async with database.write() as connection:
         task = await repository.update_task(
-            connection, owner, task_id, data.changes(), datetime.now(UTC)
+            connection, owner, task_id, data.changes(), datetime.now(UTC), _versions(if_match)
         )
         if task is None:
-            raise await _why_not_owned(connection, task_id)
+            raise await _why_not_written(connection, owner, task_id)
     return task
 
 
-async def delete_task(database: Database, owner: str, task_id: uuid.UUID) -> None:
-    async with database.connect() as connection:
-        if not await repository.delete_task(connection, owner, task_id):
-            raise await _why_not_owned(connection, task_id)
+async def delete_task(
+    database: Database, owner: str, task_id: uuid.UUID, if_match: Precondition | None = None
+) -> None:
+    async with database.write() as connection:
+        now = datetime.now(UTC)
+        if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
+            raise await _why_not_written(connection, owner, task_id)
+
+
+def _versions(if_match: Precondition | None) -> list[int] | None:
+    """The versions a write must find, or None for no check (`If-Match: *` only needs the
+    task to exist, which every write checks anyway)."""
+    return None if if_match is None or if_match.any else if_match.versions
+
+
+async def _why_not_written(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -> ApiError:
+    """The guarded write found nothing: a stale If-Match (412 with the current ETag), or no
+    task of the caller's (403 / 404)."""
+    current = await repository.get_task(connection, owner, task_id)
+    return (
+        PreconditionFailed(current["etag"])
+        if current
+        else await _why_not_owned(connection, task_id)
+    )
 
 
 async def _why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiError:

@@ -1,13 +1,19 @@
 """/api/tasks: HTTP in, service call, HTTP out."""
 
+from datetime import timedelta
+
+import orjson
 from fastapi import APIRouter, Request, Response, status
 
-from app.api.deps import CurrentUserId, DatabaseDep, Pagination, TaskId
+from app.api.conditional import IdempotencyKey, IfMatch, IfNoneMatch
+from app.api.deps import CurrentUserId, DatabaseDep, Pagination, SettingsDep, TaskId
 from app.api.responses import JsonBody
 from app.errors import (
     AuthError,
+    IdempotencyKeyReused,
     InvalidInput,
     PayloadTooLarge,
+    PreconditionFailed,
     ServiceUnavailable,
     TaskForbidden,
     TaskNotFound,
@@ -16,6 +22,7 @@ from app.errors import (
 from app.openapi import error_responses
 from app.pagination import MAX_PAGE_SIZE, next_page_link
 from app.schemas.task import TaskCreate, TaskRead, TaskUpdate
+from app.services import idempotency
 from app.services import tasks as service
 
 _NEXT_PAGE_LINK = {
@@ -24,6 +31,14 @@ _NEXT_PAGE_LINK = {
 }
 _BAD_PAGE = ValidationFailed(f"query.limit: Input should be less than or equal to {MAX_PAGE_SIZE}")
 _BAD_PAGE_DESCRIPTION = "`limit` or `offset` is not an integer in range: `VALIDATION_ERROR`."
+_ETAG = {"ETag": {"description": "The task's version, strong.", "schema": {"type": "string"}}}
+_REPLAYED = {
+    "Idempotency-Replayed": {
+        "description": "`true` when this is the stored response of an earlier request with the "
+        "same `Idempotency-Key`.",
+        "schema": {"type": "string"},
+    }
+}
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
@@ -53,46 +68,94 @@ async def list_tasks(
     response_model=TaskRead,
     status_code=status.HTTP_201_CREATED,
     response_description="The created task.",
-    responses=error_responses(InvalidInput, AuthError, PayloadTooLarge, ServiceUnavailable),
+    responses={
+        201: {"headers": {**_ETAG, **_REPLAYED}},
+        **error_responses(
+            InvalidInput, AuthError, PayloadTooLarge, IdempotencyKeyReused, ServiceUnavailable
+        ),
+    },
 )
-async def create_task(body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep) -> Response:
-    """Create a task owned by the caller."""
-    task = await service.create_task(database, user_id, body)
-    return JsonBody(task, status_code=status.HTTP_201_CREATED)
+async def create_task(
+    request: Request,
+    body: TaskCreate,
+    user_id: CurrentUserId,
+    database: DatabaseDep,
+    key: IdempotencyKey,
+    settings: SettingsDep,
+) -> Response:
+    """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
+    if key is None:
+        task = await service.create_task(database, user_id, body)
+        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers={"ETag": task["etag"]})
+    retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
+    raw = await request.body()
+    stored = await idempotency.create_task_once(database, user_id, key, raw, body, retention)
+    headers = {"ETag": orjson.loads(stored.body)["etag"]}
+    if stored.replayed:
+        headers["Idempotency-Replayed"] = "true"
+    return Response(stored.body, stored.status_code, headers, media_type="application/json")
 
 
 @router.get(
     "/{task_id}",
     response_model=TaskRead,
     response_description="The task.",
-    responses=error_responses(AuthError, TaskForbidden, TaskNotFound, ServiceUnavailable),
+    responses={
+        200: {"headers": _ETAG},
+        304: {"description": "`If-None-Match` names the current ETag: no body.", "headers": _ETAG},
+        **error_responses(AuthError, TaskForbidden, TaskNotFound, ServiceUnavailable),
+    },
 )
-async def get_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep) -> Response:
+async def get_task(
+    user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep, if_none_match: IfNoneMatch
+) -> Response:
     """Read one of the caller's tasks."""
-    return JsonBody(await service.get_task(database, user_id, task_id))
+    task = await service.get_task(database, user_id, task_id)
+    headers = {"ETag": task["etag"]}
+    if if_none_match is not None and if_none_match.matches(task["etag"]):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return JsonBody(task, headers=headers)
 
 
 @router.put(
     "/{task_id}",
     response_model=TaskRead,
     response_description="The task as stored now.",
-    responses=error_responses(
-        InvalidInput, AuthError, TaskForbidden, TaskNotFound, PayloadTooLarge, ServiceUnavailable
-    ),
+    responses={
+        200: {"headers": _ETAG},
+        **error_responses(
+            InvalidInput,
+            AuthError,
+            TaskForbidden,
+            TaskNotFound,
+            PreconditionFailed,
+            PayloadTooLarge,
+            ServiceUnavailable,
+        ),
+    },
 )
 async def update_task(
-    body: TaskUpdate, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
+    body: TaskUpdate,
+    user_id: CurrentUserId,
+    task_id: TaskId,
+    database: DatabaseDep,
+    if_match: IfMatch,
 ) -> Response:
     """Change some fields of one of the caller's tasks; omitted fields are kept."""
-    return JsonBody(await service.update_task(database, user_id, task_id, body))
+    task = await service.update_task(database, user_id, task_id, body, if_match)
+    return JsonBody(task, headers={"ETag": task["etag"]})
 
 
 @router.delete(
     "/{task_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_description="Deleted; no body.",
-    responses=error_responses(AuthError, TaskForbidden, TaskNotFound, ServiceUnavailable),
+    responses=error_responses(
+        AuthError, TaskForbidden, TaskNotFound, PreconditionFailed, ServiceUnavailable
+    ),
 )
-async def delete_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep) -> None:
+async def delete_task(
+    user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep, if_match: IfMatch
+) -> None:
     """Delete one of the caller's tasks."""
-    await service.delete_task(database, user_id, task_id)
+    await service.delete_task(database, user_id, task_id, if_match)
