@@ -70,6 +70,15 @@ class Settings(BaseSettings):
     idempotency_key_retention_seconds: int = Field(default=24 * 3600, ge=60)
     tombstone_retention_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     sync_purge_interval_seconds: float = Field(default=3600, gt=0)
+    # Event streams (GET /api/tasks/events), per server process.
+    sse_heartbeat_seconds: float = Field(default=15, gt=0)
+    sse_max_streams_per_user: int = Field(default=5, ge=1)
+    sse_max_streams: int = Field(default=1000, ge=1)
+    # A client that takes no bytes for this long loses its stream (it resumes with Last-Event-ID).
+    sse_send_timeout_seconds: float = Field(default=30, gt=0)
+    # PostgreSQL: where the LISTEN connection goes. PgBouncer in transaction mode cannot LISTEN:
+    # point this at the direct (non-pooler) host. Default: DATABASE_URL.
+    database_listen_url: str | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # One line per request from uvicorn; off by default, it costs ~10% of throughput.

@@ -5,7 +5,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from app.concurrency import FairLimiter
 from app.config import Settings
 from app.errors import DatabaseBusy
 from app.sqlite_driver import one_hop_aiosqlite
+from app.sync.feed import ChangeFeed
 
 _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
@@ -188,6 +189,7 @@ class Database:
         target = resolve_database_url(settings.database_url, settings.db_pooler)
         self.autocommit = not target.behind_pgbouncer
         self.is_sqlite = target.is_sqlite
+        self.feed = ChangeFeed(settings.sse_max_streams_per_user, settings.sse_max_streams)
         self.engine = create_engine(settings, autocommit=self.autocommit)
         # Requests take connections in arrival order (see FairLimiter); never more than the pool.
         self._limiter = FairLimiter(target.connections(settings))
@@ -211,10 +213,19 @@ class Database:
         async with self._connection_slot(), self.transactional.begin() as connection:
             yield connection
 
-    def write(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """For a task write: PostgreSQL does it in one statement (`connect()`); SQLite needs a
-        second one for the change counter, so a transaction (app.repository.sync)."""
-        return self.transaction() if self.is_sqlite else self.connect()
+    @asynccontextmanager
+    async def write(
+        self, owner: str, *, several_statements: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """For a write of `owner`'s tasks. PostgreSQL does one in a single statement
+        (`connect()`); SQLite needs a second one for the change counter, so a transaction
+        (app.repository.sync). Once committed, this process's event streams of `owner` are
+        woken on SQLite; on PostgreSQL the write's own NOTIFY wakes those of every process."""
+        in_transaction = several_statements or self.is_sqlite
+        async with self.transaction() if in_transaction else self.connect() as connection:
+            yield connection
+        if self.is_sqlite:
+            self.feed.changed(owner)
 
     @asynccontextmanager
     async def _connection_slot(self) -> AsyncIterator[None]:

@@ -199,6 +199,30 @@ class IdempotencyKeyReused(ApiError):
     summary = "The Idempotency-Key was used with a different body"
 
 
+class TooManyStreams(ApiError):
+    """Any 429: an event stream past a limit. Close a stream (or wait) and retry."""
+
+    status_code = 429
+    summary = "Too many open event streams"
+    retry_after_seconds = 5
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class UserStreamLimit(TooManyStreams):
+    error_code = "TOO_MANY_STREAMS"
+    detail = "You have too many event streams open: close one first"
+    description = "the caller already holds `SSE_MAX_STREAMS_PER_USER` event streams."
+
+
+class ServerStreamLimit(TooManyStreams):
+    error_code = "STREAM_CAPACITY_REACHED"
+    detail = "This server holds as many event streams as it can; retry later"
+    description = "the server already holds `SSE_MAX_STREAMS` event streams; retry later."
+
+
 class ServiceUnavailable(ApiError):
     """Any 503: something we depend on cannot be reached; retrying later can succeed, and
     `Retry-After` says when."""

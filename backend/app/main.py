@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.routes import changes, health, tasks
+from app.api.routes import changes, events, health, tasks
 from app.config import Settings
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
@@ -17,6 +17,7 @@ from app.middleware import BodySizeLimit, SecurityHeaders
 from app.migrate import prepare_schema
 from app.openapi import install_openapi, operation_id
 from app.state import AppState, set_app_state
+from app.sync.listener import listening
 from app.sync.retention import purging_in_background
 
 logger = logging.getLogger("taskapi")
@@ -47,7 +48,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = Database(settings)
         try:
             await prepare_schema(database.transactional, migrate=settings.migrate_on_start)
-            async with open_key_set(settings) as jwks, purging_in_background(database, settings):
+            async with (
+                open_key_set(settings) as jwks,
+                purging_in_background(database, settings),
+                listening(settings, database.feed),
+            ):
                 set_app_state(app, AppState(settings, database, TokenVerifier(settings, jwks)))
                 yield
         finally:
@@ -64,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     # Before tasks: /api/tasks/changes must not be taken for /api/tasks/{task_id}.
     app.include_router(changes.router)
+    app.include_router(events.router)
     app.include_router(tasks.router)
     app.include_router(health.router)
 

@@ -19,6 +19,7 @@ OPERATIONS = {
     ("get", "/api/tasks"): ("list_tasks", {"200", "400", "401", "503"}),
     ("post", "/api/tasks"): ("create_task", {"201", "400", "401", "413", "422", "503"}),
     ("get", "/api/tasks/changes"): ("list_changes", {"200", "400", "401", "410", "503"}),
+    ("get", "/api/tasks/events"): ("stream_events", {"200", "400", "401", "410", "429", "503"}),
     ("get", "/api/tasks/{task_id}"): ("get_task", {"200", "304", "401", "403", "404", "503"}),
     ("put", "/api/tasks/{task_id}"): (
         "update_task",

@@ -38,10 +38,14 @@ CHECKS = [
     checks.response_schema_conformance,
     checks.response_headers_conformance,
 ]
+# The event stream never ends, and the in-process client waits for the end of a response:
+# tests/test_events.py covers it against real servers.
+NOT_FUZZED = {"GET /api/tasks/events"}
 OPERATIONS = [
     f"{method.upper()} {path}"
     for path, methods in create_app(make_settings()).openapi()["paths"].items()
     for method in methods
+    if f"{method.upper()} {path}" not in NOT_FUZZED
 ]
 BASE_URL = "http://testserver"
 

@@ -45,9 +45,8 @@ async def read_changes(
     connection: AsyncConnection, owner: str, since: int | None, limit: int
 ) -> Changes:
     state = await sync_repository.sync_state(connection, owner)
-    if since is not None and not state.purged_seq <= since <= state.seq:
-        # Tombstones after `since` may be gone (or the token is from another database).
-        raise SyncTokenExpired()
+    if since is not None:
+        _check_token(state, since)
     start = _BEFORE_EVERYTHING if since is None else since
     tasks = await repository.tasks_changed(connection, owner, start, state.seq, limit + 1)
     changes = [Change(seq, task, task["id"]) for seq, task in tasks]
@@ -60,3 +59,19 @@ async def read_changes(
     if len(changes) > limit:
         return Changes(changes[:limit], changes[limit - 1].seq, has_more=True)
     return Changes(changes, state.seq, has_more=False)
+
+
+async def stream_start(database: Database, owner: str, since: int | None) -> int:
+    """Where an event stream starts: after `since` (410 if that cannot be served), or now."""
+    async with database.connect() as connection:
+        state = await sync_repository.sync_state(connection, owner)
+    if since is None:
+        return state.seq
+    _check_token(state, since)
+    return since
+
+
+def _check_token(state: sync_repository.SyncState, since: int) -> None:
+    if not state.purged_seq <= since <= state.seq:
+        # Tombstones after `since` may be gone (or the token is from another database).
+        raise SyncTokenExpired()

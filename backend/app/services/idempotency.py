@@ -36,7 +36,7 @@ async def create_task_once(
     """The response of the first request with `key`: made now, or replayed."""
     fingerprint = hashlib.sha256(raw_body).digest()
     now = datetime.now(UTC)
-    async with database.transaction() as connection:
+    async with database.write(owner, several_statements=True) as connection:
         if not await keys.claim(connection, owner, key, fingerprint, now, now - retention):
             previous = await keys.stored(connection, owner, key)
             if previous.fingerprint != fingerprint:

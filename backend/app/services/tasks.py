@@ -26,7 +26,7 @@ async def list_tasks(database: Database, owner: str, page: PageParams) -> Page[T
 
 
 async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskRecord:
-    async with database.write() as connection:
+    async with database.write(owner) as connection:
         return await repository.insert_task(connection, new_task(owner, data))
 
 
@@ -60,7 +60,7 @@ async def update_task(
     if_match: Precondition | None = None,
 ) -> TaskRecord:
     """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing."""
-    async with database.write() as connection:
+    async with database.write(owner) as connection:
         task = await repository.update_task(
             connection, owner, task_id, data.changes(), datetime.now(UTC), _versions(if_match)
         )
@@ -72,7 +72,7 @@ async def update_task(
 async def delete_task(
     database: Database, owner: str, task_id: uuid.UUID, if_match: Precondition | None = None
 ) -> None:
-    async with database.write() as connection:
+    async with database.write(owner) as connection:
         now = datetime.now(UTC)
         if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
             raise await _why_not_written(connection, owner, task_id)
