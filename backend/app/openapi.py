@@ -17,6 +17,7 @@ from app.errors import (
     InvalidInput,
     PayloadTooLarge,
     ServiceUnavailable,
+    TooManyStreams,
     ValidationFailed,
 )
 
@@ -45,6 +46,13 @@ _HEADERS: dict[type[ApiError], dict[str, Any]] = {
             "description": "Always `Bearer`.",
             "required": True,
             "schema": {"type": "string"},
+        }
+    },
+    TooManyStreams: {
+        "Retry-After": {
+            "description": "Seconds to wait before opening a stream again.",
+            "required": True,
+            "schema": {"type": "integer"},
         }
     },
     ServiceUnavailable: {
@@ -104,6 +112,19 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def _errors_are_json(responses: dict[str, Any]) -> None:
+    """FastAPI files an error's model under the route's media type; for the event stream that
+    is text/event-stream, but errors are always the JSON envelope."""
+    for code, response in responses.items():
+        content = response.get("content", {})
+        if int(code) < 400 or "schema" in content.get("application/json", {"schema": None}):
+            continue
+        schemas = [body["schema"] for body in content.values() if "schema" in body]
+        json_body = content.setdefault("application/json", {})
+        json_body["schema"] = schemas[0]
+        response["content"] = {"application/json": json_body}
+
+
 def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -118,6 +139,7 @@ def install_openapi(app: FastAPI) -> None:
                     # FastAPI's own 422 (validation, which answers 400 here); not a 422 of ours.
                     if "HTTPValidationError" in str(operation["responses"].get("422")):
                         del operation["responses"]["422"]
+                    _errors_are_json(operation["responses"])
             schemas = schema.get("components", {}).get("schemas", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(unused, None)
