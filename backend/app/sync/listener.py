@@ -22,6 +22,7 @@ from app.sync.feed import CHANNEL, ChangeFeed
 logger = logging.getLogger("taskapi.sync")
 _RETRY_SECONDS = (0.5, 1, 2, 5)
 _PING_TIMEOUT_SECONDS = 5
+APPLICATION_NAME = "taskapi-listener"  # how its connection shows in pg_stat_activity
 
 
 @asynccontextmanager
@@ -33,6 +34,11 @@ async def listening(settings: Settings, feed: ChangeFeed) -> AsyncIterator[None]
     if target.is_sqlite:
         yield
         return
+    if target.behind_pgbouncer:
+        logger.warning(
+            "LISTEN through PgBouncer in transaction mode loses notifications: set "
+            "DATABASE_LISTEN_URL to the direct (non-pooler) host for live event streams"
+        )
     dsn = target.url.set(drivername="postgresql").render_as_string(hide_password=False)
     options: dict[str, Any] = {
         key: target.connect_args[key] for key in ("ssl", "timeout") if key in target.connect_args
@@ -49,7 +55,9 @@ async def _listen(dsn: str, options: dict[str, Any], feed: ChangeFeed, ping_seco
     failures = 0
     while True:
         try:
-            connection = await asyncpg.connect(dsn, **options)
+            connection = await asyncpg.connect(
+                dsn, server_settings={"application_name": APPLICATION_NAME}, **options
+            )
         except (OSError, asyncpg.PostgresError, TimeoutError) as error:
             delay = _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)]
             failures += 1
