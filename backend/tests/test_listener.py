@@ -1,7 +1,6 @@
 """PostgreSQL's LISTEN connection: a NOTIFY wakes the user's streams, and a lost connection is
 replaced, waking every stream so each re-reads what it may have missed."""
 
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
