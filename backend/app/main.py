@@ -17,6 +17,7 @@ from app.middleware import BodySizeLimit, SecurityHeaders
 from app.migrate import prepare_schema
 from app.openapi import install_openapi, operation_id
 from app.state import AppState, set_app_state
+from app.sync.etags import SYNC_REQUEST_HEADERS, SYNC_RESPONSE_HEADERS
 from app.sync.listener import listening
 from app.sync.retention import purging_in_background
 
@@ -79,8 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_allow_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Link"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                *SYNC_REQUEST_HEADERS,
+            ],
+            expose_headers=["Link", *SYNC_RESPONSE_HEADERS],
             max_age=600,
         )
     app.add_middleware(SecurityHeaders)

@@ -6,6 +6,10 @@ since a version names exactly one state of the task.
 
 import re
 
+# What a browser client of sync sends and must be able to read (CORS).
+SYNC_REQUEST_HEADERS = ("If-Match", "If-None-Match", "Idempotency-Key", "Last-Event-ID")
+SYNC_RESPONSE_HEADERS = ("ETag", "Idempotency-Replayed", "Retry-After")
+
 # RFC 9110's entity-tag: optional W/ then a quoted string of etagc characters.
 _ENTITY_TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 _MAX_TAGS = 50  # more is not a client following the protocol; none of them would match anyway
