@@ -219,13 +219,12 @@ class Database:
     ) -> AsyncIterator[AsyncConnection]:
         """For a write of `owner`'s tasks. PostgreSQL does one in a single statement
         (`connect()`); SQLite needs a second one for the change counter, so a transaction
-        (app.repository.sync). Once committed, this process's event streams of `owner` are
-        woken on SQLite; on PostgreSQL the write's own NOTIFY wakes those of every process."""
+        (app.repository.sync). Once committed, the event streams of `owner` are told
+        (app.sync.feed)."""
         in_transaction = several_statements or self.is_sqlite
         async with self.transaction() if in_transaction else self.connect() as connection:
             yield connection
-        if self.is_sqlite:
-            self.feed.changed(owner)
+        self.feed.written(owner)
 
     @asynccontextmanager
     async def _connection_slot(self) -> AsyncIterator[None]:

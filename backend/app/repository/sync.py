@@ -23,12 +23,9 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     String,
-    Text,
     bindparam,
-    cast,
     delete,
     exists,
-    func,
     insert,
     select,
     update,
@@ -40,26 +37,22 @@ from sqlalchemy.sql.dml import UpdateBase
 
 from app.models import metadata
 from app.models.base import UTCDateTime
-from app.sync.feed import CHANNEL
 
 USER_SYNC = metadata.tables["user_sync"]
 TOMBSTONES = metadata.tables["task_tombstones"]
 TASKS = metadata.tables["tasks"]
 
 
-def _bump(dialect_insert: Callable[..., Any], *returning: Any) -> Any:
+def _bump(dialect_insert: Callable[..., Any]) -> Any:
     statement = dialect_insert(USER_SYNC).values(
         user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0
     )
     return statement.on_conflict_do_update(
         index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + 1}
-    ).returning(USER_SYNC.c.seq, *returning)
+    ).returning(USER_SYNC.c.seq)
 
 
-# PostgreSQL: every write also NOTIFYs "<seq>:<user id>", delivered when (and if) it commits,
-# to the event streams of every server process (app.sync.listener).
-_NOTIFY = func.pg_notify(CHANNEL, cast(USER_SYNC.c.seq, Text) + ":" + USER_SYNC.c.user_id)
-_BUMP_CTE = _bump(postgresql.insert, _NOTIFY.label("notified")).cte("bump")
+_BUMP_CTE = _bump(postgresql.insert).cte("bump")
 _BUMP = _bump(sqlite.insert)
 
 Seq = ColumnElement[int] | ScalarSelect[int]

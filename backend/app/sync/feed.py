@@ -3,8 +3,10 @@
 A change wakes the user's streams; each stream then reads the delta since its last token (the
 same query as /api/tasks/changes). A wake-up is one flag, however many changes arrive while a
 stream is busy or its client is slow: nothing is queued per change, so nothing can pile up.
-On SQLite the writes of this process ring it; on PostgreSQL, NOTIFY from any process does
-(app.sync.listener).
+
+On SQLite the writes of this process wake its streams directly. On PostgreSQL a committed
+write only puts its user in the outbox; app.sync.listener sends the outbox as one NOTIFY and
+wakes the streams of every process from what it LISTENs to.
 """
 
 import asyncio
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from app.errors import ServerStreamLimit, UserStreamLimit
 
 CHANNEL = "taskapi_changes"
+MAX_OUTBOX = 10_000
 
 
 class Subscription:
@@ -46,6 +49,19 @@ class ChangeFeed:
         self._total = 0
         self._max_per_user = max_per_user
         self._max_total = max_total
+        # Users whose writes committed here, to announce to every process (PostgreSQL).
+        self.outbox: set[str] | None = None
+        self.outbox_ready = asyncio.Event()
+
+    def written(self, user_id: str) -> None:
+        """A write of `user_id`'s tasks committed in this process."""
+        if self.outbox is None:
+            self.changed(user_id)
+        elif len(self.outbox) < MAX_OUTBOX:
+            self.outbox.add(user_id)
+            self.outbox_ready.set()
+        # A full outbox (the LISTEN connection is down) drops the name: streams re-read at
+        # every heartbeat, and all of them when the connection is back.
 
     def subscribe(self, user_id: str) -> Subscription:
         """A subscription, to `close()` when the stream ends; 429 past either limit."""
