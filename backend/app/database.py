@@ -217,12 +217,10 @@ class Database:
     async def write(
         self, owner: str, *, several_statements: bool = False
     ) -> AsyncIterator[AsyncConnection]:
-        """For a write of `owner`'s tasks. PostgreSQL does one in a single statement
-        (`connect()`); SQLite needs a second one for the change counter, so a transaction
-        (app.repository.sync). Once committed, the event streams of `owner` are told
+        """For a write of `owner`'s tasks: one statement (`connect()`), or a transaction for
+        `several_statements`. Once committed, the event streams of `owner` are told
         (app.sync.feed)."""
-        in_transaction = several_statements or self.is_sqlite
-        async with self.transaction() if in_transaction else self.connect() as connection:
+        async with self.transaction() if several_statements else self.connect() as connection:
             yield connection
         self.feed.written(owner)
 

@@ -3,10 +3,11 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic import command
 from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.migrate import alembic_config, upgrade_to_head
 from app.models.base import UTCDateTime
@@ -53,3 +54,18 @@ async def test_existing_tasks_get_distinct_versions_and_users_a_counter_past_the
             ("bob", 1),
         ]
         assert [tuple(row) for row in counters] == [("alice", 3, 0), ("bob", 1, 0)]
+
+
+async def test_at_head_sqlite_has_its_sync_triggers(database_url: str) -> None:
+    """A later migration that rebuilds `tasks` on SQLite (batch mode) would drop them silently."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's writes keep their counter in a CTE, without triggers")
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            names = await connection.scalars(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+            )
+            assert list(names) == ["tasks_sync_delete", "tasks_sync_insert", "tasks_sync_update"]
+    finally:
+        await engine.dispose()

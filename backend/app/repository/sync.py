@@ -6,9 +6,10 @@ its own transaction. The counter's row lock is held until commit, so a user's wr
 A global sequence or a clock read before commit has no such property: numbers are handed out
 in one order and committed in another, and a reader can skip a number that commits later.
 
-On PostgreSQL the bump is a CTE of the write itself (one statement, one round trip); SQLite
-has no data-modifying CTEs, so there it is a statement of its own in the write's transaction
-(SQLite runs one writer at a time anyway).
+Each write stays one statement. On PostgreSQL the counter's upsert is a CTE of the write. SQLite
+has no data-modifying CTEs: there the write reads the counter plus one, and triggers (see the
+sync migration) store it back and record tombstones, in the same statement; SQLite runs one
+writer at a time, so nobody can take the same number in between.
 """
 
 import uuid
@@ -26,11 +27,13 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     insert,
     select,
+    true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import UpdateBase
@@ -43,22 +46,25 @@ TOMBSTONES = metadata.tables["task_tombstones"]
 TASKS = metadata.tables["tasks"]
 
 
-def _bump(dialect_insert: Callable[..., Any]) -> Any:
-    statement = dialect_insert(USER_SYNC).values(
-        user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + 1}
-    ).returning(USER_SYNC.c.seq)
-
-
-_BUMP_CTE = _bump(postgresql.insert).cte("bump")
-_BUMP = _bump(sqlite.insert)
+_BUMP = (
+    postgresql.insert(USER_SYNC)
+    .values(user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0)
+    .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + 1})
+    .returning(USER_SYNC.c.seq)
+    .cte("bump")
+)
 
 Seq = ColumnElement[int] | ScalarSelect[int]
-_POSTGRES_SEQ = select(_BUMP_CTE.c.seq).scalar_subquery()
-# In a statement built for SQLite, the seq the separate bump returned.
-_BOUND_SEQ = bindparam("seq", type_=BigInteger())
+_POSTGRES_SEQ = select(_BUMP.c.seq).scalar_subquery()
+_SQLITE_SEQ = (
+    func.coalesce(
+        select(USER_SYNC.c.seq)
+        .where(USER_SYNC.c.user_id == bindparam("owner", type_=String()))
+        .scalar_subquery(),
+        0,
+    )
+    + 1
+)
 
 
 @dataclass(frozen=True)
@@ -72,25 +78,20 @@ class SequencedWrite:
 
     @classmethod
     def build(cls, write: Callable[[Seq], UpdateBase]) -> "SequencedWrite":
-        return cls(postgres=write(_POSTGRES_SEQ), sqlite=write(_BOUND_SEQ))
+        return cls(postgres=write(_POSTGRES_SEQ), sqlite=write(_SQLITE_SEQ))
 
     async def execute(
         self, connection: AsyncConnection, parameters: dict[str, Any]
     ) -> CursorResult[Any]:
-        """Runs the write with its seq. On SQLite, `connection` must be in a transaction."""
-        if connection.dialect.name == "postgresql":
-            return await connection.execute(self.postgres, parameters)
-        seq = await connection.scalar(_BUMP, {"owner": parameters["owner"]})
-        return await connection.execute(self.sqlite, {**parameters, "seq": seq})
+        postgres = connection.dialect.name == "postgresql"
+        return await connection.execute(self.postgres if postgres else self.sqlite, parameters)
 
 
 def seq_taken_first(seq: Seq) -> ColumnElement[bool]:
     """A condition PostgreSQL evaluates once, before scanning ("One-Time Filter"): the
-    counter's CTE runs, and locks the counter row, before any task row is locked."""
-    return seq.is_not(None)
-
-
-_INSERT_TOMBSTONE = insert(TOMBSTONES)
+    counter's CTE runs, and locks the counter row, before any task row is locked. (SQLite
+    needs none: a writer holds the whole database.)"""
+    return seq.is_not(None) if seq is _POSTGRES_SEQ else true()
 
 
 class SequencedDelete:
@@ -109,20 +110,14 @@ class SequencedDelete:
             .from_select(["user_id", "seq", "task_id", "deleted_at"], rows)
             .returning(TOMBSTONES.c.task_id)
         )
-        self.sqlite = delete(TASKS).where(condition(_BOUND_SEQ)).returning(TASKS.c.id)
+        # The tombstone and the counter: the delete trigger.
+        self.sqlite = delete(TASKS).where(condition(_SQLITE_SEQ)).returning(TASKS.c.id)
 
     async def execute(self, connection: AsyncConnection, parameters: dict[str, Any]) -> bool:
-        """True if a task was deleted. On SQLite, `connection` must be in a transaction."""
-        if connection.dialect.name == "postgresql":
-            return (await connection.execute(self.postgres, parameters)).first() is not None
-        seq = await connection.scalar(_BUMP, {"owner": parameters["owner"]})
-        row = (await connection.execute(self.sqlite, {**parameters, "seq": seq})).first()
-        if row is not None:
-            tombstone = {"user_id": parameters["owner"], "seq": seq, "task_id": row.id}
-            await connection.execute(
-                _INSERT_TOMBSTONE, {**tombstone, "deleted_at": parameters["now"]}
-            )
-        return row is not None
+        """True if a task was deleted."""
+        postgres = connection.dialect.name == "postgresql"
+        result = await connection.execute(self.postgres if postgres else self.sqlite, parameters)
+        return result.first() is not None
 
 
 # --- delta sync reads -----------------------------------------------------------------------

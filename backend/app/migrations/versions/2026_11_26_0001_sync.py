@@ -64,9 +64,36 @@ def upgrade() -> None:
         "INSERT INTO user_sync (user_id, seq, purged_seq)"
         " SELECT user_id, max(version), 0 FROM tasks GROUP BY user_id"
     )
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in SQLITE_TRIGGERS:
+            op.execute(trigger)
+
+
+# SQLite has no data-modifying CTEs, so a write there takes "counter + 1" as the version and
+# these triggers store the counter and the tombstone, in the same statement (app.repository.sync).
+# `max`: a row written without the API (version 0) never moves a counter back.
+_STORE_COUNTER = (
+    "INSERT INTO user_sync (user_id, seq, purged_seq) VALUES (NEW.user_id, NEW.version, 0)"
+    " ON CONFLICT (user_id) DO UPDATE SET seq = max(seq, excluded.seq);"
+)
+SQLITE_TRIGGERS = (
+    f"CREATE TRIGGER tasks_sync_insert AFTER INSERT ON tasks BEGIN {_STORE_COUNTER} END",
+    "CREATE TRIGGER tasks_sync_update AFTER UPDATE OF version ON tasks"
+    f" WHEN NEW.version <> OLD.version BEGIN {_STORE_COUNTER} END",
+    "CREATE TRIGGER tasks_sync_delete AFTER DELETE ON tasks BEGIN"
+    " INSERT INTO user_sync (user_id, seq, purged_seq) VALUES (OLD.user_id, 1, 0)"
+    " ON CONFLICT (user_id) DO UPDATE SET seq = seq + 1;"
+    " INSERT INTO task_tombstones (user_id, seq, task_id, deleted_at)"
+    " SELECT OLD.user_id, seq, OLD.id, strftime('%Y-%m-%d %H:%M:%f', 'now')"
+    " FROM user_sync WHERE user_id = OLD.user_id;"
+    " END",
+)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for name in ("tasks_sync_insert", "tasks_sync_update", "tasks_sync_delete"):
+            op.execute(f"DROP TRIGGER {name}")
     op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
     op.drop_index("ix_task_tombstones_deleted_at", table_name="task_tombstones")
