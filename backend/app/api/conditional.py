@@ -1,10 +1,12 @@
-"""Request headers of sync-grade writes, as dependencies: `If-Match`, `If-None-Match` and
-`Idempotency-Key`, parsed once and documented in OpenAPI."""
+"""Request headers of sync-grade writes: `If-Match`, `If-None-Match` and `Idempotency-Key`.
+
+Read straight from the request rather than as FastAPI dependencies (each dependency costs
+every request a solve, and these are on the hot path); `openapi_extra` documents them."""
 
 import re
-from typing import Annotated
+from typing import Any
 
-from fastapi import Depends, Header, Request
+from starlette.requests import Request
 
 from app.errors import InvalidIdempotencyKey
 from app.models.sync import IDEMPOTENCY_KEY_MAX_LENGTH
@@ -14,55 +16,48 @@ from app.sync.etags import Precondition
 _KEY = re.compile(rf'"?([\x21\x23-\x5b\x5d-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}})"?')
 
 
-async def if_match(
-    value: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='Write only if the task\'s ETag is one of these (`"12"`), or it exists '
-            "(`*`); otherwise 412 and nothing is written.",
-        ),
-    ] = None,
-) -> Precondition | None:
-    return Precondition.parse(value, weak_matches=False)
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": description,
+    }
 
 
-async def if_none_match(
-    value: Annotated[
-        str | None,
-        Header(
-            alias="If-None-Match",
-            description="The ETag(s) the client holds: 304 with no body if one is current.",
-        ),
-    ] = None,
-) -> Precondition | None:
-    return Precondition.parse(value, weak_matches=True)
+IF_MATCH = _header(
+    "If-Match",
+    'Write only if the task\'s ETag is one of these (`"12"`), or it exists (`*`); otherwise '
+    "412 and nothing is written.",
+)
+IF_NONE_MATCH = _header(
+    "If-None-Match", "The ETag(s) the client holds: 304 with no body if one is current."
+)
+IDEMPOTENCY_KEY = _header(
+    "Idempotency-Key",
+    "A unique key (a UUID) for this request: a retry with the same key and body gets the first "
+    "response again (`Idempotency-Replayed: true`), not a second task.",
+)
 
 
-async def idempotency_key(
-    request: Request,
-    value: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="A unique key (a UUID) for this request: a retry with the same key and "
-            "body gets the first response again (`Idempotency-Replayed: true`), not a second task.",
-        ),
-    ] = None,
-) -> str | None:
+def if_match(request: Request) -> Precondition | None:
+    return Precondition.parse(request.headers.get("if-match"), weak_matches=False)
+
+
+def if_none_match(request: Request) -> Precondition | None:
+    return Precondition.parse(request.headers.get("if-none-match"), weak_matches=True)
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The key, unquoted; 400 INVALID_IDEMPOTENCY_KEY if malformed or sent twice."""
+    value = request.headers.get("idempotency-key")
     if value is None:
         return None
-    match = _KEY.fullmatch(value.strip())
-    quoted = value.strip().startswith('"')
-    if match is None or quoted != value.strip().endswith('"') or _sent_twice(request):
+    value = value.strip()
+    match = _KEY.fullmatch(value)
+    quoted = value.startswith('"')
+    sent_twice = len(request.headers.getlist("idempotency-key")) > 1
+    if match is None or quoted != value.endswith('"') or sent_twice:
         raise InvalidIdempotencyKey()
     return match.group(1)
-
-
-def _sent_twice(request: Request) -> bool:
-    return len(request.headers.getlist("idempotency-key")) > 1
-
-
-IfMatch = Annotated[Precondition | None, Depends(if_match)]
-IfNoneMatch = Annotated[Precondition | None, Depends(if_none_match)]
-IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

@@ -5,8 +5,8 @@ from datetime import timedelta
 import orjson
 from fastapi import APIRouter, Request, Response, status
 
-from app.api.conditional import IdempotencyKey, IfMatch, IfNoneMatch
-from app.api.deps import CurrentUserId, DatabaseDep, Pagination, SettingsDep, TaskId
+from app.api import conditional
+from app.api.deps import CurrentUserId, DatabaseDep, Pagination, TaskId
 from app.api.responses import JsonBody
 from app.errors import (
     AuthError,
@@ -24,6 +24,7 @@ from app.pagination import MAX_PAGE_SIZE, next_page_link
 from app.schemas.task import TaskCreate, TaskRead, TaskUpdate
 from app.services import idempotency
 from app.services import tasks as service
+from app.state import app_state
 
 _NEXT_PAGE_LINK = {
     "description": 'More tasks follow: `</api/tasks?limit=L&offset=O>; rel="next"`.',
@@ -74,19 +75,17 @@ async def list_tasks(
             InvalidInput, AuthError, PayloadTooLarge, IdempotencyKeyReused, ServiceUnavailable
         ),
     },
+    openapi_extra={"parameters": [conditional.IDEMPOTENCY_KEY]},
 )
 async def create_task(
-    request: Request,
-    body: TaskCreate,
-    user_id: CurrentUserId,
-    database: DatabaseDep,
-    key: IdempotencyKey,
-    settings: SettingsDep,
+    request: Request, body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep
 ) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
+    key = conditional.idempotency_key(request)
     if key is None:
         task = await service.create_task(database, user_id, body)
         return JsonBody(task, status_code=status.HTTP_201_CREATED, headers={"ETag": task["etag"]})
+    settings = app_state(request.app).settings
     retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
     raw = await request.body()
     stored = await idempotency.create_task_once(database, user_id, key, raw, body, retention)
@@ -105,13 +104,15 @@ async def create_task(
         304: {"description": "`If-None-Match` names the current ETag: no body.", "headers": _ETAG},
         **error_responses(AuthError, TaskForbidden, TaskNotFound, ServiceUnavailable),
     },
+    openapi_extra={"parameters": [conditional.IF_NONE_MATCH]},
 )
 async def get_task(
-    user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep, if_none_match: IfNoneMatch
+    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
 ) -> Response:
     """Read one of the caller's tasks."""
     task = await service.get_task(database, user_id, task_id)
     headers = {"ETag": task["etag"]}
+    if_none_match = conditional.if_none_match(request)
     if if_none_match is not None and if_none_match.matches(task["etag"]):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return JsonBody(task, headers=headers)
@@ -133,15 +134,17 @@ async def get_task(
             ServiceUnavailable,
         ),
     },
+    openapi_extra={"parameters": [conditional.IF_MATCH]},
 )
 async def update_task(
+    request: Request,
     body: TaskUpdate,
     user_id: CurrentUserId,
     task_id: TaskId,
     database: DatabaseDep,
-    if_match: IfMatch,
 ) -> Response:
     """Change some fields of one of the caller's tasks; omitted fields are kept."""
+    if_match = conditional.if_match(request)
     task = await service.update_task(database, user_id, task_id, body, if_match)
     return JsonBody(task, headers={"ETag": task["etag"]})
 
@@ -153,9 +156,10 @@ async def update_task(
     responses=error_responses(
         AuthError, TaskForbidden, TaskNotFound, PreconditionFailed, ServiceUnavailable
     ),
+    openapi_extra={"parameters": [conditional.IF_MATCH]},
 )
 async def delete_task(
-    user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep, if_match: IfMatch
+    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
 ) -> None:
     """Delete one of the caller's tasks."""
-    await service.delete_task(database, user_id, task_id, if_match)
+    await service.delete_task(database, user_id, task_id, conditional.if_match(request))
