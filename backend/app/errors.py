@@ -87,8 +87,8 @@ class InvalidIdempotencyKey(InvalidInput):
 
 class InvalidSyncToken(InvalidInput):
     error_code = "INVALID_SYNC_TOKEN"
-    detail = "`since` is not a token this API gave out"
-    description = "`since` (or `Last-Event-ID`) is not a sync token."
+    detail = "`since` is not a sync token this API gave out to you"
+    description = "`since` (or `Last-Event-ID`) is not a sync token of the caller's."
 
 
 class AuthError(ApiError):

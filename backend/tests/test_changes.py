@@ -120,7 +120,16 @@ async def test_a_users_changes_never_include_another_users(client: httpx.AsyncCl
 
 
 @pytest.mark.parametrize(
-    "since", ["garbage", "djEuLTE", "djEuMDE", "djEuMQ==", token_of(1) + "x", "\u00e9"]
+    "since",
+    [
+        "garbage",
+        "djEuMQ",  # "v1.1": no user hash
+        token_of(-1, ALICE),
+        token_of(1, ALICE) + "x",
+        token_of(1, ALICE) + "==",
+        token_of(1, BOB),
+        "\u00e9",
+    ],
 )
 async def test_a_token_the_api_did_not_give_is_400(
     app: FastAPI, client: httpx.AsyncClient, since: str
@@ -130,12 +139,23 @@ async def test_a_token_the_api_did_not_give_is_400(
     assert_error(response, 400, "INVALID_SYNC_TOKEN")
 
 
-async def test_a_token_beyond_the_users_changes_is_410(client: httpx.AsyncClient) -> None:
+async def test_another_users_token_is_400(client: httpx.AsyncClient) -> None:
     await create_task(client, BOB)
     bobs_token = (await changes(client, user=BOB))["next_token"]
 
     response = await client.get(
         "/api/tasks/changes", params={"since": bobs_token}, headers=auth(ALICE)
+    )
+
+    assert_error(response, 400, "INVALID_SYNC_TOKEN")
+
+
+async def test_a_token_beyond_the_users_changes_is_410(client: httpx.AsyncClient) -> None:
+    """From another database (a restored backup): the client must start again."""
+    await create_task(client)
+
+    response = await client.get(
+        "/api/tasks/changes", params={"since": token_of(99, ALICE)}, headers=auth(ALICE)
     )
 
     assert_error(response, 410, "SYNC_TOKEN_EXPIRED")

@@ -44,8 +44,10 @@ async def list_changes(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
 ) -> Response:
     """The caller's tasks created or changed, and ids of those deleted, since `since`."""
-    result = await changes_since(database, user_id, None if since is None else seq_of(since), limit)
-    token = token_of(result.seq)
+    result = await changes_since(
+        database, user_id, None if since is None else seq_of(since, user_id), limit
+    )
+    token = token_of(result.seq, user_id)
     headers = None
     if result.has_more:
         next_url = request.url.include_query_params(since=token, limit=limit)

@@ -107,7 +107,7 @@ async def stream_events(
 ) -> EventStream:
     """Stream the caller's changes live; without a token, from now on."""
     token = last_event_id or since
-    start = await stream_start(database, user_id, None if token is None else seq_of(token))
+    start = await stream_start(database, user_id, None if token is None else seq_of(token, user_id))
     subscription = database.feed.subscribe(user_id)
     deadline = _token_deadline(request, settings)
     body = _events(database, user_id, start, subscription, deadline, settings.sse_heartbeat_seconds)
@@ -122,14 +122,15 @@ async def _events(
     deadline: float,
     heartbeat_seconds: float,
 ) -> AsyncIterator[bytes]:
-    yield _event("ready", {"next_token": token_of(since)}, token_of(since))
+    start = token_of(since, owner)
+    yield _event("ready", {"next_token": start}, start)
     try:
         while True:
             has_more = True
             while has_more:
                 result = await changes_since(database, owner, since, DEFAULT_PAGE_SIZE)
                 for change in result.changes:
-                    yield _change_event(change)
+                    yield _change_event(change, owner)
                 since, has_more = result.seq, result.has_more
             remaining = deadline - time.time()
             if remaining <= 0:
@@ -145,8 +146,8 @@ async def _events(
         yield _close(DatabaseUnavailable())
 
 
-def _change_event(change: Change) -> bytes:
-    token = token_of(change.seq)
+def _change_event(change: Change, owner: str) -> bytes:
+    token = token_of(change.seq, owner)
     if change.task is None:
         return _event("deleted", {"id": change.task_id}, token)
     # A task never changed since it was created has its creation time as last update.
