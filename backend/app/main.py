@@ -36,8 +36,12 @@ signing keys that cannot be fetched, 503. In development, `taskapi token --user 
 `/health` needs no token.
 
 **Errors** are always `{"detail", "error_code", "status_code"}`; `error_code` values are stable
-(see `ErrorResponse`). Invalid input answers 400, never 422; a malformed task id answers 404,
-like a missing one.
+(see `ErrorResponse`). Invalid input answers 400 (the one 422 is a reused `Idempotency-Key`);
+a malformed task id answers 404, like a missing one.
+
+**Sync.** Tasks carry an `etag` (`If-Match` on PUT/DELETE answers 412 when stale,
+`If-None-Match` on GET 304); POST takes an `Idempotency-Key`; `/api/tasks/changes` returns what
+changed since a token, deletions included; `/api/tasks/events` streams changes live (SSE).
 """
 
 
