@@ -1,7 +1,8 @@
 """Task rules: ownership errors, timestamps, the unit of work. Routes call these; these call
-queries. Each write here is one statement, committed when it succeeds (`Database.connect`);
-a write of several statements must use `database.transaction()`. Either way the commit happens
-before the function returns, so before any response is sent."""
+queries. Each write here is one statement (the change counter included: app.repository.sync),
+committed when it succeeds (`Database.write`); a write of several statements must ask
+`write` for a transaction. Either way the commit happens before the function returns, so
+before any response is sent."""
 
 import uuid
 from datetime import UTC, datetime
