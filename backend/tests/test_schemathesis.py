@@ -90,6 +90,12 @@ def as_httpx_request(client: httpx.AsyncClient, case: AnyCase) -> httpx.Request:
     assert not kwargs.pop("cookies"), "the API documents no cookies"
     if "data" in kwargs:
         kwargs["content"] = kwargs.pop("data")
+    # Header values beyond ASCII (obs-text, e.g. in If-Match) go as the bytes HTTP carries;
+    # httpx would refuse them as str.
+    kwargs["headers"] = {
+        name: value.encode("latin-1", "replace") if isinstance(value, str) else value
+        for name, value in kwargs["headers"].items()
+    }
     return client.build_request(**kwargs)
 
 
