@@ -80,6 +80,22 @@ class Settings(BaseSettings):
     # "auto" turns on PgBouncer-safe settings when the host name contains "-pooler" (Neon).
     db_pooler: Literal["auto", "pgbouncer", "none"] = "auto"
 
+    # Sync (README "Building an offline-first client"). A repeated Idempotency-Key replays the
+    # first response for this long; deleted tasks are reported to delta sync for this long (an
+    # older token answers 410). Both are purged in the background, every interval.
+    idempotency_key_retention_seconds: int = Field(default=24 * 3600, ge=60)
+    tombstone_retention_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    sync_purge_interval_seconds: float = Field(default=3600, gt=0)
+    # Event streams (GET /api/tasks/events), per server process.
+    sse_heartbeat_seconds: float = Field(default=15, gt=0)
+    sse_max_streams_per_user: int = Field(default=5, ge=1)
+    sse_max_streams: int = Field(default=1000, ge=1)
+    # A client that takes no bytes for this long loses its stream (it resumes with Last-Event-ID).
+    sse_send_timeout_seconds: float = Field(default=30, gt=0)
+    # PostgreSQL: where the LISTEN connection goes. PgBouncer in transaction mode cannot LISTEN:
+    # point this at the direct (non-pooler) host. Default: DATABASE_URL.
+    database_listen_url: str | None = None
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # One JSON line per request (app.request_log); off by default: writing it costs throughput.
     access_log: bool = False

@@ -25,6 +25,7 @@ from app.concurrency import FairLimiter
 from app.config import Settings
 from app.errors import DatabaseBusy
 from app.sqlite_driver import one_hop_aiosqlite
+from app.sync.feed import ChangeFeed
 
 _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
@@ -189,6 +190,8 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         target = resolve_database_url(settings.database_url, settings.db_pooler)
         self.autocommit = not target.behind_pgbouncer
+        self.is_sqlite = target.is_sqlite
+        self.feed = ChangeFeed(settings.sse_max_streams_per_user, settings.sse_max_streams)
         self.engine = create_engine(settings, autocommit=self.autocommit)
         # Requests take connections in arrival order (see FairLimiter); never more than the pool.
         self._limiter = FairLimiter(target.connections(settings))
@@ -223,6 +226,17 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self._connection_slot(), self.transactional.begin() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def write(
+        self, owner: str, *, several_statements: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """For a write of `owner`'s tasks: one statement (`connect()`), or a transaction for
+        `several_statements`. Once committed, the event streams of `owner` are told
+        (app.sync.feed)."""
+        async with self.transaction() if several_statements else self.connect() as connection:
+            yield connection
+        self.feed.written(owner)
 
     @asynccontextmanager
     async def _connection_slot(self) -> AsyncIterator[None]:

@@ -98,6 +98,21 @@ class InvalidCursor(InvalidInput):
     description = "the `cursor` was altered, or belongs to another user, filter or sort."
 
 
+class InvalidIdempotencyKey(InvalidInput):
+    error_code = "INVALID_IDEMPOTENCY_KEY"
+    detail = (
+        "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is best), "
+        "optionally in double quotes, and sent once"
+    )
+    description = "the `Idempotency-Key` header is empty, too long, repeated or has bad characters."
+
+
+class InvalidSyncToken(InvalidInput):
+    error_code = "INVALID_SYNC_TOKEN"
+    detail = "`since` is not a sync token this API gave out to you"
+    description = "`since` (or `Last-Event-ID`) is not a sync token of the caller's."
+
+
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 
@@ -159,6 +174,35 @@ class MethodNotAllowed(ApiError):
     error_code = "METHOD_NOT_ALLOWED"
     detail = "Method not allowed"
     description = "the path exists, the method does not."
+
+
+class SyncTokenExpired(ApiError):
+    status_code = 410
+    error_code = "SYNC_TOKEN_EXPIRED"
+    detail = (
+        "This sync token is older than the deletions kept on record: "
+        "sync again from scratch (without `since`)"
+    )
+    description = "the token predates the tombstones kept (or this database): resync from scratch."
+    summary = "The token predates the deletions kept: resync from scratch"
+
+
+class PreconditionFailed(ApiError):
+    """`If-Match` names no version of the task as stored: the client's copy is stale."""
+
+    status_code = 412
+    error_code = "PRECONDITION_FAILED"
+    detail = "The task has changed since you read it (If-Match does not match its ETag)"
+    description = "`If-Match` does not match the task's current `ETag`; nothing was written."
+    summary = "The task has changed since the client read it"
+
+    def __init__(self, etag: str = '"0"') -> None:
+        super().__init__()
+        self.etag = etag
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"ETag": self.etag}
 
 
 class PayloadTooLarge(ApiError):
@@ -235,6 +279,38 @@ class RateLimited(ApiError):
     @property
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after_seconds), **self.rate_limit_headers}
+
+
+class IdempotencyKeyReused(ApiError):
+    status_code = 422
+    error_code = "IDEMPOTENCY_KEY_REUSED"
+    detail = "This Idempotency-Key was already used with a different request body"
+    description = "the `Idempotency-Key` was used before with a different body; use a new key."
+    summary = "The Idempotency-Key was used with a different body"
+
+
+class TooManyStreams(ApiError):
+    """Any 429: an event stream past a limit. Close a stream (or wait) and retry."""
+
+    status_code = 429
+    summary = "Too many open event streams"
+    retry_after_seconds = 5
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
+
+
+class UserStreamLimit(TooManyStreams):
+    error_code = "TOO_MANY_STREAMS"
+    detail = "You have too many event streams open: close one first"
+    description = "the caller already holds `SSE_MAX_STREAMS_PER_USER` event streams."
+
+
+class ServerStreamLimit(TooManyStreams):
+    error_code = "STREAM_CAPACITY_REACHED"
+    detail = "This server holds as many event streams as it can; retry later"
+    description = "the server already holds `SSE_MAX_STREAMS` event streams; retry later."
 
 
 class ServiceUnavailable(ApiError):

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api.routes import health, tags, tasks
+from app.api.routes import changes, events, health, tags, tasks
 from app.config import Settings
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
@@ -21,6 +21,8 @@ from app.openapi import install_openapi, operation_id
 from app.ratelimit import open_rate_limiter
 from app.request_log import RequestLog
 from app.state import AppState, set_app_state
+from app.sync.listener import listening
+from app.sync.retention import purging_in_background
 
 logger = logging.getLogger("taskapi")
 
@@ -37,12 +39,18 @@ signing keys that cannot be fetched, 503. In development, `taskapi token --user 
 `/health` needs no token.
 
 **Errors** are always `{"detail", "error_code", "status_code"}`; `error_code` values are stable
-(see `ErrorResponse`). Invalid input answers 400, never 422; a malformed task id answers 404,
-like a missing one. A body must be JSON sent as `Content-Type: application/json` (else 415).
-A method a path does not have answers 405 with `Allow`; `HEAD` works wherever `GET` does.
+(see `ErrorResponse`). Invalid input answers 400 (the one 422 is a reused `Idempotency-Key`);
+a malformed task id answers 404, like a missing one. A body must be JSON sent as
+`Content-Type: application/json` (else 415). A method a path does not have answers 405 with
+`Allow`; `HEAD` works wherever `GET` does.
 
 **Browsers** on the origins in `CORS_ALLOW_ORIGINS` may call the API and read `Link`,
-`Retry-After` and `WWW-Authenticate`. A relative `Link` resolves against the response's URL.
+`Retry-After`, `WWW-Authenticate`, `ETag` and the other headers below. A relative `Link`
+resolves against the response's URL.
+
+**Sync.** Tasks carry an `etag` (`If-Match` on PUT/DELETE answers 412 when stale,
+`If-None-Match` on GET 304); POST takes an `Idempotency-Key`; `/api/tasks/changes` returns what
+changed since a token, deletions included; `/api/tasks/events` streams changes live (SSE).
 """
 
 
@@ -54,7 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = Database(settings)
         try:
             await prepare_schema(database.transactional, migrate=settings.migrate_on_start)
-            async with open_key_set(settings) as jwks, open_rate_limiter(settings) as limiter:
+            async with (
+                open_key_set(settings) as jwks,
+                open_rate_limiter(settings) as limiter,
+                purging_in_background(database, settings),
+                listening(settings, database.feed),
+            ):
                 verifier = TokenVerifier(settings, jwks)
                 set_app_state(app, AppState(settings, database, verifier, limiter))
                 yield
@@ -73,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app)
     install_docs(app)
+    # Before tasks: /api/tasks/changes must not be taken for /api/tasks/{task_id}.
+    app.include_router(changes.router)
+    app.include_router(events.router)
     app.include_router(tasks.router)
     app.include_router(tags.router)
     app.include_router(health.router)

@@ -162,11 +162,21 @@ class HeadAsGet:
         async def send_without_body(message: Message) -> None:
             if message["type"] != "http.response.body":
                 await send(message)
-            elif not message.get("more_body", False):
-                await send({"type": "http.response.body", "body": b""})
+                return
+            await send({"type": "http.response.body", "body": b""})
+            if message.get("more_body", False):
+                # A stream (the event stream never ends): the headers are the whole answer.
+                raise _HeadAnswered
 
         # A copy: the server reads its own scope's method to know that no body follows.
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+        try:
+            await self.app({**scope, "method": "GET"}, receive, send_without_body)
+        except _HeadAnswered:
+            pass
+
+
+class _HeadAnswered(Exception):
+    """Stops a streaming GET that answers a HEAD, once its headers are sent."""
 
 
 class UnhandledErrors:

@@ -19,6 +19,7 @@ from app.errors import (
     PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
+    TooManyStreams,
     UnsupportedMediaType,
     ValidationFailed,
 )
@@ -36,8 +37,9 @@ _EXAMPLES: dict[type[ApiError], ApiError] = {
 # Families whose codes need more words than "summary: `A`, `B` or `C`."
 _DESCRIPTIONS: dict[type[ApiError], str] = {
     InvalidInput: "Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not "
-    "JSON, or (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another "
-    "user or query.",
+    "JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another "
+    "user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` "
+    "for a bad sync token.",
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
     "every database connection (or the server's connection limit) is in use; retry after "
     "`Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or "
@@ -70,6 +72,13 @@ _HEADERS: dict[type[ApiError], dict[str, Any]] = {
             "required": True,
             "schema": {"type": "string"},
         },
+    },
+    TooManyStreams: {
+        "Retry-After": {
+            "description": "Seconds to wait before opening a stream again.",
+            "required": True,
+            "schema": {"type": "integer"},
+        }
     },
     ServiceUnavailable: {
         "Retry-After": {
@@ -154,12 +163,27 @@ def _complete(operation: dict[str, Any]) -> None:
     """What holds for every operation, including routes added later: no 422, a 500 can
     happen, a body must be JSON (415), and a route without a token says so (`security: []`)."""
     responses = operation["responses"]
-    responses.pop("422", None)
+    # FastAPI's own 422 (validation, which answers 400 here); not a 422 of ours.
+    if "HTTPValidationError" in str(responses.get("422")):
+        del responses["422"]
     if "requestBody" in operation:
         responses.setdefault("415", _envelope(UnsupportedMediaType))
     responses.setdefault("500", _envelope(InternalError))
     operation["responses"] = dict(sorted(responses.items()))
     operation.setdefault("security", [])
+
+
+def _errors_are_json(responses: dict[str, Any]) -> None:
+    """FastAPI files an error's model under the route's media type; for the event stream that
+    is text/event-stream, but errors are always the JSON envelope."""
+    for code, response in responses.items():
+        content = response.get("content", {})
+        if int(code) < 400 or "schema" in content.get("application/json", {"schema": None}):
+            continue
+        schemas = [body["schema"] for body in content.values() if "schema" in body]
+        json_body = content.setdefault("application/json", {})
+        json_body["schema"] = schemas[0]
+        response["content"] = {"application/json": json_body}
 
 
 def install_openapi(app: FastAPI) -> None:
@@ -176,6 +200,7 @@ def install_openapi(app: FastAPI) -> None:
             for path in schema["paths"].values():
                 for operation in path.values():
                     _complete(operation)
+                    _errors_are_json(operation["responses"])
             schemas = schema.get("components", {}).get("schemas", {})
             for unused in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(unused, None)

@@ -52,7 +52,10 @@ def route_of(scope: Scope) -> str | None:
     """The matched route's template (`/api/tasks/{task_id}`), never the raw path: bounded, and
     free of whatever a client put in the URL."""
     route = scope.get("route")
-    return route.path if isinstance(route, BaseRoute) and hasattr(route, "path") else None
+    # path_format: without convertors (`{task_id}`, not `{task_id:task_id}`).
+    if isinstance(route, BaseRoute) and hasattr(route, "path_format"):
+        return str(route.path_format)
+    return None
 
 
 class RequestLog:

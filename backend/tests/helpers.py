@@ -32,7 +32,7 @@ from app.core.tokens import mint_token
 from app.errors import describe_validation_errors
 from app.keys import due_keys, fold
 from app.main import create_app
-from app.models import Task
+from app.models import Task, metadata
 from app.state import app_state
 
 SECRET = "test-secret-that-is-long-enough-0123456789abcdef"
@@ -145,9 +145,11 @@ async def make_task(app: FastAPI, user_id: str, **fields: Any) -> Task:
 
 
 async def delete_all_tasks(app: FastAPI) -> None:
-    """The PostgreSQL test database is shared by the whole run: tests start from an empty table."""
+    """The PostgreSQL test database is shared by the whole run: tests start from empty tables
+    (tasks, and the sync tables beside them)."""
     async with sessionmaker_of(app)() as session:
-        await session.execute(delete(Task))
+        for table in reversed(metadata.sorted_tables):
+            await session.execute(delete(table))
         await session.commit()
 
 

@@ -268,8 +268,28 @@ async def test_request_from_allowed_origin_can_read_the_response(
 
     assert response.status_code == 201
     assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
-    assert "link" in response.headers["access-control-expose-headers"].lower()
+    exposed = response.headers["access-control-expose-headers"].lower().replace(" ", "")
+    assert {"link", "etag", "idempotency-replayed"} <= set(exposed.split(","))
     assert [task.title for task in await all_tasks(app)] == ["from the browser"]
+
+
+@pytest.mark.parametrize("settings_overrides", [CORS_ON])
+async def test_preflight_allows_the_sync_headers(app: FastAPI, client: httpx.AsyncClient) -> None:
+    headers = {
+        **preflight(ALLOWED_ORIGIN),
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "authorization, if-match, idempotency-key, last-event-id",
+    }
+
+    response = await client.options(
+        "/api/tasks/00000000-0000-4000-8000-000000000000", headers=headers
+    )
+
+    assert response.status_code == 200, response.text
+    allowed = response.headers["access-control-allow-headers"].lower().replace(" ", "")
+    assert {"if-match", "if-none-match", "idempotency-key", "last-event-id"} <= set(
+        allowed.split(",")
+    )
 
 
 @pytest.mark.parametrize("settings_overrides", [CORS_ON])

@@ -436,6 +436,7 @@ async def test_concurrent_puts_by_owner_and_other_user_only_the_owners_persists(
         assert (bob.status_code, bob.json()) == (403, FORBIDDEN)
         after = await row_of(app, task.id)
         assert after.pop("updated_at") > before.pop("updated_at")
+        assert after.pop("version") > before.pop("version")
         assert after == {**before, "title": f"alice {round_}"}
 
 

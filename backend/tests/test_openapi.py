@@ -20,19 +20,27 @@ OPERATIONS = {
     ("get", "/api/tasks"): ("list_tasks", {"200", "400", "401", "429", "500", "503"}),
     ("post", "/api/tasks"): (
         "create_task",
-        {"201", "400", "401", "413", "415", "429", "500", "503"},
+        {"201", "400", "401", "413", "415", "422", "429", "500", "503"},
+    ),
+    ("get", "/api/tasks/changes"): (
+        "list_changes",
+        {"200", "400", "401", "410", "429", "500", "503"},
+    ),
+    ("get", "/api/tasks/events"): (
+        "stream_events",
+        {"200", "400", "401", "410", "429", "500", "503"},
     ),
     ("get", "/api/tasks/{task_id}"): (
         "get_task",
-        {"200", "401", "403", "404", "429", "500", "503"},
+        {"200", "304", "401", "403", "404", "429", "500", "503"},
     ),
     ("put", "/api/tasks/{task_id}"): (
         "update_task",
-        {"200", "400", "401", "403", "404", "413", "415", "429", "500", "503"},
+        {"200", "400", "401", "403", "404", "412", "413", "415", "429", "500", "503"},
     ),
     ("delete", "/api/tasks/{task_id}"): (
         "delete_task",
-        {"204", "401", "403", "404", "429", "500", "503"},
+        {"204", "401", "403", "404", "412", "429", "500", "503"},
     ),
     ("get", "/health"): ("health", {"200", "500", "503"}),
     ("get", "/health/live"): ("liveness", {"200", "500"}),
@@ -104,6 +112,7 @@ def test_every_error_response_is_the_error_envelope(
 ) -> None:
     responses = operation(document, method, path)["responses"]
     errors = {code: response for code, response in responses.items() if int(code) >= 400}
+    assert "content" not in responses.get("304", {})
     assert errors
     for code, response in errors.items():
         content = response["content"]["application/json"]
@@ -112,8 +121,17 @@ def test_every_error_response_is_the_error_envelope(
         assert content["example"]["error_code"] in set(ErrorCode)
 
 
-def test_no_operation_documents_422(document: dict[str, Any]) -> None:
-    assert '"422"' not in json.dumps(document)
+def test_only_a_reused_idempotency_key_documents_422(document: dict[str, Any]) -> None:
+    """Validation errors are 400; the one 422 is the Idempotency-Key draft's."""
+    with_422 = [
+        (method, path)
+        for path, methods in document["paths"].items()
+        for method, described in methods.items()
+        if "422" in described["responses"]
+    ]
+    assert with_422 == [("post", "/api/tasks")]
+    example = operation(document, "post", "/api/tasks")["responses"]["422"]["content"]
+    assert example["application/json"]["example"]["error_code"] == "IDEMPOTENCY_KEY_REUSED"
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 

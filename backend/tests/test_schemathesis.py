@@ -38,10 +38,14 @@ CHECKS = [
     checks.response_schema_conformance,
     checks.response_headers_conformance,
 ]
+# The event stream never ends, and the in-process client waits for the end of a response:
+# tests/test_events.py covers it against real servers.
+NOT_FUZZED = {"GET /api/tasks/events"}
 OPERATIONS = [
     f"{method.upper()} {path}"
     for path, methods in create_app(make_settings()).openapi()["paths"].items()
     for method in methods
+    if f"{method.upper()} {path}" not in NOT_FUZZED
 ]
 BASE_URL = "http://testserver"
 
@@ -86,6 +90,12 @@ def as_httpx_request(client: httpx.AsyncClient, case: AnyCase) -> httpx.Request:
     assert not kwargs.pop("cookies"), "the API documents no cookies"
     if "data" in kwargs:
         kwargs["content"] = kwargs.pop("data")
+    # Header values beyond ASCII (obs-text, e.g. in If-Match) go as the bytes HTTP carries;
+    # httpx would refuse them as str.
+    kwargs["headers"] = {
+        name: value.encode("latin-1", "replace") if isinstance(value, str) else value
+        for name, value in kwargs["headers"].items()
+    }
     return client.build_request(**kwargs)
 
 

@@ -29,6 +29,7 @@ from tests.helpers import (
 TASK_KEYS = {
     *("id", "user_id", "title", "description", "is_completed", "created_at", "updated_at"),
     *("completed_at", "due_date", "due_at", "priority", "tags"),  # issue 10
+    "etag",  # issue 11
 }
 
 
@@ -43,8 +44,11 @@ def parse_utc(value: str) -> datetime:
 def as_row(body: dict[str, Any]) -> dict[str, Any]:
     """A task from a response, in the types of a stored row, to compare with `Task.model_dump()`."""
     body = {name: value for name, value in body.items() if name != "completed_at"}
+    etag = body.pop("etag")
+    assert etag[0] == etag[-1] == '"', etag
     return {
         **body,
+        "version": int(etag[1:-1]),
         "id": uuid.UUID(body["id"]),
         "created_at": parse_utc(body["created_at"]),
         "updated_at": parse_utc(body["updated_at"]),
@@ -402,6 +406,7 @@ async def test_update_of_one_field_leaves_the_others_unchanged(
     assert response.status_code == 200, response.text
     after = await row_of(app, task.id)
     assert after.pop("updated_at") > before.pop("updated_at")
+    assert after.pop("version") > before.pop("version")
     assert after == {**before, **change}
 
 
@@ -607,13 +612,15 @@ async def test_full_lifecycle(app: FastAPI, client: httpx.AsyncClient) -> None:
 
     updated = await client.put(url, json={"is_completed": True}, headers=headers)
     assert updated.status_code == 200, updated.text
-    # Server-set timestamps masked (completed_at: issue 10, checked in test_task_fields.py).
-    assert {**updated.json(), "updated_at": None, "completed_at": None} == {
+    # Server-set values masked (completed_at: issue 10, checked in test_task_fields.py).
+    assert {**updated.json(), "updated_at": None, "completed_at": None, "etag": None} == {
         **created.json(),
         "is_completed": True,
         "updated_at": None,
         "completed_at": None,
+        "etag": None,
     }
+    assert updated.json()["etag"] != created.json()["etag"]
 
     listed = await client.get("/api/tasks", headers=headers)
     assert listed.json() == [updated.json()]

@@ -9,7 +9,9 @@ from fastapi import Depends, Path, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from fastapi.security.utils import get_authorization_scheme_param
+from starlette.convertors import Convertor, register_url_convertor
 
+from app.config import Settings
 from app.database import Database
 from app.errors import AuthError, InvalidToken, NotAuthenticated, TaskNotFound
 from app.pagination import PageParams, page_params
@@ -62,6 +64,29 @@ async def database(request: Request) -> Database:
     return app_state(request.app).database
 
 
+async def settings(request: Request) -> Settings:
+    return app_state(request.app).settings
+
+
+class TaskIdSegment(Convertor[str]):
+    """The `{task_id}` path segment: anything (a malformed id is a 404 TASK_NOT_FOUND, below)
+    except the names of the collection's own sub-resources, so `PUT /api/tasks/changes` is a
+    405 of that resource rather than a request about a task called "changes"."""
+
+    regex = "(?!(?:changes|events)$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("task_id", TaskIdSegment())
+# Route paths write it `/{task_id:task_id}`; the OpenAPI document shows `/{task_id}`.
+TASK_ID_PATH = "/{task_id:task_id}"
+
+
 async def task_id_from_path(
     task_id: Annotated[
         str, Path(description="The task's UUID.", json_schema_extra={"format": "uuid"})
@@ -77,5 +102,6 @@ async def task_id_from_path(
 
 CurrentUserId = Annotated[str, Depends(current_user_id)]
 DatabaseDep = Annotated[Database, Depends(database)]
+SettingsDep = Annotated[Settings, Depends(settings)]
 TaskId = Annotated[uuid.UUID, Depends(task_id_from_path)]
 Pagination = Annotated[PageParams, Depends(page_params)]

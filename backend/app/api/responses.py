@@ -17,5 +17,9 @@ class JsonBody(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        # `default=str` for what orjson does not know by exact type: asyncpg's UUID subclass.
-        return orjson.dumps(content, default=str, option=_OPTIONS)
+        return json_bytes(content)
+
+
+def json_bytes(content: Any) -> bytes:
+    # `default=str` for what orjson does not know by exact type: asyncpg's UUID subclass.
+    return orjson.dumps(content, default=str, option=_OPTIONS)

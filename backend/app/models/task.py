@@ -31,6 +31,8 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_user_id_due_key_desc_id", "user_id", "due_key_desc", "id"),
         Index("ix_tasks_user_id_priority_id", "user_id", "priority", "id"),
         Index("ix_tasks_user_id_title_key_id", "user_id", "title_key", "id"),
+        # Delta sync reads a user's tasks changed after a given seq.
+        Index("ix_tasks_user_id_version", "user_id", "version"),
         CheckConstraint("length(title) >= 1", name="title_not_empty"),
         CheckConstraint("length(user_id) >= 1", name="user_id_not_empty"),
         CheckConstraint("priority BETWEEN 0 AND 3", name="priority_rank"),
@@ -64,3 +66,8 @@ class Task(SQLModel, table=True):
     description_key: str = Field(default="", sa_type=Text, nullable=False, exclude=True)
     due_key: int = Field(default=NO_DUE, sa_type=BigInteger, nullable=False, exclude=True)
     due_key_desc: int = Field(default=NO_DUE, sa_type=BigInteger, nullable=False, exclude=True)
+    # The user's change seq (app.models.sync.UserSync) of the last real change: the ETag, and
+    # what delta sync compares. 0 for rows written before sync existed.
+    version: int = Field(
+        default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"}
+    )

@@ -14,10 +14,10 @@ from datetime import date, datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import (
+    BigInteger,
     Integer,
     bindparam,
     case,
-    delete,
     exists,
     false,
     insert,
@@ -27,19 +27,22 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.dml import ReturningUpdate
+from sqlalchemy.sql import ColumnElement
 
 from app.models import metadata
 from app.models.base import UTCDateTime, greatest
+from app.repository.sync import Seq, SequencedDelete, SequencedWrite, seq_taken_first
 from app.schemas.task import PRIORITIES
+from app.sync.etags import etag_of
 
 # The table's columns, typed (the model's attributes are typed as Python values instead).
 TASKS = metadata.tables["tasks"]
-ID, USER_ID, CREATED_AT, UPDATED_AT = (
+ID, USER_ID, CREATED_AT, UPDATED_AT, VERSION = (
     TASKS.c.id,
     TASKS.c.user_id,
     TASKS.c.created_at,
     TASKS.c.updated_at,
+    TASKS.c.version,
 )
 
 
@@ -56,10 +59,11 @@ class TaskRecord(TypedDict):
     due_at: datetime | None
     priority: str
     tags: list[str]
+    etag: str  # from the `version` column
 
 
-_KEYS = tuple(TaskRecord.__annotations__)
-COLUMNS = tuple(TASKS.c[key] for key in _KEYS)
+_KEYS = tuple(key for key in TaskRecord.__annotations__ if key != "etag")
+COLUMNS = (*(TASKS.c[key] for key in _KEYS), VERSION)
 
 
 def record(row: Sequence[Any]) -> TaskRecord:
@@ -77,7 +81,8 @@ def record(row: Sequence[Any]) -> TaskRecord:
         due_at,
         priority,
         tags,
-    ) = row[:12]
+        version,
+    ) = row[:13]
     return {
         "id": id_,
         "user_id": user_id,
@@ -91,6 +96,7 @@ def record(row: Sequence[Any]) -> TaskRecord:
         "due_at": due_at,
         "priority": PRIORITIES[priority],
         "tags": tags,
+        "etag": etag_of(version),
     }
 
 
@@ -103,10 +109,7 @@ _LIST = (
     .offset(bindparam("offset", type_=Integer))
 )
 _GET = _OWNED.where(ID == bindparam("task_id"))
-_INSERT = insert(TASKS)
-_DELETE = (
-    delete(TASKS).where(ID == bindparam("task_id"), USER_ID == bindparam("owner")).returning(ID)
-)
+_INSERT = SequencedWrite.build(lambda seq: insert(TASKS).values(version=seq).returning(VERSION))
 _EXISTS = select(exists().where(ID == bindparam("task_id")))
 
 
@@ -124,34 +127,48 @@ async def get_task(
     return None if row is None else record(row)
 
 
-async def insert_task(connection: AsyncConnection, columns: dict[str, Any]) -> None:
+async def insert_task(connection: AsyncConnection, columns: dict[str, Any]) -> str:
     """`columns`: every column's value, the derived ones (app.keys) and the priority's rank
-    included."""
-    await connection.execute(_INSERT, columns)
+    included; the new task's ETag (the database numbers its version)."""
+    result = await _INSERT.execute(connection, {**columns, "owner": columns["user_id"]})
+    return etag_of(result.scalar_one())
+
+
+def _owned_task(seq: Seq, guarded: bool) -> ColumnElement[bool]:
+    """This id, this owner, and with `guarded`, a version among the If-Match ones."""
+    condition = (ID == bindparam("task_id")) & (USER_ID == bindparam("owner"))
+    condition &= seq_taken_first(seq)
+    if guarded:
+        condition &= VERSION.in_(bindparam("versions", type_=BigInteger(), expanding=True))
+    return condition
 
 
 @functools.cache
-def _update_statement(fields: tuple[str, ...]) -> ReturningUpdate[Any]:
+def _update_statement(fields: tuple[str, ...], guarded: bool) -> SequencedWrite:
     """One UPDATE that sets only the given columns, so concurrent updates of different
-    fields never overwrite each other; `updated_at` moves only if a value really differs, and
-    `completed_at` only when `is_completed` does."""
+    fields never overwrite each other; `updated_at` and `version` move only if a value really
+    differs, and `completed_at` only when `is_completed` does. With `guarded`, the If-Match
+    check is part of the same statement."""
     new = {name: bindparam(f"new_{name}", type_=TASKS.c[name].type) for name in fields}
     really_changed = or_(*(TASKS.c[name].is_distinct_from(new[name]) for name in fields))
     if "is_completed" in new:
         new["completed_at"] = _completed_at(new["is_completed"])
-    return (
-        update(TASKS)
-        .where(ID == bindparam("task_id"), USER_ID == bindparam("owner"))
-        .values(
-            **new,
-            # Never backwards: a writer that took `now` before waiting for the row lock may
-            # commit after one that took a later `now`.
-            updated_at=case(
-                (really_changed, greatest(UPDATED_AT, bindparam("now", type_=UTCDateTime()))),
-                else_=UPDATED_AT,
-            ),
+    return SequencedWrite.build(
+        lambda seq: (
+            update(TASKS)
+            .where(_owned_task(seq, guarded))
+            .values(
+                **new,
+                # Never backwards: a writer that took `now` before waiting for the row lock may
+                # commit after one that took a later `now`.
+                updated_at=case(
+                    (really_changed, greatest(UPDATED_AT, bindparam("now", type_=UTCDateTime()))),
+                    else_=UPDATED_AT,
+                ),
+                version=case((really_changed, seq), else_=VERSION),
+            )
+            .returning(*COLUMNS)
         )
-        .returning(*COLUMNS)
     )
 
 
@@ -172,18 +189,52 @@ async def update_task(
     task_id: uuid.UUID,
     changes: dict[str, Any],
     now: datetime,
+    versions: list[int] | None = None,
 ) -> TaskRecord | None:
-    statement = _update_statement(tuple(sorted(changes)))
+    """None if no such task of `owner`, or (given `versions`) its version is not one of them."""
+    statement = _update_statement(tuple(sorted(changes)), versions is not None)
     values = {f"new_{name}": value for name, value in changes.items()}
-    parameters = {"owner": owner, "task_id": task_id, "now": now, **values}
-    row = (await connection.execute(statement, parameters)).first()
+    parameters = {"owner": owner, "task_id": task_id, "now": now, "versions": versions, **values}
+    row = (await statement.execute(connection, parameters)).first()
     return None if row is None else record(row)
 
 
-async def delete_task(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -> bool:
-    deleted = await connection.execute(_DELETE, {"owner": owner, "task_id": task_id})
-    return deleted.first() is not None
+_DELETE = SequencedDelete(lambda seq: _owned_task(seq, False))
+_DELETE_GUARDED = SequencedDelete(lambda seq: _owned_task(seq, True))
+
+
+async def delete_task(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    now: datetime,
+    versions: list[int] | None = None,
+) -> bool:
+    """Deletes and leaves a tombstone; False as `update_task` returns None. (The task's tags
+    go with it: ON DELETE CASCADE.)"""
+    statement = _DELETE if versions is None else _DELETE_GUARDED
+    parameters = {"owner": owner, "task_id": task_id, "now": now, "versions": versions}
+    return await statement.execute(connection, parameters)
 
 
 async def task_exists(connection: AsyncConnection, task_id: uuid.UUID) -> bool:
     return bool(await connection.scalar(_EXISTS, {"task_id": task_id}))
+
+
+_CHANGED = (
+    _OWNED.where(
+        VERSION > bindparam("since", type_=BigInteger()),
+        VERSION <= bindparam("until", type_=BigInteger()),
+    )
+    .order_by(VERSION)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+async def tasks_changed(
+    connection: AsyncConnection, owner: str, since: int, until: int, limit: int
+) -> list[tuple[int, TaskRecord]]:
+    """The owner's tasks whose last change is numbered in (since, until], oldest change first."""
+    parameters = {"owner": owner, "since": since, "until": until, "limit": limit}
+    rows = await connection.execute(_CHANGED, parameters)
+    return [(row[-1], record(row)) for row in rows]

@@ -201,3 +201,8 @@ class TaskRead(BaseModel):
     due_at: datetime | None = Field(description="Timed due, UTC; null if none or all-day.")
     priority: Priority
     tags: list[str] = Field(description="As written, in the order given.")
+    etag: str = Field(
+        description='The task\'s version as a strong entity tag (`"12"`), as in the `ETag` '
+        "header: changes only when a value really changes. Send it in `If-Match` to write only "
+        "if nobody changed the task since."
+    )

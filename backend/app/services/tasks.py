@@ -1,7 +1,8 @@
 """Task rules: ownership errors, timestamps, derived columns, the unit of work. Routes call
-these; these call queries. A write of one statement runs on `Database.connect` (committed when
-it succeeds); one of several (a task and its tags) runs in `database.transaction()`. Either way
-the commit happens before the function returns, so before any response is sent."""
+these; these call queries. Every write goes through `Database.write(owner)`: one statement (the
+change counter included: app.repository.sync) committed when it succeeds, or a transaction when
+tags are written too. Either way the commit happens before the function returns, so before any
+response is sent."""
 
 import uuid
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.cursor import Position, decode_cursor, encode_cursor
 from app.database import Database
-from app.errors import ApiError, InvalidCursor, TaskForbidden, TaskNotFound
+from app.errors import ApiError, InvalidCursor, PreconditionFailed, TaskForbidden, TaskNotFound
 from app.keys import due_keys, fold
 from app.pagination import Page, PageParams
 from app.repository import tags as tag_repository
@@ -21,6 +22,7 @@ from app.repository import tasks as repository
 from app.repository.tasks import TaskRecord
 from app.schemas.task import PRIORITIES, TaskCreate, TaskUpdate
 from app.schemas.task_query import TaskQuery
+from app.sync.etags import Precondition
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,12 @@ async def _cursor_page(
 
 
 async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskRecord:
+    async with database.write(owner, several_statements=bool(data.tags)) as connection:
+        return await insert_new_task(connection, owner, data)
+
+
+async def insert_new_task(connection: AsyncConnection, owner: str, data: TaskCreate) -> TaskRecord:
+    """Stores the task `data` describes, and its tags, in the caller's unit of work."""
     now = datetime.now(UTC)
     task = TaskRecord(
         id=uuid.uuid4(),
@@ -109,14 +117,11 @@ async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskR
         due_at=data.due_at,
         priority=data.priority,
         tags=data.tags,
+        etag="",  # the database numbers the version
     )
-    columns = _stored_columns(dict(task))
-    if not data.tags:  # one statement: no transaction
-        async with database.connect() as connection:
-            await repository.insert_task(connection, columns)
-        return task
-    async with database.transaction() as connection:
-        await repository.insert_task(connection, columns)
+    columns = _stored_columns({name: value for name, value in task.items() if name != "etag"})
+    task["etag"] = await repository.insert_task(connection, columns)
+    if data.tags:
         await tag_repository.insert_tags(connection, owner, task["id"], data.tags)
     return task
 
@@ -130,25 +135,50 @@ async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRe
 
 
 async def update_task(
-    database: Database, owner: str, task_id: uuid.UUID, data: TaskUpdate
+    database: Database,
+    owner: str,
+    task_id: uuid.UUID,
+    data: TaskUpdate,
+    if_match: Precondition | None = None,
 ) -> TaskRecord:
+    """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing."""
     changes = _stored_columns(data.changes())
     tags: list[str] | None = changes.get("tags")
-    unit = database.connect() if tags is None else database.transaction()
-    async with unit as connection:
-        task = await repository.update_task(connection, owner, task_id, changes, datetime.now(UTC))
+    async with database.write(owner, several_statements=tags is not None) as connection:
+        task = await repository.update_task(
+            connection, owner, task_id, changes, datetime.now(UTC), _versions(if_match)
+        )
         if task is None:
-            raise await _why_not_owned(connection, task_id)
+            raise await _why_not_written(connection, owner, task_id)
         if tags is not None:
             await tag_repository.replace_tags(connection, owner, task_id, tags)
     return task
 
 
-async def delete_task(database: Database, owner: str, task_id: uuid.UUID) -> None:
-    async with database.connect() as connection:
-        # The task's tags go with it (ON DELETE CASCADE).
-        if not await repository.delete_task(connection, owner, task_id):
-            raise await _why_not_owned(connection, task_id)
+async def delete_task(
+    database: Database, owner: str, task_id: uuid.UUID, if_match: Precondition | None = None
+) -> None:
+    async with database.write(owner) as connection:
+        now = datetime.now(UTC)
+        if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
+            raise await _why_not_written(connection, owner, task_id)
+
+
+def _versions(if_match: Precondition | None) -> list[int] | None:
+    """The versions a write must find, or None for no check (`If-Match: *` only needs the
+    task to exist, which every write checks anyway)."""
+    return None if if_match is None or if_match.any else if_match.versions
+
+
+async def _why_not_written(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -> ApiError:
+    """The guarded write found nothing: a stale If-Match (412 with the current ETag), or no
+    task of the caller's (403 / 404)."""
+    current = await repository.get_task(connection, owner, task_id)
+    return (
+        PreconditionFailed(current["etag"])
+        if current
+        else await _why_not_owned(connection, task_id)
+    )
 
 
 def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:

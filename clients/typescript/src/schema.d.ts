@@ -4,6 +4,46 @@
  */
 
 export interface paths {
+    "/api/tasks/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Changes
+         * @description The caller's tasks created or changed, and ids of those deleted, since `since`.
+         */
+        get: operations["list_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Events
+         * @description Stream the caller's changes live; without a token, from now on.
+         */
+        get: operations["stream_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks": {
         parameters: {
             query?: never;
@@ -24,7 +64,7 @@ export interface paths {
         put?: never;
         /**
          * Create Task
-         * @description Create a task owned by the caller.
+         * @description Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more.
          */
         post: operations["create_task"];
         delete?: never;
@@ -148,12 +188,35 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ChangesRead */
+        ChangesRead: {
+            /**
+             * Tasks
+             * @description Tasks created or changed since the token, as they are now, oldest first.
+             */
+            tasks: components["schemas"]["TaskRead"][];
+            /**
+             * Deleted
+             * @description Ids of tasks deleted since the token.
+             */
+            deleted: string[];
+            /**
+             * Next Token
+             * @description Pass as `since` next time (opaque).
+             */
+            next_token: string;
+            /**
+             * Has More
+             * @description More changes follow: call again at once with `next_token` (also in `Link`).
+             */
+            has_more: boolean;
+        };
         /**
          * ErrorCode
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -171,6 +234,8 @@ export interface components {
              *     - `MALFORMED_JSON` (400): the body is not valid JSON.
              *     - `MALFORMED_REQUEST` (400): not valid HTTP/1.1 (bad framing or `Content-Length`, bare LF, a bad header name or value, ...); the connection is closed.
              *     - `INVALID_CURSOR` (400): the `cursor` was altered, or belongs to another user, filter or sort.
+             *     - `INVALID_IDEMPOTENCY_KEY` (400): the `Idempotency-Key` header is empty, too long, repeated or has bad characters.
+             *     - `INVALID_SYNC_TOKEN` (400): `since` (or `Last-Event-ID`) is not a sync token of the caller's.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
              *     - `TOKEN_EXPIRED` (401): the token's `exp` has passed.
@@ -178,12 +243,17 @@ export interface components {
              *     - `TASK_NOT_FOUND` (404): no task with this id, or the id is not a UUID.
              *     - `NOT_FOUND` (404): no such path.
              *     - `METHOD_NOT_ALLOWED` (405): the path exists, the method does not.
+             *     - `SYNC_TOKEN_EXPIRED` (410): the token predates the tombstones kept (or this database): resync from scratch.
+             *     - `PRECONDITION_FAILED` (412): `If-Match` does not match the task's current `ETag`; nothing was written.
              *     - `PAYLOAD_TOO_LARGE` (413): the body exceeds the size limit.
              *     - `UNSUPPORTED_MEDIA_TYPE` (415): a body without `Content-Type: application/json`.
              *     - `REQUEST_TIMEOUT` (408): the request's head or body did not arrive within `HEADER_TIMEOUT_SECONDS` / `BODY_TIMEOUT_SECONDS`; the connection is closed.
              *     - `URI_TOO_LONG` (414): the URL is longer than `MAX_URL_BYTES`; the connection is closed.
              *     - `HEADERS_TOO_LARGE` (431): the request line and headers exceed `MAX_REQUEST_HEAD_BYTES`; the connection is closed.
              *     - `RATE_LIMITED` (429): too many requests from this user or address; retry after `Retry-After` seconds.
+             *     - `IDEMPOTENCY_KEY_REUSED` (422): the `Idempotency-Key` was used before with a different body; use a new key.
+             *     - `TOO_MANY_STREAMS` (429): the caller already holds `SSE_MAX_STREAMS_PER_USER` event streams.
+             *     - `STREAM_CAPACITY_REACHED` (429): the server already holds `SSE_MAX_STREAMS` event streams; retry later.
              *     - `AUTH_UNAVAILABLE` (503): the token signing keys cannot be fetched.
              *     - `DATABASE_UNAVAILABLE` (503): the database is unreachable or did not answer in time; retry shortly.
              *     - `DATABASE_BUSY` (503): every database connection is in use; retry after `Retry-After` seconds.
@@ -306,6 +376,11 @@ export interface components {
              * @description As written, in the order given.
              */
             tags: string[];
+            /**
+             * Etag
+             * @description The task's version as a strong entity tag (`"12"`), as in the `ETag` header: changes only when a value really changes. Send it in `If-Match` to write only if nobody changed the task since.
+             */
+            etag: string;
         };
         /**
          * TaskUpdate
@@ -359,6 +434,273 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_changes: {
+        parameters: {
+            query?: {
+                /** @description The `next_token` of the previous call; omit it for everything. */
+                since?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's changes since the token, and the next token. */
+            200: {
+                headers: {
+                    /** @description More changes follow: `</api/tasks/changes?since=T&limit=L>; rel="next"`. */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangesRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token predates the deletions kept: resync from scratch: `SYNC_TOKEN_EXPIRED`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This sync token is older than the deletions kept on record: sync again from scratch (without `since`)",
+                     *       "error_code": "SYNC_TOKEN_EXPIRED",
+                     *       "status_code": 410
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stream_events: {
+        parameters: {
+            query?: {
+                /** @description Start after this sync token. */
+                since?: string | null;
+            };
+            header?: {
+                /** @description Resume after this event (wins over `since`). */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description `text/event-stream`. First `event: ready` (its `id` is the token the stream starts from), then
+             *     one event per change, oldest first: `created` or `updated` (data: the task, as GET returns it)
+             *     and `deleted` (data: `{"id": ...}`), each with the sync token as its `id`. A comment line
+             *     (`: heartbeat`) every `SSE_HEARTBEAT_SECONDS`. When the bearer token expires, or the stream
+             *     cannot go on, `event: close` (data: `{"error_code", "detail"}`) ends it: reconnect with a fresh
+             *     token and `Last-Event-ID`.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token predates the deletions kept: resync from scratch: `SYNC_TOKEN_EXPIRED`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This sync token is older than the deletions kept on record: sync again from scratch (without `since`)",
+                     *       "error_code": "SYNC_TOKEN_EXPIRED",
+                     *       "status_code": 410
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests (`RATE_LIMITED`), or too many open event streams: `TOO_MANY_STREAMS` (this user) or `STREAM_CAPACITY_REACHED` (this server); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before opening a stream again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "You have too many event streams open: close one first",
+                     *       "error_code": "TOO_MANY_STREAMS",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_tasks: {
         parameters: {
             query?: {
@@ -495,7 +837,10 @@ export interface operations {
     create_task: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key (a UUID) for this request: a retry with the same key and body gets the first response again (`Idempotency-Replayed: true`), not a second task. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -508,13 +853,17 @@ export interface operations {
             /** @description The created task. */
             201: {
                 headers: {
+                    /** @description The task's version, strong. */
+                    ETag?: string;
+                    /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key`. */
+                    "Idempotency-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, or (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -575,6 +924,22 @@ export interface operations {
                      *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
                      *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
                      *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different body: `IDEMPOTENCY_KEY_REUSED`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This Idempotency-Key was already used with a different request body",
+                     *       "error_code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "status_code": 422
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -641,7 +1006,10 @@ export interface operations {
     get_task: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag(s) the client holds: 304 with no body if one is current. */
+                "If-None-Match"?: string;
+            };
             path: {
                 /** @description The task's UUID. */
                 task_id: string;
@@ -653,11 +1021,22 @@ export interface operations {
             /** @description The task. */
             200: {
                 headers: {
+                    /** @description The task's version, strong. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRead"];
                 };
+            };
+            /** @description `If-None-Match` names the current ETag: no body. */
+            304: {
+                headers: {
+                    /** @description The task's version, strong. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
             401: {
@@ -770,7 +1149,10 @@ export interface operations {
     update_task: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the task's ETag is one of these (`"12"`), or it exists (`*`); otherwise 412 and nothing is written. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The task's UUID. */
                 task_id: string;
@@ -786,13 +1168,15 @@ export interface operations {
             /** @description The task as stored now. */
             200: {
                 headers: {
+                    /** @description The task's version, strong. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, or (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -853,6 +1237,22 @@ export interface operations {
                      *       "detail": "Task not found",
                      *       "error_code": "TASK_NOT_FOUND",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -951,7 +1351,10 @@ export interface operations {
     delete_task: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Write only if the task's ETag is one of these (`"12"`), or it exists (`*`); otherwise 412 and nothing is written. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The task's UUID. */
                 task_id: string;
@@ -1012,6 +1415,22 @@ export interface operations {
                      *       "detail": "Task not found",
                      *       "error_code": "TASK_NOT_FOUND",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

@@ -1,14 +1,20 @@
 """/api/tasks: HTTP in, service call, HTTP out."""
 
+from datetime import timedelta
+
+import orjson
 from fastapi import APIRouter, Request, Response, status
 
-from app.api.deps import CurrentUserId, DatabaseDep, Pagination, TaskId
+from app.api import conditional
+from app.api.deps import TASK_ID_PATH, CurrentUserId, DatabaseDep, Pagination, TaskId
 from app.api.list_query import LIST_PARAMETERS, TaskListQuery, cursor_signing_key
 from app.api.responses import JsonBody
 from app.errors import (
     AuthError,
+    IdempotencyKeyReused,
     InvalidInput,
     PayloadTooLarge,
+    PreconditionFailed,
     RateLimited,
     ServiceUnavailable,
     TaskForbidden,
@@ -18,6 +24,7 @@ from app.errors import (
 from app.openapi import error_responses
 from app.pagination import MAX_PAGE_SIZE, next_cursor_link, next_page_link
 from app.schemas.task import TaskCreate, TaskRead, TaskUpdate
+from app.services import idempotency
 from app.services import tasks as service
 from app.state import app_state
 
@@ -35,6 +42,14 @@ _BAD_PAGE_DESCRIPTION = (
     "filter value or sort key that does not exist, a malformed date, `cursor` with `offset`; "
     "`INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort."
 )
+_ETAG = {"ETag": {"description": "The task's version, strong.", "schema": {"type": "string"}}}
+_REPLAYED = {
+    "Idempotency-Replayed": {
+        "description": "`true` when this is the stored response of an earlier request with the "
+        "same `Idempotency-Key`.",
+        "schema": {"type": "string"},
+    }
+}
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
@@ -84,59 +99,104 @@ async def list_tasks(
     response_model=TaskRead,
     status_code=status.HTTP_201_CREATED,
     response_description="The created task.",
-    responses=error_responses(
-        InvalidInput, AuthError, PayloadTooLarge, RateLimited, ServiceUnavailable
-    ),
+    responses={
+        201: {"headers": {**_ETAG, **_REPLAYED}},
+        **error_responses(
+            InvalidInput,
+            AuthError,
+            PayloadTooLarge,
+            IdempotencyKeyReused,
+            RateLimited,
+            ServiceUnavailable,
+        ),
+    },
+    openapi_extra={"parameters": [conditional.IDEMPOTENCY_KEY]},
 )
-async def create_task(body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep) -> Response:
-    """Create a task owned by the caller."""
-    task = await service.create_task(database, user_id, body)
-    return JsonBody(task, status_code=status.HTTP_201_CREATED)
+async def create_task(
+    request: Request, body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep
+) -> Response:
+    """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
+    key = conditional.idempotency_key(request)
+    if key is None:
+        task = await service.create_task(database, user_id, body)
+        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers={"ETag": task["etag"]})
+    settings = app_state(request.app).settings
+    retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
+    raw = await request.body()
+    stored = await idempotency.create_task_once(database, user_id, key, raw, body, retention)
+    headers = {"ETag": orjson.loads(stored.body)["etag"]}
+    if stored.replayed:
+        headers["Idempotency-Replayed"] = "true"
+    return Response(stored.body, stored.status_code, headers, media_type="application/json")
 
 
 @router.get(
-    "/{task_id}",
+    TASK_ID_PATH,
     response_model=TaskRead,
     response_description="The task.",
-    responses=error_responses(
-        AuthError, TaskForbidden, TaskNotFound, RateLimited, ServiceUnavailable
-    ),
+    responses={
+        200: {"headers": _ETAG},
+        304: {"description": "`If-None-Match` names the current ETag: no body.", "headers": _ETAG},
+        **error_responses(AuthError, TaskForbidden, TaskNotFound, RateLimited, ServiceUnavailable),
+    },
+    openapi_extra={"parameters": [conditional.IF_NONE_MATCH]},
 )
-async def get_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep) -> Response:
+async def get_task(
+    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
+) -> Response:
     """Read one of the caller's tasks."""
-    return JsonBody(await service.get_task(database, user_id, task_id))
+    task = await service.get_task(database, user_id, task_id)
+    headers = {"ETag": task["etag"]}
+    if_none_match = conditional.if_none_match(request)
+    if if_none_match is not None and if_none_match.matches(task["etag"]):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return JsonBody(task, headers=headers)
 
 
 @router.put(
-    "/{task_id}",
+    TASK_ID_PATH,
     response_model=TaskRead,
     response_description="The task as stored now.",
-    responses=error_responses(
-        InvalidInput,
-        AuthError,
-        TaskForbidden,
-        TaskNotFound,
-        PayloadTooLarge,
-        RateLimited,
-        ServiceUnavailable,
-    ),
+    responses={
+        200: {"headers": _ETAG},
+        **error_responses(
+            InvalidInput,
+            AuthError,
+            TaskForbidden,
+            TaskNotFound,
+            PreconditionFailed,
+            PayloadTooLarge,
+            RateLimited,
+            ServiceUnavailable,
+        ),
+    },
+    openapi_extra={"parameters": [conditional.IF_MATCH]},
 )
 async def update_task(
-    body: TaskUpdate, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
+    request: Request,
+    body: TaskUpdate,
+    user_id: CurrentUserId,
+    task_id: TaskId,
+    database: DatabaseDep,
 ) -> Response:
     """Change some fields of one of the caller's tasks; omitted fields are kept."""
-    return JsonBody(await service.update_task(database, user_id, task_id, body))
+    if_match = conditional.if_match(request)
+    task = await service.update_task(database, user_id, task_id, body, if_match)
+    return JsonBody(task, headers={"ETag": task["etag"]})
 
 
 @router.delete(
-    "/{task_id}",
+    TASK_ID_PATH,
     status_code=status.HTTP_204_NO_CONTENT,
     response_description="Deleted; no body.",
     responses=error_responses(
-        AuthError, TaskForbidden, TaskNotFound, RateLimited, ServiceUnavailable
+        AuthError, TaskForbidden, TaskNotFound, PreconditionFailed, RateLimited, ServiceUnavailable
     ),
+    openapi_extra={"parameters": [conditional.IF_MATCH]},
 )
-async def delete_task(user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep) -> Response:
+async def delete_task(
+    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
+) -> Response:
     """Delete one of the caller's tasks."""
-    await service.delete_task(database, user_id, task_id)
+    await service.delete_task(database, user_id, task_id, conditional.if_match(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)  # no body, so no Content-Type

@@ -1,0 +1,90 @@
+"""Stored responses of requests made with `Idempotency-Key`, always per user."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.models import metadata
+from app.models.base import UTCDateTime
+
+KEYS = metadata.tables["idempotency_keys"]
+_THIS_KEY = (KEYS.c.user_id == bindparam("owner")) & (KEYS.c.key == bindparam("the_key"))
+
+
+def _claim(dialect_insert: Any) -> Any:
+    """Insert the key, or take over an expired one; RETURNING says whether we hold it. A
+    concurrent claim of a live key waits here for the holder's commit, then returns nothing."""
+    statement = dialect_insert(KEYS).values(
+        user_id=bindparam("owner"),
+        key=bindparam("the_key"),
+        fingerprint=bindparam("the_fingerprint"),
+        created_at=bindparam("now"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[KEYS.c.user_id, KEYS.c.key],
+        set_={
+            "fingerprint": statement.excluded.fingerprint,
+            "created_at": statement.excluded.created_at,
+            "status_code": None,
+            "body": None,
+        },
+        where=KEYS.c.created_at < bindparam("expired_before", type_=UTCDateTime()),
+    ).returning(KEYS.c.key)
+
+
+_CLAIM = {"postgresql": _claim(postgresql.insert), "sqlite": _claim(sqlite.insert)}
+_STORED = select(KEYS.c.fingerprint, KEYS.c.status_code, KEYS.c.body).where(_THIS_KEY)
+_STORE = (
+    update(KEYS)
+    .where(_THIS_KEY)
+    .values(status_code=bindparam("the_status"), body=bindparam("the_body"))
+)
+_PURGE = delete(KEYS).where(KEYS.c.created_at < bindparam("expired_before", type_=UTCDateTime()))
+
+
+async def claim(
+    connection: AsyncConnection,
+    owner: str,
+    key: str,
+    fingerprint: bytes,
+    now: datetime,
+    expired_before: datetime,
+) -> bool:
+    parameters = {
+        "owner": owner,
+        "the_key": key,
+        "the_fingerprint": fingerprint,
+        "now": now,
+        "expired_before": expired_before,
+    }
+    result = await connection.execute(_CLAIM[connection.dialect.name], parameters)
+    return result.first() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    fingerprint: bytes
+    status_code: int
+    body: bytes
+
+
+async def stored(connection: AsyncConnection, owner: str, key: str) -> StoredKey:
+    """The claimed key's row. It exists and has its response: `claim` returned False, so a
+    live row was there, and its request stored the response in the transaction that made it."""
+    row = (await connection.execute(_STORED, {"owner": owner, "the_key": key})).one()
+    return StoredKey(row.fingerprint, row.status_code, row.body)
+
+
+async def store(
+    connection: AsyncConnection, owner: str, key: str, status: int, body: bytes
+) -> None:
+    parameters = {"owner": owner, "the_key": key, "the_status": status, "the_body": body}
+    await connection.execute(_STORE, parameters)
+
+
+async def purge(connection: AsyncConnection, expired_before: datetime) -> None:
+    await connection.execute(_PURGE, {"expired_before": expired_before})

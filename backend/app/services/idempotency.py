@@ -1,0 +1,47 @@
+"""Idempotent creation (the IETF httpapi draft "The Idempotency-Key HTTP Header Field"): the
+first request with a key does the work and stores its response in the same transaction; a
+retry with the same key and body gets that response back; another body is refused (422).
+
+Two requests with one key at once: the second one's claim waits for the first's commit (the
+unique key), then replays its response. Never two tasks."""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from app.api.responses import json_bytes
+from app.database import Database
+from app.errors import IdempotencyKeyReused
+from app.repository import idempotency as keys
+from app.schemas.task import TaskCreate
+from app.services.tasks import insert_new_task
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status_code: int
+    body: bytes
+    replayed: bool
+
+
+async def create_task_once(
+    database: Database,
+    owner: str,
+    key: str,
+    raw_body: bytes,
+    data: TaskCreate,
+    retention: timedelta,
+) -> StoredResponse:
+    """The response of the first request with `key`: made now, or replayed."""
+    fingerprint = hashlib.sha256(raw_body).digest()
+    now = datetime.now(UTC)
+    async with database.write(owner, several_statements=True) as connection:
+        if not await keys.claim(connection, owner, key, fingerprint, now, now - retention):
+            previous = await keys.stored(connection, owner, key)
+            if previous.fingerprint != fingerprint:
+                raise IdempotencyKeyReused()
+            return StoredResponse(previous.status_code, previous.body, replayed=True)
+        task = await insert_new_task(connection, owner, data)
+        body = json_bytes(task)
+        await keys.store(connection, owner, key, 201, body)
+    return StoredResponse(201, body, replayed=False)
