@@ -94,6 +94,7 @@ class HardenedHttp(HttpToolsProtocol):
         self._head_bytes = 0
         self._url_bytes = 0
         self._parsed_head_bytes = 0
+        self._message_open = False  # from a request's first byte to the end of its body
         self._phase_timer: asyncio.TimerHandle | None = None
         self._serial = next(_opened)  # the order connections came in (loop time has ties)
         if len(self.connections) > limits.max_connections and not self._evict_a_waiting_one():
@@ -137,6 +138,11 @@ class HardenedHttp(HttpToolsProtocol):
         # Still in the head after this chunk: what the parser is holding counts against the limit.
         if self._in_head and self._head_bytes > self._limits.max_head_bytes:
             self._refuse(HeadersTooLarge())
+        elif self._message_open and self._phase_timer is None and not self.transport.is_closing():
+            # A request left unfinished by this chunk: its head, or its body, must come in time.
+            # (Timers only here: a request that arrives whole, the usual case, costs none.)
+            seconds = self._limits.header_timeout if self._in_head else self._limits.body_timeout
+            self._phase_timer = self.loop.call_later(seconds, self._phase_timed_out)
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(MalformedRequest())
@@ -145,9 +151,9 @@ class HardenedHttp(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
+        self._message_open = True
         self._url_bytes = 0
         self._parsed_head_bytes = 0
-        self._start_phase_timer(self._limits.header_timeout)
 
     def on_url(self, url: bytes) -> None:
         self._url_bytes += len(url)
@@ -167,19 +173,14 @@ class HardenedHttp(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        self._cancel_phase_timer()  # the head's; the body gets its own if it is left waiting
         super().on_headers_complete()
-        # A body to come: it must arrive in time too. (llhttp calls on_message_complete at
-        # once for a request without one, which cancels this.)
-        self._start_phase_timer(self._limits.body_timeout)
 
     def on_message_complete(self) -> None:
         self._cancel_phase_timer()
         self._in_head = True
+        self._message_open = False
         super().on_message_complete()
-
-    def _start_phase_timer(self, seconds: float) -> None:
-        self._cancel_phase_timer()
-        self._phase_timer = self.loop.call_later(seconds, self._phase_timed_out)
 
     def _cancel_phase_timer(self) -> None:
         if self._phase_timer is not None:
