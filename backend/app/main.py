@@ -85,13 +85,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_openapi(app)
-    install_docs(app)
-    # Before tasks: /api/tasks/changes must not be taken for /api/tasks/{task_id}.
+    # Routes are matched in order, one after another: the busiest first. (`{task_id}` never
+    # takes `changes` or `events`: app.api.deps.TaskIdSegment.)
+    app.include_router(tasks.router)
     app.include_router(changes.router)
     app.include_router(events.router)
-    app.include_router(tasks.router)
     app.include_router(tags.router)
     app.include_router(health.router)
+    install_docs(app)
 
     # Innermost first: each add_middleware wraps the ones before it. A response made at any
     # level below, a 500 included, passes through CORS and SecurityHeaders.
