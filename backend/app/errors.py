@@ -48,9 +48,14 @@ class ApiError(Exception):
             self.detail = detail
         super().__init__(self.detail)
 
+    # Set by errors after which a retry can succeed (429, 503): sent as `Retry-After`.
+    retry_after_seconds: int | None = None
+
     @property
     def headers(self) -> dict[str, str] | None:
-        return None
+        if self.retry_after_seconds is None:
+            return None
+        return {"Retry-After": str(self.retry_after_seconds)}
 
     @classmethod
     def members(cls) -> list[type["ApiError"]]:
@@ -278,7 +283,7 @@ class RateLimited(ApiError):
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_seconds), **self.rate_limit_headers}
+        return {**(super().headers or {}), **self.rate_limit_headers}
 
 
 class IdempotencyKeyReused(ApiError):
@@ -295,10 +300,6 @@ class TooManyStreams(ApiError):
     status_code = 429
     summary = "Too many open event streams"
     retry_after_seconds = 5
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class UserStreamLimit(TooManyStreams):
@@ -318,11 +319,7 @@ class ServiceUnavailable(ApiError):
     `Retry-After` says when."""
 
     status_code = 503
-    retry_after_seconds: int = 1
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after_seconds)}
+    retry_after_seconds = 1
 
 
 class AuthUnavailable(ServiceUnavailable):
