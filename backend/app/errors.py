@@ -52,9 +52,9 @@ class ApiError(Exception):
     retry_after_seconds: int | None = None
 
     @property
-    def headers(self) -> dict[str, str] | None:
+    def headers(self) -> dict[str, str]:
         if self.retry_after_seconds is None:
-            return None
+            return {}
         return {"Retry-After": str(self.retry_after_seconds)}
 
     @classmethod
@@ -283,7 +283,7 @@ class RateLimited(ApiError):
 
     @property
     def headers(self) -> dict[str, str]:
-        return {**(super().headers or {}), **self.rate_limit_headers}
+        return {**super().headers, **self.rate_limit_headers}
 
 
 class IdempotencyKeyReused(ApiError):

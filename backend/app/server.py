@@ -75,7 +75,7 @@ def raw_error_response(error: ApiError) -> bytes:
         "connection: close",
         "cache-control: no-store",
         "x-content-type-options: nosniff",
-        *(f"{name}: {value}" for name, value in (error.headers or {}).items()),
+        *(f"{name}: {value}" for name, value in error.headers.items()),
     ]
     return ("\r\n".join(headers) + "\r\n\r\n").encode("latin-1") + body
 
