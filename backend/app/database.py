@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.clock import Clock, system_clock
 from app.concurrency import FairLimiter
 from app.config import Settings
 from app.errors import DatabaseBusy
@@ -187,10 +188,11 @@ class Database:
     end of its block.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = system_clock) -> None:
         target = resolve_database_url(settings.database_url, settings.db_pooler)
         self.autocommit = not target.behind_pgbouncer
         self.is_sqlite = target.is_sqlite
+        self.clock = clock
         self.feed = ChangeFeed(settings.sse_max_streams_per_user, settings.sse_max_streams)
         self.engine = create_engine(settings, autocommit=self.autocommit)
         # Requests take connections in arrival order (see FairLimiter); never more than the pool.

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api.routes import changes, events, health, tags, tasks
+from app.clock import Clock, system_clock
 from app.config import Settings
 from app.core.jwks import open_key_set
 from app.core.security import TokenVerifier
@@ -54,12 +55,13 @@ changed since a token, deletions included; `/api/tasks/events` streams changes l
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
+    """The app. `clock` is its "now" (tests pass one they control)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings)
+        database = Database(settings, clock)
         try:
             await prepare_schema(database.transactional, migrate=settings.migrate_on_start)
             async with (

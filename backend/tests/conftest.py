@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.migrate import upgrade_to_head
+from tests.clock import CLOCK, START
 from tests.helpers import delete_all_tasks, make_settings, running_app
 
 POSTGRES_URL = os.environ.get(
@@ -49,6 +50,12 @@ async def migrate_database(url: str) -> None:
         await upgrade_to_head(engine)
     finally:
         await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clock() -> None:
+    """Every test starts at the same moment of the tests' clock (tests/clock.py)."""
+    CLOCK.set(START)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,8 @@ from app.keys import due_keys, fold
 from app.main import create_app
 from app.models import Task, metadata
 from app.state import app_state
+from tests.clock import CLOCK
+from tests.clock import now as clock_now
 
 SECRET = "test-secret-that-is-long-enough-0123456789abcdef"
 ALICE = "aliceAliceAliceAliceAliceAlice01"  # Better Auth ids: 32 alphanumerics
@@ -68,7 +70,7 @@ def make_settings(**overrides: Any) -> Settings:
 @asynccontextmanager
 async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The app started (its lifespan run) with these settings, and a client calling it."""
-    app = create_app(settings)
+    app = create_app(settings, clock=CLOCK)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
@@ -122,7 +124,7 @@ def auth(user_id: str, **kwargs: Any) -> dict[str, str]:
 
 
 async def make_task(app: FastAPI, user_id: str, **fields: Any) -> Task:
-    now = fields.pop("created_at", datetime.now(UTC))
+    now = fields.pop("created_at", clock_now())
     title = fields.pop("title", "a task")
     # The columns the app derives on every write (app.keys), derived the same way.
     due_key, due_key_desc = due_keys(fields.get("due_date"), fields.get("due_at"))
@@ -186,7 +188,7 @@ def free_port() -> int:
 
 
 def seconds_ago(seconds: float) -> datetime:
-    return datetime.now(UTC) - timedelta(seconds=seconds)
+    return clock_now() - timedelta(seconds=seconds)
 
 
 # --- requests -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ concurrent writers and out-of-order commits."""
 import asyncio
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from app.repository import tasks as repository
 from app.state import app_state
 from app.sync.retention import purge_expired
 from app.sync.tokens import token_of
+from tests.clock import now as clock_now
 from tests.helpers import (
     ALICE,
     BOB,
@@ -175,7 +176,7 @@ async def test_after_tombstones_expire_an_older_token_is_410_and_a_fresh_sync_wo
     await client.delete(f"/api/tasks/{task['id']}", headers=auth(ALICE))
     recent = (await changes(client))["next_token"]
     async with sessionmaker_of(app)() as session:
-        month_ago = datetime.now(UTC) - timedelta(days=31)
+        month_ago = clock_now() - timedelta(days=31)
         await session.execute(update(TaskTombstone).values(deleted_at=month_ago))
         await session.commit()
     state = app_state(app)
@@ -289,7 +290,7 @@ async def test_a_write_that_commits_late_is_not_skipped(
     database = app_state(app).database
 
     async with database.transaction() as connection:  # write A, held open
-        now = datetime.now(UTC)
+        now = clock_now()
         task_id = uuid.UUID(first["id"])
         await repository.update_task(connection, ALICE, task_id, {"title": "A"}, now)
         write_b = asyncio.create_task(

@@ -3,7 +3,7 @@ expiry and purge."""
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from app.models import IdempotencyKey
 from app.state import app_state
 from app.sync.retention import purge_expired
+from tests.clock import now as clock_now
 from tests.helpers import ALICE, BOB, all_rows, all_tasks, assert_error, auth, sessionmaker_of
 
 KEY = "8e03978e-40d5-43e8-bc93-6894a57f9324"
@@ -146,7 +147,7 @@ async def test_an_invalid_body_stores_no_key(app: FastAPI, client: httpx.AsyncCl
 
 async def age_keys(app: FastAPI, age: timedelta) -> None:
     async with sessionmaker_of(app)() as session:
-        await session.execute(update(IdempotencyKey).values(created_at=datetime.now(UTC) - age))
+        await session.execute(update(IdempotencyKey).values(created_at=clock_now() - age))
         await session.commit()
 
 

@@ -18,9 +18,10 @@ from app.repository import task_list
 from app.repository.tasks import list_tasks
 from app.schemas.task_query import DueBound, TaskFilter, TaskQuery
 from bench.seed_many import seed_postgres
+from tests.clock import START
 
 OWNER = "plan-owner"
-NOW = datetime(2026, 11, 26, tzinfo=UTC)
+NOW = START
 
 
 async def _seed(url: str) -> None:

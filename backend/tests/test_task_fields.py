@@ -2,7 +2,7 @@
 Each checked through the API and against the stored row, on both databases."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.models import TaskTag
 from app.repository.tasks import TASKS
+from tests.clock import now as clock_now
 from tests.helpers import (
     ALICE,
     BOB,
@@ -290,4 +291,4 @@ async def test_a_task_created_completed_has_completed_at(
     row = await stored(app, task["id"])
     assert row["completed_at"] == row["created_at"]
     assert row["completed_at"].tzinfo is not None
-    assert row["completed_at"] <= datetime.now(UTC)
+    assert row["completed_at"] <= clock_now()

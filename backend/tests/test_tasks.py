@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.schemas.task import PRIORITIES
+from tests.clock import now as clock_now
 from tests.helpers import (
     ALICE,
     BOB,
@@ -104,9 +105,9 @@ async def test_create_sets_updated_at_equal_to_created_at(
 async def test_create_timestamps_are_iso8601_utc_and_about_now(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    before = datetime.now(UTC)
+    before = clock_now()
     body = await create_task(client)
-    after = datetime.now(UTC)
+    after = clock_now()
 
     for name in ("created_at", "updated_at"):
         assert before <= parse_utc(body[name]) <= after
@@ -448,7 +449,7 @@ async def test_update_moves_updated_at_but_never_created_at(
 
     body = as_row(response.json())
     assert body["created_at"] == created
-    assert created < body["updated_at"] <= datetime.now(UTC)
+    assert created < body["updated_at"] <= clock_now()
     row = await row_of(app, task.id)
     assert (row["created_at"], row["updated_at"]) == (created, body["updated_at"])
 
@@ -458,7 +459,7 @@ async def test_update_never_moves_updated_at_backwards(
 ) -> None:
     """A writer whose clock reading is older than the row's (it waited for the row lock while
     another writer committed) keeps the newer time."""
-    later = datetime.now(UTC) + timedelta(minutes=5)
+    later = clock_now() + timedelta(minutes=5)
     task = await make_task(app, ALICE, created_at=seconds_ago(60), updated_at=later)
 
     response = await client.put(

@@ -7,7 +7,7 @@ unique key), then replays its response. Never two tasks."""
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from app.api.responses import json_bytes
 from app.database import Database
@@ -34,14 +34,14 @@ async def create_task_once(
 ) -> StoredResponse:
     """The response of the first request with `key`: made now, or replayed."""
     fingerprint = hashlib.sha256(raw_body).digest()
-    now = datetime.now(UTC)
+    now = database.clock()
     async with database.write(owner, several_statements=True) as connection:
         if not await keys.claim(connection, owner, key, fingerprint, now, now - retention):
             previous = await keys.stored(connection, owner, key)
             if previous.fingerprint != fingerprint:
                 raise IdempotencyKeyReused()
             return StoredResponse(previous.status_code, previous.body, replayed=True)
-        task = await insert_new_task(connection, owner, data)
+        task = await insert_new_task(connection, owner, data, now)
         body = json_bytes(task)
         await keys.store(connection, owner, key, 201, body)
     return StoredResponse(201, body, replayed=False)

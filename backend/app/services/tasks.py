@@ -6,7 +6,7 @@ response is sent."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -57,7 +57,7 @@ async def _offset_page(
             connection,
             owner,
             query,
-            now=datetime.now(UTC),
+            now=database.clock(),
             limit=page.limit + 1,
             offset=page.offset,
         )
@@ -71,7 +71,7 @@ async def _cursor_page(
     `overdue`, and rows written after it are left out of later pages, so a row an update moves
     past the walk's position is never met twice (an unchanged row is never skipped)."""
     fingerprint = query.fingerprint()
-    after, started = None, datetime.now(UTC)
+    after, started = None, database.clock()
     if query.cursor:
         position = decode_cursor(query.cursor, cursor_key, owner, fingerprint)
         try:
@@ -98,12 +98,13 @@ async def _cursor_page(
 
 async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskRecord:
     async with database.write(owner, several_statements=bool(data.tags)) as connection:
-        return await insert_new_task(connection, owner, data)
+        return await insert_new_task(connection, owner, data, database.clock())
 
 
-async def insert_new_task(connection: AsyncConnection, owner: str, data: TaskCreate) -> TaskRecord:
+async def insert_new_task(
+    connection: AsyncConnection, owner: str, data: TaskCreate, now: datetime
+) -> TaskRecord:
     """Stores the task `data` describes, and its tags, in the caller's unit of work."""
-    now = datetime.now(UTC)
     task = TaskRecord(
         id=uuid.uuid4(),
         user_id=owner,
@@ -146,7 +147,7 @@ async def update_task(
     tags: list[str] | None = changes.get("tags")
     async with database.write(owner, several_statements=tags is not None) as connection:
         task = await repository.update_task(
-            connection, owner, task_id, changes, datetime.now(UTC), _versions(if_match)
+            connection, owner, task_id, changes, database.clock(), _versions(if_match)
         )
         if task is None:
             raise await _why_not_written(connection, owner, task_id)
@@ -159,7 +160,7 @@ async def delete_task(
     database: Database, owner: str, task_id: uuid.UUID, if_match: Precondition | None = None
 ) -> None:
     async with database.write(owner) as connection:
-        now = datetime.now(UTC)
+        now = database.clock()
         if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
             raise await _why_not_written(connection, owner, task_id)
 

@@ -5,7 +5,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from app.config import Settings
 from app.database import Database
@@ -17,7 +17,7 @@ logger = logging.getLogger("taskapi.sync")
 async def purge_expired(
     database: Database, settings: Settings, now: datetime | None = None
 ) -> None:
-    now = now or datetime.now(UTC)
+    now = now or database.clock()
     keys_cutoff = now - timedelta(seconds=settings.idempotency_key_retention_seconds)
     tombstones_cutoff = now - timedelta(seconds=settings.tombstone_retention_seconds)
     async with database.transaction() as connection:
