@@ -1,6 +1,7 @@
 """The schema is Alembic's: the app refuses to run on an out-of-date database (or migrates it
 when told to), migrations go down and up again, and the models match them. Both databases."""
 
+import ast
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -233,3 +234,21 @@ async def test_timestamps_set_by_the_server_are_utc(
     [task] = await all_tasks(app)
     assert task.created_at.utcoffset() == timedelta(0)
     assert datetime.fromisoformat(created.json()["created_at"]) == task.created_at
+
+
+def test_migrations_import_no_application_code() -> None:
+    """A migration is frozen when written: importing `app` would let a later change to the
+    app silently change what an old revision does."""
+    versions = Path(__file__).resolve().parent.parent / "app" / "migrations" / "versions"
+    offenders = []
+    for path in sorted(versions.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [f"{path.name}: {name}" for name in names if name.split(".")[0] == "app"]
+    assert offenders == []

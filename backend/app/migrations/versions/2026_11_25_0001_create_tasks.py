@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.models.base
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -26,8 +24,8 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("description", sa.String(length=2000), nullable=True),
         sa.Column("is_completed", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.models.base.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.models.base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("length(title) >= 1", name=op.f("ck_tasks_title_not_empty")),
         sa.CheckConstraint("length(user_id) >= 1", name=op.f("ck_tasks_user_id_not_empty")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),

@@ -9,18 +9,25 @@ Existing tasks keep every value they had; they get no due date, priority `none`,
 casefolded text keys are computed here, in Python, as the app computes them on every write.
 """
 
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-import app.models.base
-from app.keys import NO_DUE, fold
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# Frozen copies of what the app derived when this revision was written (app.keys then): a
+# migration never imports application code, so a later change there cannot change it.
+NO_DUE = 2**62
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
 
 _SORT_INDEXES = {
     "ix_tasks_user_id_updated_at_id": ["user_id", "updated_at", "id"],
@@ -34,15 +41,13 @@ _BATCH = 1000
 
 def upgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
-        batch.add_column(sa.Column("completed_at", app.models.base.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("due_date", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("due_at", app.models.base.UTCDateTime(), nullable=True))
+        batch.add_column(sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(
             sa.Column("priority", sa.SmallInteger(), nullable=False, server_default="0")
         )
-        batch.add_column(
-            sa.Column("tags", app.models.base.TagList(), nullable=False, server_default="[]")
-        )
+        batch.add_column(sa.Column("tags", sa.Text(), nullable=False, server_default="[]"))
         batch.add_column(sa.Column("title_key", sa.Text(), nullable=False, server_default=""))
         batch.add_column(sa.Column("description_key", sa.Text(), nullable=False, server_default=""))
         for key in ("due_key", "due_key_desc"):
@@ -80,7 +85,7 @@ def upgrade() -> None:
 
 
 def _fill_text_keys() -> None:
-    """Casefolding is Python's (see app.keys), so existing rows are keyed here, in batches."""
+    """Casefolding is Python's (`fold` above), so existing rows are keyed here, in batches."""
     tasks = sa.table(
         "tasks",
         sa.column("id", sa.Uuid()),

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.models.base
-
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -34,7 +32,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=255), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("task_id", sa.Uuid(), nullable=False),
-        sa.Column("deleted_at", app.models.base.UTCDateTime(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "seq", name=op.f("pk_task_tombstones")),
     )
     op.create_index(
@@ -47,7 +45,7 @@ def upgrade() -> None:
         sa.Column("fingerprint", sa.LargeBinary(), nullable=False),
         sa.Column("status_code", sa.SmallInteger(), nullable=True),
         sa.Column("body", sa.LargeBinary(), nullable=True),
-        sa.Column("created_at", app.models.base.UTCDateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "key", name=op.f("pk_idempotency_keys")),
     )
     op.create_index(
