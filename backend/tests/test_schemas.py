@@ -154,7 +154,12 @@ def either(field: str, branch: str, message: str) -> str:
 
 
 BAD_UPDATE_BODIES = [
-    pytest.param({}, "Provide at least one of: title, description, is_completed", id="no-fields"),
+    pytest.param(
+        {},
+        "Provide at least one of: title, description, is_completed, due_date, due_at, "
+        "priority, tags",
+        id="no-fields",
+    ),
     pytest.param(
         {"title": None}, "title: cannot be null (omit it to leave it unchanged)", id="title-null"
     ),
