@@ -221,6 +221,12 @@ def test_update_refuses_invalid_field(body: dict[str, Any], detail: str) -> None
     assert refusal(TaskUpdate, body) == detail
 
 
+def test_an_empty_update_names_every_field_of_the_published_update_schema() -> None:
+    published = TaskUpdate.model_json_schema()["properties"]
+
+    assert refusal(TaskUpdate, {}) == f"Provide at least one of: {', '.join(published)}"
+
+
 @pytest.mark.parametrize(
     ("body", "changes"),
     [
