@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.main import create_app
+from app.models import metadata
 from tests.helpers import make_settings
 
 README = (Path(__file__).parents[2] / "README.md").read_text()
@@ -27,9 +28,9 @@ def section(heading: str) -> str:
 API = section("## The API")
 
 
-def fields_named_after(marker: str, text: str = API) -> list[str]:
-    """The `field` names in the sentence that begins with marker (capitalised words such as
-    `PUT` or `ETag` are not fields)."""
+def names_after(marker: str, text: str = API) -> list[str]:
+    """The lower-case `names` in the sentence that begins with marker: fields, tables (`PUT`,
+    `ETag` or `DATABASE_URL` are none of these)."""
     start = text.index(marker) + len(marker)
     end = re.compile(r"\.(\s|$)").search(text, start)
     assert end is not None, marker
@@ -60,7 +61,7 @@ def properties(openapi: dict[str, Any], schema: str) -> list[str]:
 
 
 def test_the_task_fields_are_those_of_a_task_response(openapi: dict[str, Any]) -> None:
-    assert fields_named_after("A task:") == properties(openapi, "TaskRead")
+    assert names_after("A task:") == properties(openapi, "TaskRead")
 
 
 def test_create_lists_the_fields_it_accepts_and_which_are_required(
@@ -68,12 +69,12 @@ def test_create_lists_the_fields_it_accepts_and_which_are_required(
 ) -> None:
     schema = openapi["components"]["schemas"]["TaskCreate"]
 
-    assert fields_named_after("**Create** takes") == properties(openapi, "TaskCreate")
+    assert names_after("**Create** takes") == properties(openapi, "TaskCreate")
     assert re.findall(r"`([a-z_]+)` \(required\)", API) == schema["required"]
 
 
 def test_the_fields_create_refuses_are_not_create_fields(openapi: dict[str, Any]) -> None:
-    refused = fields_named_after("Any other field,")
+    refused = names_after("Any other field,")
 
     assert refused
     assert not set(refused) & set(properties(openapi, "TaskCreate"))
@@ -81,7 +82,7 @@ def test_the_fields_create_refuses_are_not_create_fields(openapi: dict[str, Any]
 
 
 def test_update_lists_the_fields_it_accepts(openapi: dict[str, Any]) -> None:
-    assert fields_named_after("**Update** (`PUT`) takes") == properties(openapi, "TaskUpdate")
+    assert names_after("**Update** (`PUT`) takes") == properties(openapi, "TaskUpdate")
 
 
 def test_the_endpoint_table_lists_every_operation_and_no_other(openapi: dict[str, Any]) -> None:
@@ -108,3 +109,9 @@ def test_each_endpoint_lists_the_statuses_it_can_answer(openapi: dict[str, Any])
         assert documented | implied == {int(status) for status in operation["responses"]} | (
             implied
         ), f"{method} {path}"
+
+
+def test_the_tables_said_not_to_clash_with_better_auth_are_this_apis_tables() -> None:
+    named = names_after("and this API's (", section("## Using with Better Auth"))
+
+    assert set(named) == set(metadata.tables) | {"alembic_version"}
