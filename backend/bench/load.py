@@ -1,8 +1,8 @@
 """Load benchmark: a real uvicorn server, a real database, many concurrent users.
 
 Prints latency percentiles and throughput per operation; asserts nothing (machines are noisy).
-Measures the plan's targets: create < 2 s, list of 1000 tasks < 3 s, toggle < 1 s, with 100
-concurrent users.
+Measures create, list, toggle, get and delete with 100 concurrent users, and reading all of one
+user's 1000 tasks page by page.
 
     scripts/bench                         # SQLite
     scripts/bench --database postgres     # a scratch database on the local PostgreSQL

@@ -1,5 +1,5 @@
-"""Many tasks for one user, written by PostgreSQL itself (generate_series): the plan test and
-the list-scaling benchmark need tens of thousands of rows in seconds. Every column the app
+"""Many tasks for one user, written by PostgreSQL itself (generate_series): the query-plan test
+and the list-scaling benchmark need tens of thousands of rows in seconds. Every column the app
 derives is derived here the same way, so the rows are what the API would have written."""
 
 from sqlalchemy import text

@@ -154,7 +154,12 @@ def either(field: str, branch: str, message: str) -> str:
 
 
 BAD_UPDATE_BODIES = [
-    pytest.param({}, "Provide at least one of: title, description, is_completed", id="no-fields"),
+    pytest.param(
+        {},
+        "Provide at least one of: title, description, is_completed, due_date, due_at, "
+        "priority, tags",
+        id="no-fields",
+    ),
     pytest.param(
         {"title": None}, "title: cannot be null (omit it to leave it unchanged)", id="title-null"
     ),
@@ -214,6 +219,12 @@ BAD_UPDATE_BODIES = [
 @pytest.mark.parametrize(("body", "detail"), BAD_UPDATE_BODIES)
 def test_update_refuses_invalid_field(body: dict[str, Any], detail: str) -> None:
     assert refusal(TaskUpdate, body) == detail
+
+
+def test_an_empty_update_names_every_field_of_the_published_update_schema() -> None:
+    published = TaskUpdate.model_json_schema()["properties"]
+
+    assert refusal(TaskUpdate, {}) == f"Provide at least one of: {', '.join(published)}"
 
 
 @pytest.mark.parametrize(

@@ -322,7 +322,8 @@ async def test_invalid_content_length_is_refused(
         pytest.param(
             b"{}",
             "VALIDATION_ERROR",
-            "Provide at least one of: title, description, is_completed",
+            "Provide at least one of: title, description, is_completed, due_date, due_at, "
+            "priority, tags",
             id="no-fields",
         ),
         pytest.param(

@@ -175,7 +175,8 @@ class TaskUpdate(_VisibleTitle):
     @model_validator(mode="after")
     def _at_least_one_field(self) -> "TaskUpdate":
         if not self.model_fields_set:
-            raise ValueError("provide at least one of: title, description, is_completed")
+            # Derived from the fields themselves, so a new field is named here without an edit.
+            raise ValueError(f"provide at least one of: {', '.join(type(self).model_fields)}")
         return self
 
     def changes(self) -> dict[str, Any]:
