@@ -332,8 +332,8 @@ def test_a_client_that_never_reads_its_responses_is_aborted(
         full = len(
             httpx.get(f"{strict_writer_server.base_url}/docs/assets/swagger-ui-bundle.js").content
         )
-        for sock in held:  # what is left for the client: less than even the first response
-            assert len(read_until_closed(sock)) < full
+        for sock in held:  # it ended before all four responses were sent
+            assert len(read_until_closed(sock)) < 4 * full
     finally:
         for sock in held:
             sock.close()
