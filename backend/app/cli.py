@@ -17,8 +17,10 @@ from app.config import Settings, settings_for_migrations
 from app.core.tokens import mint_token
 
 DEV_SECRET_FILE = Path(".taskapi") / "dev-secret"
-# File descriptors a worker needs besides client sockets: pool, logs, imports, the listener.
-FILES_BESIDE_CONNECTIONS = 256
+# Descriptors a worker opens after start-up besides client sockets and database connections:
+# the listening socket, the event loop's, the LISTEN connection, a log file or two.
+SPARE_FILES = 16
+MIN_CONNECTIONS = 20  # fewer fit: refuse to start rather than turn most clients away
 
 
 def load_or_create_dev_secret() -> str:
@@ -80,7 +82,7 @@ def serve(args: argparse.Namespace) -> None:
             flush=True,
         )
     prepare_schema_once(settings)
-    _fit_connections_to_open_file_limit(settings.max_connections)
+    _fit_connections_to_open_file_limit(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -94,29 +96,53 @@ def serve(args: argparse.Namespace) -> None:
         # uvicorn's httptools protocol with limits on head size, timeouts and connections.
         http="app.server:HardenedHttp",
         timeout_keep_alive=settings.keep_alive_timeout_seconds,
+        # Streams end at once on SIGTERM; other requests get this long before the exit.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 
-def _fit_connections_to_open_file_limit(max_connections: int) -> None:
-    """Room for MAX_CONNECTIONS sockets plus the database's: the soft limit is often 1,024, so
-    raise it (up to the hard limit); if that is not enough, lower the cap to fit, since a
-    full file table refuses connections with no answer at all, the database's included."""
+def _fit_connections_to_open_file_limit(settings: Settings) -> None:
+    """Room for MAX_CONNECTIONS sockets beside what the worker already holds: the soft limit
+    is often 1,024, so raise it (up to the hard limit); if that is not enough, lower the cap
+    (and the stream limit with it) to the real headroom, since a full file table refuses
+    connections with no answer at all, the database's included. Too little: refuse to start."""
     import resource
 
+    from app.config import max_streams_for
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = max_connections + FILES_BESIDE_CONNECTIONS
+    beside = _files_open_now() + settings.db_pool_size + settings.db_max_overflow + SPARE_FILES
+    wanted = settings.max_connections + beside
     if soft == resource.RLIM_INFINITY or soft >= wanted:
         return
     new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
-    if new < wanted:
-        fitted = max(1, new - FILES_BESIDE_CONNECTIONS)
-        os.environ["MAX_CONNECTIONS"] = str(fitted)  # what the workers read
-        print(
-            f"taskapi: open files limited to {new}: MAX_CONNECTIONS lowered from "
-            f"{max_connections} to {fitted}",
-            file=sys.stderr,
+    if new == wanted:
+        return
+    fitted = new - beside
+    if fitted < MIN_CONNECTIONS:
+        sys.exit(
+            f"taskapi: open files limited to {new} (ulimit -n), {beside} of them needed beside "
+            f"client connections: room for {max(fitted, 0)} connections, fewer than "
+            f"{MIN_CONNECTIONS}; raise the limit or lower DB_POOL_SIZE"
         )
+    os.environ["MAX_CONNECTIONS"] = str(fitted)  # what the workers read
+    if settings.sse_max_streams is not None:
+        streams = min(settings.sse_max_streams, max_streams_for(fitted))
+        os.environ["SSE_MAX_STREAMS"] = str(streams)
+    print(
+        f"taskapi: open files limited to {new}: MAX_CONNECTIONS lowered from "
+        f"{settings.max_connections} to {fitted} (event streams: at most "
+        f"{min(settings.stream_limit, max_streams_for(fitted))})",
+        file=sys.stderr,
+    )
+
+
+def _files_open_now() -> int:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:  # no /proc (macOS): assume what a worker holds after start-up on Linux
+        return 32
 
 
 def prepare_schema_once(settings: Settings) -> None:

@@ -55,7 +55,13 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(default=10, gt=0)
     body_timeout_seconds: float = Field(default=30, gt=0)
     keep_alive_timeout_seconds: int = Field(default=5, ge=1)
-    max_connections: int = Field(default=1000, ge=1)
+    # Every open socket, event streams included; streams may take at most STREAM_SHARE of them,
+    # so ordinary requests always have room (see README "How the limits fit together").
+    max_connections: int = Field(default=1500, ge=2)
+    # A response the client takes no bytes of for this long is aborted (its buffer dropped).
+    send_timeout_seconds: float = Field(default=30, gt=0)
+    # On SIGTERM: event streams end at once; other requests get this long to finish.
+    shutdown_grace_seconds: int = Field(default=10, ge=1)
     # Browser origins (scheme://host[:port]) allowed to call the API; normalised at start-up
     # to what a browser sends in `Origin`, so `https://App.example.com/` still matches.
     cors_allow_origins: Annotated[list[str], NoDecode] = []
@@ -89,7 +95,8 @@ class Settings(BaseSettings):
     # Event streams (GET /api/tasks/events), per server process.
     sse_heartbeat_seconds: float = Field(default=15, gt=0)
     sse_max_streams_per_user: int = Field(default=5, ge=1)
-    sse_max_streams: int = Field(default=1000, ge=1)
+    # Default: STREAM_SHARE of MAX_CONNECTIONS (1000 of 1500).
+    sse_max_streams: int | None = Field(default=None, ge=1)
     # A client that takes no bytes for this long loses its stream (it resumes with Last-Event-ID).
     sse_send_timeout_seconds: float = Field(default=30, gt=0)
     # PostgreSQL: where the LISTEN connection goes. PgBouncer in transaction mode cannot LISTEN:
@@ -167,6 +174,23 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _streams_leave_room_for_requests(self) -> "Settings":
+        if self.sse_max_streams is not None and self.sse_max_streams > max_streams_for(
+            self.max_connections
+        ):
+            raise ValueError(
+                f"SSE_MAX_STREAMS ({self.sse_max_streams}) must leave a third of MAX_CONNECTIONS "
+                f"({self.max_connections}) to ordinary requests: at most "
+                f"{max_streams_for(self.max_connections)}"
+            )
+        return self
+
+    @property
+    def stream_limit(self) -> int:
+        """SSE_MAX_STREAMS, or its share of MAX_CONNECTIONS when unset."""
+        return self.sse_max_streams or max_streams_for(self.max_connections)
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
@@ -174,6 +198,12 @@ class Settings(BaseSettings):
     @property
     def migrate_on_start(self) -> bool:
         return self.is_development if self.auto_migrate is None else self.auto_migrate
+
+
+def max_streams_for(max_connections: int) -> int:
+    """Event streams hold their connection for hours: two thirds of the connections at most,
+    so a full house of streams never starves ordinary requests of a socket."""
+    return max(1, max_connections * 2 // 3)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

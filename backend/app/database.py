@@ -193,7 +193,7 @@ class Database:
         self.autocommit = not target.behind_pgbouncer
         self.is_sqlite = target.is_sqlite
         self.clock = clock
-        self.feed = ChangeFeed(settings.sse_max_streams_per_user, settings.sse_max_streams)
+        self.feed = ChangeFeed(settings.sse_max_streams_per_user, settings.stream_limit)
         self.engine = create_engine(settings, autocommit=self.autocommit)
         # Requests take connections in arrival order (see FairLimiter); never more than the pool.
         self._limiter = FairLimiter(target.connections(settings))

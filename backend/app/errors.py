@@ -359,6 +359,14 @@ class ServerBusy(ServiceUnavailable):
     retry_after_seconds = 1
 
 
+class ServerRestarting(ServiceUnavailable):
+    """Ends an event stream when its server process shuts down (a deploy, a restart)."""
+
+    error_code = "SERVER_RESTARTING"
+    detail = "The server is restarting; reconnect with Last-Event-ID"
+    description = "(event streams only, in `event: close`) the server process is shutting down."
+
+
 class InternalError(ApiError):
     status_code = 500
     error_code = "INTERNAL_ERROR"

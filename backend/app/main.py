@@ -21,6 +21,7 @@ from app.migrate import prepare_schema
 from app.openapi import install_openapi, operation_id
 from app.ratelimit import open_rate_limiter
 from app.request_log import RequestLog
+from app.server import on_shutdown
 from app.state import AppState, set_app_state
 from app.sync.listener import listening
 from app.sync.retention import purging_in_background
@@ -72,7 +73,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             ):
                 verifier = TokenVerifier(settings, jwks)
                 set_app_state(app, AppState(settings, database, verifier, limiter))
-                yield
+                # SIGTERM: streams end at once with a `close` event, before uvicorn waits.
+                forget = on_shutdown(database.feed.end_all)
+                try:
+                    yield
+                finally:
+                    forget()
         finally:
             await database.dispose()
 

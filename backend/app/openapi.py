@@ -43,7 +43,7 @@ _DESCRIPTIONS: dict[type[ApiError], str] = {
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
     "every database connection (or the server's connection limit) is in use; retry after "
     "`Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or "
-    "`SERVER_BUSY`.",
+    "`SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event).",
 }
 _HEADERS: dict[type[ApiError], dict[str, Any]] = {
     AuthError: {

@@ -5,6 +5,7 @@ Last-Event-ID, isolation, heartbeats, token expiry, and stream limits."""
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -336,3 +337,78 @@ async def test_many_changes_wake_a_busy_stream_once() -> None:
     assert await subscription.wait(0) is False
     subscription.close()
     assert feed.open_streams() == 0
+
+
+async def open_raw_stream(server: Server, token: str) -> tuple[asyncio.StreamReader, Any]:
+    """A stream on a bare socket (1,000 of them cost the test little): past its `ready` event."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(
+        b"GET /api/tasks/events HTTP/1.1\r\nHost: x\r\n"
+        + f"Authorization: Bearer {token}\r\n\r\n".encode()
+    )
+    async with asyncio.timeout(GUARD_SECONDS * 3):
+        received = await reader.readuntil(b"event: ready\n")
+    assert received.startswith(b"HTTP/1.1 200 "), received[:200]
+    return reader, writer
+
+
+async def test_a_thousand_open_streams_leave_room_for_ordinary_requests(
+    served_database: tuple[Path, str, int],
+) -> None:
+    """The default limits, 200 users x 5 streams: requests and writes are still served, and
+    the stream limits answer their own 429s (before: 503 SERVER_BUSY for everything)."""
+    cwd, url, _ = served_database
+    (server,) = start_servers(cwd, url, 1, SSE_HEARTBEAT_SECONDS="60")
+    users = [new_user() for _ in range(200)]
+    tokens = {user: token_for(user) for user in users}
+    writers = []
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=GUARD_SECONDS) as early:
+            assert (await early.get("/health")).status_code == 200  # a keep-alive connection
+            for batch in range(0, len(users), 50):
+                opened = await asyncio.gather(
+                    *(
+                        open_raw_stream(server, tokens[user])
+                        for user in users[batch : batch + 50]
+                        for _ in range(5)
+                    )
+                )
+                writers += [writer for _, writer in opened]
+            assert len(writers) == 1000
+
+            created = await early.post(
+                "/api/tasks", json={"title": "still served"}, headers=bearer(tokens[users[0]])
+            )
+            assert created.status_code == 201, created.text
+            listed = await call(server, "GET", "/api/tasks", users[0])
+            assert [task["title"] for task in listed.json()] == ["still served"]
+
+            sixth = await early.get("/api/tasks/events", headers=bearer(tokens[users[1]]))
+            assert_error(sixth, 429, "TOO_MANY_STREAMS")
+            newcomer = await early.get("/api/tasks/events", headers=bearer(token_for(new_user())))
+            assert_error(newcomer, 429, "STREAM_CAPACITY_REACHED")
+    finally:
+        for writer in writers:
+            writer.close()
+        server.stop()
+
+
+async def test_sigterm_ends_open_streams_with_a_close_event_and_the_server_exits(
+    served_database: tuple[Path, str, int],
+) -> None:
+    cwd, url, _ = served_database
+    (server,) = start_servers(cwd, url, 1, SSE_HEARTBEAT_SECONDS="60")
+    try:
+        async with stream(server, token_for(new_user())) as events:
+            ready = await events.next()
+            server.process.terminate()
+
+            closed = await events.next()
+            assert (closed.name, closed.data["error_code"]) == ("close", "SERVER_RESTARTING")
+            assert await events.ended()
+        # Before: the server waited for the client to go away, so this timed out. (uvicorn
+        # re-raises the SIGTERM once it has shut down cleanly.)
+        assert server.process.wait(timeout=GUARD_SECONDS) in (0, -signal.SIGTERM)
+        assert ready.id is not None
+    finally:
+        server.stop()

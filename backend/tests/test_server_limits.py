@@ -11,6 +11,7 @@ import re
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -249,10 +250,114 @@ def test_limits_are_logged_without_the_request(server: DevServer) -> None:
     assert "secret-token" not in server.log()
 
 
-def test_the_connection_cap_is_lowered_to_fit_the_open_files_limit(tmp_path: Path) -> None:
-    served = DevServer(tmp_path, environment_without_settings(), open_files=600)
+def test_under_a_low_open_files_limit_concurrent_clients_are_served(tmp_path: Path) -> None:
+    """`ulimit -n 256`: the cap fits the real headroom (before: MAX_CONNECTIONS 1, and 20
+    concurrent clients got mostly 503)."""
+    served = DevServer(tmp_path, environment_without_settings(), open_files=256)
     try:
         assert served.wait_until_healthy().status_code == 200
-        assert "MAX_CONNECTIONS lowered from 1000 to 344" in served.log()
+        lowered = re.search(r"MAX_CONNECTIONS lowered from 1500 to (\d+)", served.log())
+        assert lowered is not None, served.log()
+        assert 150 <= int(lowered.group(1)) < 256
+
+        def client(_: int) -> list[int]:
+            with httpx.Client(base_url=served.base_url, timeout=PATIENCE_SECONDS) as http:
+                return [http.get("/health").status_code for _ in range(25)]
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = [status for run in pool.map(client, range(20)) for status in run]
+        assert statuses == [200] * 500
     finally:
+        served.stop()
+
+
+def test_an_open_files_limit_too_low_for_any_room_refuses_to_start(tmp_path: Path) -> None:
+    served = DevServer(tmp_path, environment_without_settings(), open_files=48)
+    try:
+        assert served.process.wait(timeout=PATIENCE_SECONDS) != 0
+        assert "open files limited to 48" in served.log()
+        assert "raise the limit" in served.log()
+    finally:
+        served.stop()
+
+
+def test_a_huge_header_gets_its_431_not_a_reset(server: DevServer) -> None:
+    sock = connect(server)
+    # All of it, though the server refuses at 4 KB: before, it closed with this unread and
+    # the client got a reset instead of the answer.
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 1024 * 1024 + b"\r\n\r\n")
+
+    assert_refused(read_until_closed(sock), 431, "HEADERS_TOO_LARGE")
+
+
+BUNDLE = b"GET /docs/assets/swagger-ui-bundle.js HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+def never_reading_socket(server: DevServer, requests: bytes) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: stays small
+    sock.settimeout(PATIENCE_SECONDS)
+    sock.connect(("127.0.0.1", server.port))
+    sock.sendall(requests)
+    return sock
+
+
+@pytest.fixture
+def strict_writer_server(tmp_path: Path) -> Iterator[DevServer]:
+    """A one-second send timeout, ten connections, patient with everything else."""
+    limits = LIMITS | {
+        "MAX_CONNECTIONS": "10",
+        "SEND_TIMEOUT_SECONDS": "1",
+        "KEEP_ALIVE_TIMEOUT_SECONDS": "60",
+    }
+    served = DevServer(tmp_path, environment_without_settings(**limits))
+    try:
+        served.wait_until_healthy()
+        yield served
+    finally:
+        served.stop()
+
+
+def test_a_client_that_never_reads_its_responses_is_aborted(
+    strict_writer_server: DevServer,
+) -> None:
+    held = [never_reading_socket(strict_writer_server, BUNDLE * 4) for _ in range(3)]
+    try:
+        for _ in range(PATIENCE_SECONDS * 10):  # bounded: the log says when it happened
+            if strict_writer_server.log().count("its client stopped reading") >= 3:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("a connection whose client never read was never dropped")
+        full = len(
+            httpx.get(f"{strict_writer_server.base_url}/docs/assets/swagger-ui-bundle.js").content
+        )
+        for sock in held:  # it ended before all four responses were sent
+            assert len(read_until_closed(sock)) < 4 * full
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_at_the_cap_a_connection_whose_client_reads_nothing_makes_room(tmp_path: Path) -> None:
+    limits = LIMITS | {"MAX_CONNECTIONS": "10", "KEEP_ALIVE_TIMEOUT_SECONDS": "60"}
+    served = DevServer(tmp_path, environment_without_settings(**limits))  # send timeout 30 s
+    held: list[socket.socket] = []
+    try:
+        served.wait_until_healthy()
+        held = [never_reading_socket(served, BUNDLE * 4) for _ in range(10)]
+        for _ in range(PATIENCE_SECONDS * 10):  # until the server has written to all of them
+            statuses = [
+                httpx.get(f"{served.base_url}/health/live", timeout=PATIENCE_SECONDS).status_code
+                for _ in range(3)
+            ]
+            if statuses == [200] * 3:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"/health/live kept answering {statuses}")
+        assert "evicted: its client reads nothing" in served.log()
+    finally:
+        for sock in held:
+            sock.close()
         served.stop()

@@ -22,6 +22,7 @@ class Subscription:
     def __init__(self, release: Callable[["Subscription"], None]) -> None:
         self._changed = asyncio.Event()
         self._release: Callable[[Subscription], None] | None = release
+        self.server_closing = False  # the process is shutting down: end the stream now
 
     def close(self) -> None:
         """Gives the slot back; idempotent."""
@@ -30,6 +31,10 @@ class Subscription:
             self._release = None
 
     def wake(self) -> None:
+        self._changed.set()
+
+    def end_for_shutdown(self) -> None:
+        self.server_closing = True
         self._changed.set()
 
     async def wait(self, seconds: float) -> bool:
@@ -91,6 +96,12 @@ class ChangeFeed:
         for subscriptions in self._by_user.values():
             for subscription in subscriptions:
                 subscription.wake()
+
+    def end_all(self) -> None:
+        """The process is shutting down: every stream sends its `close` event and ends."""
+        for subscriptions in self._by_user.values():
+            for subscription in subscriptions:
+                subscription.end_for_shutdown()
 
     def open_streams(self, user_id: str | None = None) -> int:
         return self._total if user_id is None else len(self._by_user.get(user_id, ()))

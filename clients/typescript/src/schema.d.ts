@@ -216,7 +216,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -258,6 +258,7 @@ export interface components {
              *     - `DATABASE_UNAVAILABLE` (503): the database is unreachable or did not answer in time; retry shortly.
              *     - `DATABASE_BUSY` (503): every database connection is in use; retry after `Retry-After` seconds.
              *     - `SERVER_BUSY` (503): the server holds `MAX_CONNECTIONS` open connections; the new one is closed.
+             *     - `SERVER_RESTARTING` (503): (event streams only, in `event: close`) the server process is shutting down.
              *     - `INTERNAL_ERROR` (500): a bug on our side.
              */
             error_code: components["schemas"]["ErrorCode"];
@@ -547,7 +548,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
@@ -716,7 +717,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
@@ -859,7 +860,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
@@ -1061,7 +1062,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
@@ -1207,7 +1208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
@@ -1339,7 +1340,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
@@ -1380,7 +1381,8 @@ export interface operations {
              *     and `deleted` (data: `{"id": ...}`), each with the sync token as its `id`. A comment line
              *     (`: heartbeat`) every `SSE_HEARTBEAT_SECONDS`. When the bearer token expires, or the stream
              *     cannot go on, `event: close` (data: `{"error_code", "detail"}`) ends it: reconnect with a fresh
-             *     token and `Last-Event-ID`.
+             *     token and `Last-Event-ID`. A server shutting down ends every stream with `close`
+             *     (`SERVER_RESTARTING`): reconnect at once with `Last-Event-ID`.
              */
             200: {
                 headers: {
@@ -1474,7 +1476,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
@@ -1589,7 +1591,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
@@ -1733,7 +1735,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY`. */
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */

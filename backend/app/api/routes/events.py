@@ -28,6 +28,7 @@ from app.errors import (
     DatabaseUnavailable,
     InvalidInput,
     RateLimited,
+    ServerRestarting,
     ServiceUnavailable,
     SyncTokenExpired,
     TokenExpired,
@@ -49,7 +50,8 @@ one event per change, oldest first: `created` or `updated` (data: the task, as G
 and `deleted` (data: `{"id": ...}`), each with the sync token as its `id`. A comment line
 (`: heartbeat`) every `SSE_HEARTBEAT_SECONDS`. When the bearer token expires, or the stream
 cannot go on, `event: close` (data: `{"error_code", "detail"}`) ends it: reconnect with a fresh
-token and `Last-Event-ID`."""
+token and `Last-Event-ID`. A server shutting down ends every stream with `close`
+(`SERVER_RESTARTING`): reconnect at once with `Last-Event-ID`."""
 
 
 class EventStream(StreamingResponse):
@@ -147,7 +149,11 @@ async def _events(
             if remaining <= 0:
                 yield _close(TokenExpired())
                 return
-            if not await subscription.wait(min(heartbeat_seconds, remaining)):
+            woken = await subscription.wait(min(heartbeat_seconds, remaining))
+            if subscription.server_closing:
+                yield _close(ServerRestarting())
+                return
+            if not woken:
                 yield b": heartbeat\n\n"
     except ApiError as error:  # e.g. the token's tombstones purged meanwhile: 410
         yield _close(error)
