@@ -216,7 +216,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -235,6 +235,7 @@ export interface components {
              *     - `MALFORMED_REQUEST` (400): not valid HTTP/1.1 (bad framing or `Content-Length`, bare LF, a bad header name or value, ...); the connection is closed.
              *     - `INVALID_CURSOR` (400): the `cursor` was altered, or belongs to another user, filter or sort.
              *     - `INVALID_IDEMPOTENCY_KEY` (400): the `Idempotency-Key` header is empty, too long, repeated or has bad characters.
+             *     - `INVALID_IF_MATCH` (400): `If-Match` is neither `*` nor a list of quoted entity tags (`6` for `"6"`).
              *     - `INVALID_SYNC_TOKEN` (400): `since` (or `Last-Event-ID`) is not a sync token of the caller's.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
@@ -596,7 +597,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -883,7 +884,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Write only if the task's ETag is one of these (`"12"`), or it exists (`*`); otherwise 412 and nothing is written. */
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
                 "If-Match"?: string;
             };
             path: {
@@ -909,7 +910,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1085,7 +1086,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Write only if the task's ETag is one of these (`"12"`), or it exists (`*`); otherwise 412 and nothing is written. */
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
                 "If-Match"?: string;
             };
             path: {
@@ -1102,6 +1103,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input: `INVALID_IF_MATCH`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be * or the task's ETag exactly as sent, in double quotes (\"6\", not 6); several are separated by commas",
+                     *       "error_code": "INVALID_IF_MATCH",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
             401: {
@@ -1251,7 +1268,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1390,7 +1407,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;

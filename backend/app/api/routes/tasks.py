@@ -12,6 +12,7 @@ from app.api.responses import JsonBody
 from app.errors import (
     AuthError,
     IdempotencyKeyReused,
+    InvalidIfMatch,
     InvalidInput,
     PayloadTooLarge,
     PreconditionFailed,
@@ -190,7 +191,13 @@ async def update_task(
     status_code=status.HTTP_204_NO_CONTENT,
     response_description="Deleted; no body.",
     responses=error_responses(
-        AuthError, TaskForbidden, TaskNotFound, PreconditionFailed, RateLimited, ServiceUnavailable
+        InvalidIfMatch(),
+        AuthError,
+        TaskForbidden,
+        TaskNotFound,
+        PreconditionFailed,
+        RateLimited,
+        ServiceUnavailable,
     ),
     openapi_extra={"parameters": [conditional.IF_MATCH]},
 )
