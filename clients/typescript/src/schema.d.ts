@@ -440,7 +440,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
-                /** @description Only completed or open tasks. */
+                /** @description `true`: only completed tasks; `false`: only open ones. */
                 completed?: boolean | null;
                 /** @description Any of these priorities (repeat the parameter). */
                 priority?: ("none" | "low" | "medium" | "high")[];
@@ -450,13 +450,13 @@ export interface operations {
                 due_before?: string | null;
                 /** @description Due strictly after. A date ("2026-12-01": the whole day, UTC, for timed tasks) or a date-time with an offset ("2026-12-01T17:00:00+01:00"; encode "+" as %2B). All-day tasks compare by their date. */
                 due_after?: string | null;
-                /** @description `true`: due before now (all-day: before today, UTC) and open. */
-                overdue?: "true" | null;
+                /** @description `true`: only tasks due before now (all-day: before today, UTC) and open; `false` is the same as leaving it out. */
+                overdue?: boolean | null;
                 /** @description Text in the title or description, ignoring case (Unicode casefolding); empty means no search. */
                 q?: string | null;
                 /** @description Order: a key, `-` first for descending. Tasks without a due date come last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) */
                 sort?: "asc" | "desc" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due" | "-due" | "priority" | "-priority" | "title" | "-title";
-                /** @description From the previous page's `Link: rel="next"`; empty on the first page to get cursor links with no other parameter. Not with `offset`. */
+                /** @description From the previous page's `Link: rel="next"`; empty on the first page to get cursor links with no other parameter. Not with an `offset` above 0. */
                 cursor?: string | null;
             };
             header?: never;
@@ -476,7 +476,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"][];
                 };
             };
-            /** @description `VALIDATION_ERROR`: `limit` or `offset` not an integer in range, a parameter given twice, a filter value or sort key that does not exist, a malformed date, `cursor` with `offset`; `INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort. */
+            /** @description `VALIDATION_ERROR`: `limit` or `offset` not an integer in range, a parameter given twice, a filter value or sort key that does not exist, a malformed date, a boolean other than `true`/`false`, `cursor` with an `offset` above 0; `INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort. */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -40,7 +40,8 @@ _NEXT_PAGE_LINK = {
 _BAD_PAGE = ValidationFailed(f"query.limit: Input should be less than or equal to {MAX_PAGE_SIZE}")
 _BAD_PAGE_DESCRIPTION = (
     "`VALIDATION_ERROR`: `limit` or `offset` not an integer in range, a parameter given twice, a "
-    "filter value or sort key that does not exist, a malformed date, `cursor` with `offset`; "
+    "filter value or sort key that does not exist, a malformed date, a boolean other than "
+    "`true`/`false`, `cursor` with an `offset` above 0; "
     "`INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort."
 )
 _ETAG = {"ETag": {"description": "The task's version, strong.", "schema": {"type": "string"}}}
