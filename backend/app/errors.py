@@ -174,6 +174,10 @@ class TaskNotFound(ApiError):
     detail = "Task not found"
     description = "no task with this id, or the id is not a UUID."
     summary = "No such task, or the id is not a UUID"
+    NOT_A_UUID = (
+        "Task not found: the id is not a UUID (8-4-4-4-12 hex digits, as "
+        "00000000-0000-4000-8000-000000000000)"
+    )
 
 
 class RouteNotFound(ApiError):

@@ -207,3 +207,16 @@ def test_description_says_how_authentication_works(document: dict[str, Any]) -> 
     description = document["info"]["description"]
     for phrase in ("Authorization: Bearer", "BETTER_AUTH_SECRET", "`sub`", "401", "/health"):
         assert phrase in description
+
+
+def test_the_event_stream_says_try_it_out_cannot_end(document: dict[str, Any]) -> None:
+    description = operation(document, "get", "/api/tasks/events")["description"]
+
+    assert "never ends" in description
+    assert "Try it out" in description
+
+
+def test_a_201_documents_its_location_header(document: dict[str, Any]) -> None:
+    created = operation(document, "post", "/api/tasks")["responses"]["201"]
+
+    assert set(created["headers"]) == {"ETag", "Location", "Idempotency-Replayed"}

@@ -91,6 +91,10 @@ export interface paths {
         /**
          * Stream Events
          * @description Stream the caller's changes live; without a token, from now on.
+         *
+         *     The response never ends (Server-Sent Events): Swagger UI's "Try it out" waits for an end
+         *     and shows nothing. Use `EventSource`, or `curl -N -H "Authorization: Bearer $TOKEN"
+         *     .../api/tasks/events`.
          */
         get: operations["stream_events"];
         put?: never;
@@ -589,6 +593,8 @@ export interface operations {
                 headers: {
                     /** @description The task's version, strong. */
                     ETag?: string;
+                    /** @description The new task's URL (`/api/tasks/{id}`), relative unless the server sets `PUBLIC_BASE_URL`. */
+                    Location?: string;
                     /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key`. */
                     "Idempotency-Replayed"?: string;
                     [name: string]: unknown;

@@ -45,6 +45,13 @@ _BAD_PAGE_DESCRIPTION = (
     "`INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort."
 )
 _ETAG = {"ETag": {"description": "The task's version, strong.", "schema": {"type": "string"}}}
+_LOCATION = {
+    "Location": {
+        "description": "The new task's URL (`/api/tasks/{id}`), relative unless the server sets "
+        "`PUBLIC_BASE_URL`.",
+        "schema": {"type": "string"},
+    }
+}
 _REPLAYED = {
     "Idempotency-Replayed": {
         "description": "`true` when this is the stored response of an earlier request with the "
@@ -102,7 +109,7 @@ async def list_tasks(
     status_code=status.HTTP_201_CREATED,
     response_description="The created task.",
     responses={
-        201: {"headers": {**_ETAG, **_REPLAYED}},
+        201: {"headers": {**_ETAG, **_LOCATION, **_REPLAYED}},
         **error_responses(
             InvalidInput,
             AuthError,
@@ -121,15 +128,24 @@ async def create_task(
     key = conditional.idempotency_key(request)
     if key is None:
         task = await service.create_task(database, user_id, body)
-        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers={"ETag": task["etag"]})
+        headers = {"ETag": task["etag"], "Location": _location(request, task["id"])}
+        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
     settings = app_state(request.app).settings
     retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
     raw = await request.body()
     stored = await idempotency.create_task_once(database, user_id, key, raw, body, retention)
-    headers = {"ETag": orjson.loads(stored.body)["etag"]}
+    created = orjson.loads(stored.body)
+    headers = {"ETag": created["etag"], "Location": _location(request, created["id"])}
     if stored.replayed:
         headers["Idempotency-Replayed"] = "true"
     return Response(stored.body, stored.status_code, headers, media_type="application/json")
+
+
+def _location(request: Request, task_id: object) -> str:
+    """The new task's URL: relative, or absolute on `PUBLIC_BASE_URL`; never built on the
+    request's Host header, which the client chooses (as for `Link`)."""
+    base_url = app_state(request.app).settings.public_base_url or ""
+    return f"{base_url}{request.url.path.rstrip('/')}/{task_id}"
 
 
 @router.get(
