@@ -290,7 +290,18 @@ export interface components {
              */
             count: number;
         };
-        /** TaskCreate */
+        /**
+         * TaskCreate
+         * @example {
+         *       "description": "2 litres",
+         *       "due_date": "2026-12-01",
+         *       "priority": "high",
+         *       "tags": [
+         *         "home"
+         *       ],
+         *       "title": "Buy milk"
+         *     }
+         */
         TaskCreate: {
             /**
              * Title
@@ -391,6 +402,10 @@ export interface components {
          * TaskUpdate
          * @description Partial update: omitted fields stay as they are; `description: null` clears it, and
          *     `due_date: null` or `due_at: null` clears the due date, whichever kind it is.
+         * @example {
+         *       "due_at": "2026-12-01T17:00:00+01:00",
+         *       "is_completed": true
+         *     }
          */
         TaskUpdate: {
             /**
@@ -509,6 +524,22 @@ export interface operations {
                      *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
                      *       "error_code": "NOT_AUTHENTICATED",
                      *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -648,6 +679,22 @@ export interface operations {
                      *       "detail": "Request body is larger than 65536 bytes",
                      *       "error_code": "PAYLOAD_TOO_LARGE",
                      *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -823,6 +870,22 @@ export interface operations {
                      *       "detail": "Task not found",
                      *       "error_code": "TASK_NOT_FOUND",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1014,6 +1077,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
             415: {
                 headers: {
@@ -1192,6 +1271,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Too many requests: `RATE_LIMITED`. */
             429: {
                 headers: {
@@ -1319,6 +1414,22 @@ export interface operations {
                      *       "detail": "This sync token is older than the deletions kept on record: sync again from scratch (without `since`)",
                      *       "error_code": "SYNC_TOKEN_EXPIRED",
                      *       "status_code": 410
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1463,6 +1574,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Too many requests (`RATE_LIMITED`), or too many open event streams: `TOO_MANY_STREAMS` (this user) or `STREAM_CAPACITY_REACHED` (this server); retry after `Retry-After` seconds. */
             429: {
                 headers: {
@@ -1574,6 +1701,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Too many requests: `RATE_LIMITED`. */
             429: {
                 headers: {
@@ -1650,6 +1793,22 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
             500: {
                 headers: {
@@ -1704,6 +1863,22 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
             500: {
                 headers: {
@@ -1738,6 +1913,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
