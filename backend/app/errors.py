@@ -112,6 +112,15 @@ class InvalidIdempotencyKey(InvalidInput):
     description = "the `Idempotency-Key` header is empty, too long, repeated or has bad characters."
 
 
+class InvalidIfMatch(InvalidInput):
+    error_code = "INVALID_IF_MATCH"
+    detail = (
+        'If-Match must be * or the task\'s ETag exactly as sent, in double quotes ("6", not 6); '
+        "several are separated by commas"
+    )
+    description = '`If-Match` is neither `*` nor a list of quoted entity tags (`6` for `"6"`).'
+
+
 class InvalidSyncToken(InvalidInput):
     error_code = "INVALID_SYNC_TOKEN"
     detail = "`since` is not a sync token this API gave out to you"
@@ -165,6 +174,10 @@ class TaskNotFound(ApiError):
     detail = "Task not found"
     description = "no task with this id, or the id is not a UUID."
     summary = "No such task, or the id is not a UUID"
+    NOT_A_UUID = (
+        "Task not found: the id is not a UUID (8-4-4-4-12 hex digits, as "
+        "00000000-0000-4000-8000-000000000000)"
+    )
 
 
 class RouteNotFound(ApiError):
@@ -201,9 +214,15 @@ class PreconditionFailed(ApiError):
     description = "`If-Match` does not match the task's current `ETag`; nothing was written."
     summary = "The task has changed since the client read it"
 
-    def __init__(self, etag: str = '"0"') -> None:
-        super().__init__()
+    def __init__(self, etag: str = '"0"', *, weak_only: bool = False) -> None:
+        # A weak tag can never match (If-Match compares strongly): say that, not "changed".
+        super().__init__(self.WEAK_DETAIL if weak_only else None)
         self.etag = etag
+
+    WEAK_DETAIL = (
+        'If-Match needs the strong tag exactly as in the ETag header ("6"): a weak tag (W/"6") '
+        "never matches, so nothing was written"
+    )
 
     @property
     def headers(self) -> dict[str, str]:

@@ -141,7 +141,12 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_SECURITY_HEADERS]
+                headers = message.get("headers", [])
+                # A response that sets one itself (the event stream's no-store) keeps its own:
+                # the same header twice is what a proxy may join or reject.
+                present = {name.lower() for name, _ in headers}
+                missing = [header for header in _SECURITY_HEADERS if header[0] not in present]
+                message["headers"] = [*headers, *missing]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

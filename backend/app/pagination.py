@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
+from pydantic import BeforeValidator
 from starlette.datastructures import URL
 
 MAX_PAGE_SIZE = 500
@@ -21,9 +22,17 @@ class PageParams:
     offset: int
 
 
+def _blank_as(default: int) -> BeforeValidator:
+    # An empty value (`limit=`, as a form sends a blank field) means the default, as an empty
+    # filter means no filter: one rule for every query parameter.
+    return BeforeValidator(lambda value: default if value == "" else value)
+
+
 async def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE), _blank_as(DEFAULT_PAGE_SIZE)
+    ] = DEFAULT_PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET), _blank_as(0)] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.errors import InvalidIfMatch, PreconditionFailed
 from tests.helpers import (
     ALICE,
     BOB,
@@ -142,18 +143,72 @@ async def test_put_with_a_matching_if_match_writes(
     assert (await row_of(app, task["id"]))["title"] == "second"
 
 
-@pytest.mark.parametrize("header", ["W/{etag}", "garbage", '"-1"', '"' + "9" * 40 + '"', '""'])
-async def test_put_with_a_weak_or_malformed_if_match_never_matches(
+@pytest.mark.parametrize("header", ['"-1"', '"' + "9" * 40 + '"', '""', 'W/"1", "0"'])
+async def test_put_with_an_if_match_naming_no_version_is_412_changed(
     app: FastAPI, client: httpx.AsyncClient, header: str
 ) -> None:
     task = await create_task(client, title="first")
     before = await all_rows(app)
 
-    response = await put(client, task["id"], {"title": "x"}, header.format(etag=task["etag"]))
+    response = await put(client, task["id"], {"title": "x"}, header)
 
-    assert_error(response, 412, "PRECONDITION_FAILED")
+    assert_error(response, 412, "PRECONDITION_FAILED", PreconditionFailed.detail)
     assert response.headers["etag"] == task["etag"]
     assert await all_rows(app) == before
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+@pytest.mark.parametrize("header", ["W/{etag}", " W/{etag} , W/{etag}"], ids=["one", "list"])
+async def test_a_weak_if_match_is_412_saying_the_tag_is_weak_not_that_the_task_changed(
+    app: FastAPI, client: httpx.AsyncClient, method: str, header: str
+) -> None:
+    task = await create_task(client, title="first")
+    before = await all_rows(app)
+
+    response = await client.request(
+        method,
+        f"/api/tasks/{task['id']}",
+        json={"title": "x"} if method == "PUT" else None,
+        headers=with_header(ALICE, "If-Match", header.format(etag=task["etag"])),
+    )
+
+    assert_error(response, 412, "PRECONDITION_FAILED", PreconditionFailed.WEAK_DETAIL)
+    assert response.headers["etag"] == task["etag"]
+    assert await all_rows(app) == before
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+@pytest.mark.parametrize(
+    "header",
+    ["{version}", "garbage", "", '"{version}', '"{version}" "1"', '"{version}";', "'{version}'"],
+)
+async def test_a_malformed_if_match_is_400_and_writes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, method: str, header: str
+) -> None:
+    task = await create_task(client, title="first")
+    before = await all_rows(app)
+    version = task["etag"].strip('"')  # the task IS at this version: a 412 would be a lie
+
+    response = await client.request(
+        method,
+        f"/api/tasks/{task['id']}",
+        json={"title": "x"} if method == "PUT" else None,
+        headers=with_header(ALICE, "If-Match", header.format(version=version)),
+    )
+
+    assert_error(response, 400, "INVALID_IF_MATCH", InvalidIfMatch.detail)
+    assert await all_rows(app) == before
+
+
+async def test_an_if_match_list_with_trailing_comma_and_spaces_still_matches(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    task = await create_task(client, title="first")
+
+    response = await put(client, task["id"], {"title": "second"}, f' W/"1" , {task["etag"]} , ')
+
+    assert response.status_code == 200, response.text
+    assert (await row_of(app, task["id"]))["title"] == "second"
 
 
 async def test_if_match_on_a_missing_or_foreign_task_is_404_or_403(

@@ -247,6 +247,18 @@ async def test_a_stream_never_carries_another_users_change(servers: list[Server]
     assert (event.name, event.data) == ("created", alices)
 
 
+async def test_a_stream_says_no_store_once(servers: list[Server]) -> None:
+    async with (
+        httpx.AsyncClient(base_url=servers[0].base_url, timeout=GUARD_SECONDS) as client,
+        client.stream(
+            "GET", "/api/tasks/events", headers=bearer(token_for(new_user()))
+        ) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers.get_list("cache-control") == ["no-store"]
+        assert response.headers.get_list("x-content-type-options") == ["nosniff"]
+
+
 async def test_an_idle_stream_gets_heartbeats(servers: list[Server]) -> None:
     async with stream(servers[0], token_for(new_user())) as events:
         await events.next()

@@ -6,46 +6,48 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from app.errors import ErrorCode
 from app.main import create_app
+from app.schemas.task import TaskCreate, TaskUpdate
 from tests.helpers import make_settings, running_app
 
 CHECKED_IN = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
 
-# Every operation, with each status code it can answer (500 for a bug, 415 wherever there
-# is a body).
+# Every operation, with each status code it can answer (500 for a bug, 414 for a URL over
+# MAX_URL_BYTES, 415 wherever there is a body).
 OPERATIONS = {
-    ("get", "/api/tasks"): ("list_tasks", {"200", "400", "401", "429", "500", "503"}),
+    ("get", "/api/tasks"): ("list_tasks", {"200", "400", "401", "429", "414", "500", "503"}),
     ("post", "/api/tasks"): (
         "create_task",
-        {"201", "400", "401", "413", "415", "422", "429", "500", "503"},
+        {"201", "400", "401", "413", "415", "422", "429", "414", "500", "503"},
     ),
     ("get", "/api/tasks/changes"): (
         "list_changes",
-        {"200", "400", "401", "410", "429", "500", "503"},
+        {"200", "400", "401", "410", "429", "414", "500", "503"},
     ),
     ("get", "/api/tasks/events"): (
         "stream_events",
-        {"200", "400", "401", "410", "429", "500", "503"},
+        {"200", "400", "401", "410", "429", "414", "500", "503"},
     ),
     ("get", "/api/tasks/{task_id}"): (
         "get_task",
-        {"200", "304", "401", "403", "404", "429", "500", "503"},
+        {"200", "304", "401", "403", "404", "429", "414", "500", "503"},
     ),
     ("put", "/api/tasks/{task_id}"): (
         "update_task",
-        {"200", "400", "401", "403", "404", "412", "413", "415", "429", "500", "503"},
+        {"200", "400", "401", "403", "404", "412", "413", "415", "429", "414", "500", "503"},
     ),
     ("delete", "/api/tasks/{task_id}"): (
         "delete_task",
-        {"204", "401", "403", "404", "412", "429", "500", "503"},
+        {"204", "400", "401", "403", "404", "412", "429", "414", "500", "503"},
     ),
-    ("get", "/health"): ("health", {"200", "500", "503"}),
-    ("get", "/health/live"): ("liveness", {"200", "500"}),
-    ("get", "/health/ready"): ("readiness", {"200", "500", "503"}),
-    ("get", "/api/tags"): ("list_tags", {"200", "400", "401", "429", "500", "503"}),
+    ("get", "/health"): ("health", {"200", "414", "500", "503"}),
+    ("get", "/health/live"): ("liveness", {"200", "414", "500"}),
+    ("get", "/health/ready"): ("readiness", {"200", "414", "500", "503"}),
+    ("get", "/api/tags"): ("list_tags", {"200", "400", "401", "429", "414", "500", "503"}),
 }
 TASK_OPERATIONS = [key for key in OPERATIONS if key[1].startswith("/api/tasks")]
 FAILING_OPERATIONS = [key for key, (_, codes) in OPERATIONS.items() if max(map(int, codes)) >= 400]
@@ -207,3 +209,43 @@ def test_description_says_how_authentication_works(document: dict[str, Any]) -> 
     description = document["info"]["description"]
     for phrase in ("Authorization: Bearer", "BETTER_AUTH_SECRET", "`sub`", "401", "/health"):
         assert phrase in description
+
+
+def test_the_event_stream_says_try_it_out_cannot_end(document: dict[str, Any]) -> None:
+    description = operation(document, "get", "/api/tasks/events")["description"]
+
+    assert "never ends" in description
+    assert "Try it out" in description
+
+
+def test_a_201_documents_its_location_header(document: dict[str, Any]) -> None:
+    created = operation(document, "post", "/api/tasks")["responses"]["201"]
+
+    assert set(created["headers"]) == {"ETag", "Location", "Idempotency-Replayed"}
+
+
+def test_every_tag_used_is_declared_and_the_document_has_a_contact(
+    document: dict[str, Any],
+) -> None:
+    used = {
+        tag for path in document["paths"].values() for op in path.values() for tag in op["tags"]
+    }
+
+    assert used == {tag["name"] for tag in document["tags"]}
+    assert all(tag["description"] for tag in document["tags"])
+    assert document["info"]["contact"]["name"]
+
+
+@pytest.mark.parametrize("schema_name", ["TaskCreate", "TaskUpdate"])
+def test_a_body_schema_refuses_both_due_kinds_and_its_example_is_accepted(
+    document: dict[str, Any], schema_name: str
+) -> None:
+    schema = document["components"]["schemas"][schema_name]
+    both = {"due_date": "2026-12-01", "due_at": "2026-12-01T17:00:00Z"}
+
+    forbidden = schema["not"]
+    assert set(forbidden["required"]) == set(both)
+    assert all(forbidden["properties"][name]["type"] == "string" for name in both)
+    model: type[BaseModel] = TaskCreate if schema_name == "TaskCreate" else TaskUpdate
+    for example in schema["examples"]:
+        model.model_validate_json(json.dumps(example))

@@ -380,14 +380,20 @@ async def test_a_cursor_that_does_not_parse_is_invalid_cursor(
         ("due_before=2026-02-30", "due_before"),
         ("due_after=9999-12-31", "due_after"),
         ("due_before=0001-01-01T00:00:00%2B01:00", "due_before"),
-        ("overdue=false", "overdue"),
         ("overdue=yes", "overdue"),
+        ("overdue=1", "overdue"),
+        ("completed=yes", "completed"),
+        ("completed=1", "completed"),
+        ("completed=on", "completed"),
+        ("completed=no", "completed"),
+        ("completed=True", "completed"),
+        ("completed=0", "completed"),
         ("q=" + "a" * 101, "q"),
         ("q=a%00b", "q"),
         ("tag=" + "t" * 51, "tag"),
         ("tag=a%00", "tag"),
         ("&".join(f"tag=t{n}" for n in range(21)), "tag"),
-        ("cursor=&offset=0", "cursor"),
+        ("cursor=abc&offset=1", "cursor"),
         ("cursor=" + "a" * 4097, "cursor"),
         ("limit=0&sort=title", "limit"),
     ],
@@ -463,3 +469,73 @@ async def test_a_cursor_signed_with_the_servers_key_works(
 
     assert response.status_code == 200, response.text
     assert [task["title"] for task in response.json()][:2] == ["done long ago", "overdue report"]
+
+
+# --- one rule for values: true|false, and empty means not given ----------------------------
+
+
+async def test_overdue_false_is_the_same_as_no_overdue_filter(
+    client: httpx.AsyncClient, titles: list[str]
+) -> None:
+    assert await listed(client, "overdue=false&sort=title") == await listed(client, "sort=title")
+
+
+@pytest.mark.parametrize(
+    "blank",
+    ["tag=", "priority=", "completed=", "overdue=", "due_before=", "due_after=", "q=", "q=%20"]
+    + ["sort=", "limit=", "offset=", "cursor=", "tag=%20%20"],
+)
+async def test_an_empty_parameter_is_the_same_as_leaving_it_out(
+    client: httpx.AsyncClient, titles: list[str], blank: str
+) -> None:
+    everything = await listed(client, "")
+
+    assert await listed(client, blank) == everything
+    assert await listed(client, f"{blank}&tag=work") == await listed(client, "tag=work")
+
+
+async def test_an_empty_value_among_repeated_ones_is_dropped(
+    client: httpx.AsyncClient, titles: list[str]
+) -> None:
+    assert await listed(client, "tag=work&tag=&priority=&priority=high") == await listed(
+        client, "tag=work&priority=high"
+    )
+
+
+# --- offset=0 is no offset ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", ["offset=0", "offset=", "offset=00"])
+async def test_offset_zero_with_a_filter_still_gives_cursor_links(
+    client: httpx.AsyncClient, titles: list[str], offset: str
+) -> None:
+    response = await client.get(f"/api/tasks?sort=title&limit=2&{offset}", headers=auth(ALICE))
+
+    assert response.status_code == 200, response.text
+    assert "cursor=" in response.links["next"]["url"]
+    assert "offset=2" not in response.links["next"]["url"]
+
+
+async def test_a_cursor_walk_with_offset_zero_on_every_page_is_the_walk_without_it(
+    client: httpx.AsyncClient, titles: list[str]
+) -> None:
+    """What Swagger UI and openapi-python-client do: send the default `offset=0` each time."""
+    without = await walk(client, "/api/tasks?limit=2&sort=title")
+    cursor = await first_cursor(client, "sort=title&limit=2&offset=0")
+
+    response = await client.get(
+        f"/api/tasks?sort=title&limit=2&offset=0&cursor={cursor}", headers=auth(ALICE)
+    )
+
+    assert response.status_code == 200, response.text
+    assert [task["title"] for task in response.json()] == without[1]
+
+
+async def test_offset_zero_alone_keeps_the_old_offset_link(
+    client: httpx.AsyncClient, titles: list[str]
+) -> None:
+    with_zero = await client.get("/api/tasks?limit=2&offset=0", headers=auth(ALICE))
+    without = await client.get("/api/tasks?limit=2", headers=auth(ALICE))
+
+    assert with_zero.json() == without.json()
+    assert with_zero.links["next"]["url"] == "/api/tasks?limit=2&offset=2"

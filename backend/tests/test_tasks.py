@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.errors import TaskNotFound
 from app.schemas.task import PRIORITIES
 from tests.clock import now as clock_now
 from tests.helpers import (
@@ -249,7 +250,9 @@ async def test_list_defaults_to_100_tasks_per_page(app: FastAPI, client: httpx.A
     assert "offset=100" in response.links["next"]["url"]
 
 
-@pytest.mark.parametrize("query", ["limit=1", "limit=500", "offset=0", "offset=1000000"])
+@pytest.mark.parametrize(
+    "query", ["limit=1", "limit=500", "offset=0", "offset=1000000", "limit=", "offset="]
+)
 async def test_list_accepts_paging_values_at_the_bounds(
     app: FastAPI, client: httpx.AsyncClient, query: str
 ) -> None:
@@ -268,7 +271,6 @@ async def test_list_accepts_paging_values_at_the_bounds(
         ("limit=-1", "limit"),
         ("limit=abc", "limit"),
         ("limit=1.5", "limit"),
-        ("limit=", "limit"),
         ("offset=-1", "offset"),
         ("offset=abc", "offset"),
         ("offset=1000001", "offset"),
@@ -338,7 +340,7 @@ async def test_malformed_id_is_404_task_not_found(
         response = await client.request(
             method, f"/api/tasks/{task_id}", json=body, headers=auth(ALICE)
         )
-        assert_error(response, 404, "TASK_NOT_FOUND", "Task not found")
+        assert_error(response, 404, "TASK_NOT_FOUND", TaskNotFound.NOT_A_UUID)
 
     assert await all_rows(app) == before
 
@@ -360,7 +362,7 @@ async def test_a_task_has_one_address_not_four_spellings(
 
     for method, body in [("GET", None), ("PUT", {"title": "changed"}), ("DELETE", None)]:
         response = await client.request(method, address, json=body, headers=auth(ALICE))
-        assert_error(response, 404, "TASK_NOT_FOUND", "Task not found")
+        assert_error(response, 404, "TASK_NOT_FOUND", TaskNotFound.NOT_A_UUID)
 
     assert await all_rows(app) == before
 
@@ -705,3 +707,44 @@ async def test_responses_forbid_sniffing_and_caching(
     assert response.status_code == status, response.text
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_a_well_formed_id_of_no_task_is_the_plain_404(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/api/tasks/{uuid.uuid4()}", headers=auth(ALICE))
+
+    assert_error(response, 404, "TASK_NOT_FOUND", TaskNotFound.detail)
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "create-once"])
+async def test_a_201_says_where_the_new_task_is(
+    app: FastAPI, client: httpx.AsyncClient, idempotency_key: str | None
+) -> None:
+    headers = {**auth(ALICE), "Host": "evil.example.net"}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+
+    responses = [
+        await client.post("/api/tasks", json={"title": "a"}, headers=headers) for _ in range(2)
+    ]
+
+    created = responses[0].json()
+    assert [response.status_code for response in responses] == [201, 201]
+    assert responses[0].headers["location"] == f"/api/tasks/{created['id']}"
+    fetched = await client.get(responses[0].headers["location"], headers=auth(ALICE))
+    assert fetched.json() == created
+    if idempotency_key is not None:  # the replay points at the same task
+        assert responses[1].headers["location"] == responses[0].headers["location"]
+    assert len(await all_rows(app)) == (1 if idempotency_key else 2)
+
+
+@pytest.mark.parametrize("settings_overrides", [{"public_base_url": "https://API.example.com/"}])
+async def test_the_201_location_is_absolute_on_the_public_base_url(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/api/tasks", json={"title": "a"}, headers={**auth(ALICE), "Host": "evil.example.net"}
+    )
+
+    assert response.headers["location"] == (
+        f"https://api.example.com/api/tasks/{response.json()['id']}"
+    )

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from app.errors import InvalidIdempotencyKey
+from app.errors import InvalidIdempotencyKey, InvalidIfMatch
 from app.models.sync import IDEMPOTENCY_KEY_MAX_LENGTH
 from app.sync.etags import Precondition
 
@@ -28,8 +28,9 @@ def _header(name: str, description: str) -> dict[str, Any]:
 
 IF_MATCH = _header(
     "If-Match",
-    'Write only if the task\'s ETag is one of these (`"12"`), or it exists (`*`); otherwise '
-    "412 and nothing is written.",
+    'Write only if the task\'s ETag is one of these (`"12"`, strong and quoted, as sent), or it '
+    "exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 "
+    '`INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412).',
 )
 IF_NONE_MATCH = _header(
     "If-None-Match", "The ETag(s) the client holds: 304 with no body if one is current."
@@ -42,7 +43,12 @@ IDEMPOTENCY_KEY = _header(
 
 
 def if_match(request: Request) -> Precondition | None:
-    return Precondition.parse(request.headers.get("if-match"), weak_matches=False)
+    """400 INVALID_IF_MATCH when malformed (`6` for `"6"`): a 412 would blame a change that
+    never happened."""
+    precondition = Precondition.parse(request.headers.get("if-match"), weak_matches=False)
+    if precondition is not None and precondition.malformed:
+        raise InvalidIfMatch()
+    return precondition
 
 
 def if_none_match(request: Request) -> Precondition | None:

@@ -96,7 +96,7 @@ async def task_id_from_path(
     spelling (8-4-4-4-12 hex digits, either case) names one: `uuid.UUID` would also take
     `{...}`, `urn:uuid:...` and 32 bare digits, so one task would have four addresses."""
     if _CANONICAL_UUID.fullmatch(task_id) is None:
-        raise TaskNotFound()
+        raise TaskNotFound(TaskNotFound.NOT_A_UUID)
     return uuid.UUID(task_id)
 
 

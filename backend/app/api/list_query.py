@@ -9,8 +9,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from app.api.deps import Pagination
 from app.cursor import MAX_CURSOR_LENGTH, cursor_key
 from app.errors import ValidationFailed, describe_validation_errors
 from app.keys import fold
@@ -53,6 +54,30 @@ _DUE_BOUND = (
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SPACED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
+
+
+def _true_or_false(value: object) -> bool:
+    # Only the two words the README documents: pydantic alone would also take yes/on/1/no.
+    if value not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value == "true"
+
+
+QueryBool = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
+def _given(request: Request) -> dict[str, Any]:
+    """Our parameters with a value. An empty one (`tag=`, `q=`, `completed=`: what a form sends
+    for a field left blank) counts as not given, the one rule for every parameter."""
+    params = request.query_params
+    raw: dict[str, Any] = {}
+    for name in params:
+        values = [value for value in params.getlist(name) if value.strip()]
+        if name in _REPEATABLE:
+            raw[name] = values
+        elif values:
+            raw[name] = values[0]
+    return raw
 
 
 def _refuse_repeated(request: Request) -> None:
@@ -113,7 +138,9 @@ class ListParameters(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    completed: bool | None = Field(None, description="Only completed or open tasks.")
+    completed: QueryBool | None = Field(
+        None, description="`true`: only completed tasks; `false`: only open ones."
+    )
     priority: list[Priority] = Field(
         [], description="Any of these priorities (repeat the parameter)."
     )
@@ -126,8 +153,10 @@ class ListParameters(BaseModel):
     due_after: str | None = Field(
         None, max_length=40, description="Due strictly after. " + _DUE_BOUND
     )
-    overdue: Literal["true"] | None = Field(
-        None, description="`true`: due before now (all-day: before today, UTC) and open."
+    overdue: QueryBool | None = Field(
+        None,
+        description="`true`: only tasks due before now (all-day: before today, UTC) and open; "
+        "`false` is the same as leaving it out.",
     )
     q: str | None = Field(
         None,
@@ -144,7 +173,7 @@ class ListParameters(BaseModel):
         None,
         max_length=MAX_CURSOR_LENGTH,
         description='From the previous page\'s `Link: rel="next"`; empty on the first page to '
-        "get cursor links with no other parameter. Not with `offset`.",
+        "get cursor links with no other parameter. Not with an `offset` above 0.",
     )
 
 
@@ -166,18 +195,20 @@ LIST_PARAMETERS = _openapi_parameters()
 _PLAIN = TaskQuery(TaskFilter())  # newest first, by offset: the list before issue 10
 
 
-async def task_list_query(request: Request) -> TaskQuery:
+async def task_list_query(request: Request, page: Pagination) -> TaskQuery:
     params = request.query_params
     if not any(name in _NEW for name in params):
         return _PLAIN
     _refuse_repeated(request)
-    raw = {name: params.getlist(name) if name in _REPEATABLE else params[name] for name in params}
+    raw = _given(request)
     try:
         parsed = ListParameters.model_validate(raw)
     except ValidationError as invalid:
         errors = [{**error, "loc": ("query", *error["loc"])} for error in invalid.errors()]
         raise describe_validation_errors(errors) from None
-    if parsed.cursor is not None and "offset" in params:
+    # `offset=0` is the default, so it means what no offset means (Swagger UI and generated
+    # clients send it): only a real offset turns cursors off.
+    if parsed.cursor is not None and page.offset:
         raise ValidationFailed("query.cursor: cannot be combined with offset")
     for name, value in (("tag", parsed.tag), ("priority", parsed.priority)):
         if len(value) > MAX_TAG_FILTERS:
@@ -188,7 +219,7 @@ async def task_list_query(request: Request) -> TaskQuery:
         tags=_tag_keys(parsed.tag),
         due_before=_due_bound("due_before", parsed.due_before, before=True),
         due_after=_due_bound("due_after", parsed.due_after, before=False),
-        overdue=parsed.overdue == "true",
+        overdue=bool(parsed.overdue),
         text=_text(parsed.q),
     )
     sort = _LEGACY_SORTS.get(parsed.sort, parsed.sort)
@@ -199,7 +230,7 @@ async def task_list_query(request: Request) -> TaskQuery:
         sort=key,
         descending=sort.startswith("-"),
         cursor=parsed.cursor or None,
-        uses_cursor="offset" not in params,
+        uses_cursor=not page.offset,
     )
 
 

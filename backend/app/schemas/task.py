@@ -121,7 +121,32 @@ def _default_in_words(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
+# "due_date or due_at, not both" where OpenAPI can say it: not both set to a value (one of
+# them null is allowed), so generators stop building bodies the API refuses.
+_ONE_KIND_OF_DUE: dict[str, Any] = {
+    "not": {
+        "required": ["due_date", "due_at"],
+        "properties": {"due_date": {"type": "string"}, "due_at": {"type": "string"}},
+    }
+}
+
+
 class TaskCreate(_VisibleTitle):
+    model_config = ConfigDict(
+        json_schema_extra={
+            **_ONE_KIND_OF_DUE,
+            "examples": [
+                {
+                    "title": "Buy milk",
+                    "description": "2 litres",
+                    "due_date": "2026-12-01",
+                    "priority": "high",
+                    "tags": ["home"],
+                }
+            ],
+        }
+    )
+
     title: Title = Field(description="Trimmed; 1 to 200 characters.")
     description: Description | None = Field(default=None, description="Up to 2000 characters.")
     is_completed: bool = Field(
@@ -157,7 +182,13 @@ class TaskUpdate(_VisibleTitle):
         json_schema_extra=_MAX_TAGS,
     )
 
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "minProperties": 1,
+            **_ONE_KIND_OF_DUE,
+            "examples": [{"is_completed": True, "due_at": "2026-12-01T17:00:00+01:00"}],
+        }
+    )
 
     @field_validator("title", "is_completed", "priority", "tags")
     @classmethod

@@ -150,7 +150,7 @@ async def update_task(
             connection, owner, task_id, changes, database.clock(), _versions(if_match)
         )
         if task is None:
-            raise await _why_not_written(connection, owner, task_id)
+            raise await _why_not_written(connection, owner, task_id, if_match)
         if tags is not None:
             await tag_repository.replace_tags(connection, owner, task_id, tags)
     return task
@@ -162,7 +162,7 @@ async def delete_task(
     async with database.write(owner) as connection:
         now = database.clock()
         if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
-            raise await _why_not_written(connection, owner, task_id)
+            raise await _why_not_written(connection, owner, task_id, if_match)
 
 
 def _versions(if_match: Precondition | None) -> list[int] | None:
@@ -171,15 +171,16 @@ def _versions(if_match: Precondition | None) -> list[int] | None:
     return None if if_match is None or if_match.any else if_match.versions
 
 
-async def _why_not_written(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -> ApiError:
+async def _why_not_written(
+    connection: AsyncConnection, owner: str, task_id: uuid.UUID, if_match: Precondition | None
+) -> ApiError:
     """The guarded write found nothing: a stale If-Match (412 with the current ETag), or no
     task of the caller's (403 / 404)."""
     current = await repository.get_task(connection, owner, task_id)
-    return (
-        PreconditionFailed(current["etag"])
-        if current
-        else await _why_not_owned(connection, task_id)
-    )
+    if current is None:
+        return await _why_not_owned(connection, task_id)
+    weak_only = if_match is not None and if_match.weak_only
+    return PreconditionFailed(current["etag"], weak_only=weak_only)
 
 
 def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:

@@ -17,32 +17,43 @@ def etag_of(version: int) -> str:
 
 
 class Precondition:
-    """A parsed `If-Match` or `If-None-Match`: `*`, or the versions its tags name."""
+    """A parsed `If-Match` or `If-None-Match`: `*`, or the versions its tags name.
 
-    def __init__(self, any_: bool, versions: list[int]) -> None:
+    `malformed`: not `*` nor a list of quoted entity tags (`6` for `"6"`), so it cannot say
+    which version the client holds. `weak_only`: every tag was weak and dropped, as `If-Match`
+    compares strongly: such a header can match nothing, whatever the task's version."""
+
+    def __init__(
+        self, any_: bool, versions: list[int], *, malformed: bool = False, weak_only: bool = False
+    ) -> None:
         self.any = any_
         self.versions = versions
+        self.malformed = malformed
+        self.weak_only = weak_only
 
     @classmethod
     def parse(cls, value: str | None, *, weak_matches: bool) -> "Precondition | None":
-        """None when the header is absent. Tags that cannot be ours, malformed ones, and (for
-        If-Match, which compares strongly) weak ones are dropped: they match nothing."""
+        """None when the header is absent. Tags that cannot be ours and (for If-Match, which
+        compares strongly) weak ones are dropped: they match nothing."""
         if value is None:
             return None
         if value.strip() == "*":
             return cls(True, [])
         versions: list[int] = []
+        tags = weak_tags = 0
         position = 0
-        while position < len(value) and len(versions) < _MAX_TAGS:
+        while value[position:].strip() and tags < _MAX_TAGS:
             match = _ENTITY_TAG.match(value, position)
             if match is None:
-                break
+                return cls(False, [], malformed=True)
             position = match.end()
+            tags += 1
             weak, opaque = match.groups()
-            if (weak and not weak_matches) or not _is_version(opaque):
-                continue
-            versions.append(int(opaque))
-        return cls(False, versions)
+            if weak and not weak_matches:
+                weak_tags += 1
+            elif _is_version(opaque):
+                versions.append(int(opaque))
+        return cls(False, versions, malformed=tags == 0, weak_only=0 < tags == weak_tags)
 
     def matches(self, etag: str) -> bool:
         return self.any or any(etag_of(version) == etag for version in self.versions)

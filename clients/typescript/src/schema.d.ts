@@ -91,6 +91,10 @@ export interface paths {
         /**
          * Stream Events
          * @description Stream the caller's changes live; without a token, from now on.
+         *
+         *     The response never ends (Server-Sent Events): Swagger UI's "Try it out" waits for an end
+         *     and shows nothing. Use `EventSource`, or `curl -N -H "Authorization: Bearer $TOKEN"
+         *     .../api/tasks/events`.
          */
         get: operations["stream_events"];
         put?: never;
@@ -216,7 +220,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -235,6 +239,7 @@ export interface components {
              *     - `MALFORMED_REQUEST` (400): not valid HTTP/1.1 (bad framing or `Content-Length`, bare LF, a bad header name or value, ...); the connection is closed.
              *     - `INVALID_CURSOR` (400): the `cursor` was altered, or belongs to another user, filter or sort.
              *     - `INVALID_IDEMPOTENCY_KEY` (400): the `Idempotency-Key` header is empty, too long, repeated or has bad characters.
+             *     - `INVALID_IF_MATCH` (400): `If-Match` is neither `*` nor a list of quoted entity tags (`6` for `"6"`).
              *     - `INVALID_SYNC_TOKEN` (400): `since` (or `Last-Event-ID`) is not a sync token of the caller's.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
@@ -286,7 +291,18 @@ export interface components {
              */
             count: number;
         };
-        /** TaskCreate */
+        /**
+         * TaskCreate
+         * @example {
+         *       "description": "2 litres",
+         *       "due_date": "2026-12-01",
+         *       "priority": "high",
+         *       "tags": [
+         *         "home"
+         *       ],
+         *       "title": "Buy milk"
+         *     }
+         */
         TaskCreate: {
             /**
              * Title
@@ -387,6 +403,10 @@ export interface components {
          * TaskUpdate
          * @description Partial update: omitted fields stay as they are; `description: null` clears it, and
          *     `due_date: null` or `due_at: null` clears the due date, whichever kind it is.
+         * @example {
+         *       "due_at": "2026-12-01T17:00:00+01:00",
+         *       "is_completed": true
+         *     }
          */
         TaskUpdate: {
             /**
@@ -440,7 +460,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
-                /** @description Only completed or open tasks. */
+                /** @description `true`: only completed tasks; `false`: only open ones. */
                 completed?: boolean | null;
                 /** @description Any of these priorities (repeat the parameter). */
                 priority?: ("none" | "low" | "medium" | "high")[];
@@ -450,13 +470,13 @@ export interface operations {
                 due_before?: string | null;
                 /** @description Due strictly after. A date ("2026-12-01": the whole day, UTC, for timed tasks) or a date-time with an offset ("2026-12-01T17:00:00+01:00"; encode "+" as %2B). All-day tasks compare by their date. */
                 due_after?: string | null;
-                /** @description `true`: due before now (all-day: before today, UTC) and open. */
-                overdue?: "true" | null;
+                /** @description `true`: only tasks due before now (all-day: before today, UTC) and open; `false` is the same as leaving it out. */
+                overdue?: boolean | null;
                 /** @description Text in the title or description, ignoring case (Unicode casefolding); empty means no search. */
                 q?: string | null;
                 /** @description Order: a key, `-` first for descending. Tasks without a due date come last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) */
                 sort?: "asc" | "desc" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due" | "-due" | "priority" | "-priority" | "title" | "-title";
-                /** @description From the previous page's `Link: rel="next"`; empty on the first page to get cursor links with no other parameter. Not with `offset`. */
+                /** @description From the previous page's `Link: rel="next"`; empty on the first page to get cursor links with no other parameter. Not with an `offset` above 0. */
                 cursor?: string | null;
             };
             header?: never;
@@ -476,7 +496,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"][];
                 };
             };
-            /** @description `VALIDATION_ERROR`: `limit` or `offset` not an integer in range, a parameter given twice, a filter value or sort key that does not exist, a malformed date, `cursor` with `offset`; `INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort. */
+            /** @description `VALIDATION_ERROR`: `limit` or `offset` not an integer in range, a parameter given twice, a filter value or sort key that does not exist, a malformed date, a boolean other than `true`/`false`, `cursor` with an `offset` above 0; `INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -505,6 +525,22 @@ export interface operations {
                      *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
                      *       "error_code": "NOT_AUTHENTICATED",
                      *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -589,6 +625,8 @@ export interface operations {
                 headers: {
                     /** @description The task's version, strong. */
                     ETag?: string;
+                    /** @description The new task's URL (`/api/tasks/{id}`), relative unless the server sets `PUBLIC_BASE_URL`. */
+                    Location?: string;
                     /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key`. */
                     "Idempotency-Replayed"?: string;
                     [name: string]: unknown;
@@ -597,7 +635,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -642,6 +680,22 @@ export interface operations {
                      *       "detail": "Request body is larger than 65536 bytes",
                      *       "error_code": "PAYLOAD_TOO_LARGE",
                      *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -822,6 +876,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Too many requests: `RATE_LIMITED`. */
             429: {
                 headers: {
@@ -884,7 +954,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Write only if the task's ETag is one of these (`"12"`), or it exists (`*`); otherwise 412 and nothing is written. */
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
                 "If-Match"?: string;
             };
             path: {
@@ -910,7 +980,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1008,6 +1078,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
             415: {
                 headers: {
@@ -1086,7 +1172,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Write only if the task's ETag is one of these (`"12"`), or it exists (`*`); otherwise 412 and nothing is written. */
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
                 "If-Match"?: string;
             };
             path: {
@@ -1103,6 +1189,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input: `INVALID_IF_MATCH`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "If-Match must be * or the task's ETag exactly as sent, in double quotes (\"6\", not 6); several are separated by commas",
+                     *       "error_code": "INVALID_IF_MATCH",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
             };
             /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
             401: {
@@ -1165,6 +1267,22 @@ export interface operations {
                      *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
                      *       "error_code": "PRECONDITION_FAILED",
                      *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1252,7 +1370,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1297,6 +1415,22 @@ export interface operations {
                      *       "detail": "This sync token is older than the deletions kept on record: sync again from scratch (without `since`)",
                      *       "error_code": "SYNC_TOKEN_EXPIRED",
                      *       "status_code": 410
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1392,7 +1526,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1437,6 +1571,22 @@ export interface operations {
                      *       "detail": "This sync token is older than the deletions kept on record: sync again from scratch (without `since`)",
                      *       "error_code": "SYNC_TOKEN_EXPIRED",
                      *       "status_code": 410
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1553,6 +1703,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Too many requests: `RATE_LIMITED`. */
             429: {
                 headers: {
@@ -1629,6 +1795,22 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
             500: {
                 headers: {
@@ -1683,6 +1865,22 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A bug on our side: `INTERNAL_ERROR`. */
             500: {
                 headers: {
@@ -1717,6 +1915,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description A bug on our side: `INTERNAL_ERROR`. */

@@ -118,7 +118,11 @@ async def stream_events(
         ),
     ] = None,
 ) -> EventStream:
-    """Stream the caller's changes live; without a token, from now on."""
+    """Stream the caller's changes live; without a token, from now on.
+
+    The response never ends (Server-Sent Events): Swagger UI's "Try it out" waits for an end
+    and shows nothing. Use `EventSource`, or `curl -N -H "Authorization: Bearer $TOKEN"
+    .../api/tasks/events`."""
     token = last_event_id or since
     start = await stream_start(database, user_id, None if token is None else seq_of(token, user_id))
     subscription = database.feed.subscribe(user_id)

@@ -12,6 +12,7 @@ from app.api.responses import JsonBody
 from app.errors import (
     AuthError,
     IdempotencyKeyReused,
+    InvalidIfMatch,
     InvalidInput,
     PayloadTooLarge,
     PreconditionFailed,
@@ -39,10 +40,18 @@ _NEXT_PAGE_LINK = {
 _BAD_PAGE = ValidationFailed(f"query.limit: Input should be less than or equal to {MAX_PAGE_SIZE}")
 _BAD_PAGE_DESCRIPTION = (
     "`VALIDATION_ERROR`: `limit` or `offset` not an integer in range, a parameter given twice, a "
-    "filter value or sort key that does not exist, a malformed date, `cursor` with `offset`; "
+    "filter value or sort key that does not exist, a malformed date, a boolean other than "
+    "`true`/`false`, `cursor` with an `offset` above 0; "
     "`INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort."
 )
 _ETAG = {"ETag": {"description": "The task's version, strong.", "schema": {"type": "string"}}}
+_LOCATION = {
+    "Location": {
+        "description": "The new task's URL (`/api/tasks/{id}`), relative unless the server sets "
+        "`PUBLIC_BASE_URL`.",
+        "schema": {"type": "string"},
+    }
+}
 _REPLAYED = {
     "Idempotency-Replayed": {
         "description": "`true` when this is the stored response of an earlier request with the "
@@ -100,7 +109,7 @@ async def list_tasks(
     status_code=status.HTTP_201_CREATED,
     response_description="The created task.",
     responses={
-        201: {"headers": {**_ETAG, **_REPLAYED}},
+        201: {"headers": {**_ETAG, **_LOCATION, **_REPLAYED}},
         **error_responses(
             InvalidInput,
             AuthError,
@@ -119,15 +128,24 @@ async def create_task(
     key = conditional.idempotency_key(request)
     if key is None:
         task = await service.create_task(database, user_id, body)
-        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers={"ETag": task["etag"]})
+        headers = {"ETag": task["etag"], "Location": _location(request, task["id"])}
+        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
     settings = app_state(request.app).settings
     retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
     raw = await request.body()
     stored = await idempotency.create_task_once(database, user_id, key, raw, body, retention)
-    headers = {"ETag": orjson.loads(stored.body)["etag"]}
+    created = orjson.loads(stored.body)
+    headers = {"ETag": created["etag"], "Location": _location(request, created["id"])}
     if stored.replayed:
         headers["Idempotency-Replayed"] = "true"
     return Response(stored.body, stored.status_code, headers, media_type="application/json")
+
+
+def _location(request: Request, task_id: object) -> str:
+    """The new task's URL: relative, or absolute on `PUBLIC_BASE_URL`; never built on the
+    request's Host header, which the client chooses (as for `Link`)."""
+    base_url = app_state(request.app).settings.public_base_url or ""
+    return f"{base_url}{request.url.path.rstrip('/')}/{task_id}"
 
 
 @router.get(
@@ -190,7 +208,13 @@ async def update_task(
     status_code=status.HTTP_204_NO_CONTENT,
     response_description="Deleted; no body.",
     responses=error_responses(
-        AuthError, TaskForbidden, TaskNotFound, PreconditionFailed, RateLimited, ServiceUnavailable
+        InvalidIfMatch(),
+        AuthError,
+        TaskForbidden,
+        TaskNotFound,
+        PreconditionFailed,
+        RateLimited,
+        ServiceUnavailable,
     ),
     openapi_extra={"parameters": [conditional.IF_MATCH]},
 )
