@@ -304,6 +304,8 @@ class DevServer:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.output = cwd / "serve.log"
+        # The development secret and token in a folder of this test's, not the user's.
+        env = {"XDG_STATE_HOME": str(cwd / "state"), **env}
         with self.output.open("w") as log:
             self.process = subprocess.Popen(
                 [
