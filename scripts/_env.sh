@@ -15,19 +15,22 @@ find_python() {
   return 1
 }
 
-# ensure_venv EXTRAS: "" for the app alone, "dev" for tests and linters.
+# ensure_venv EXTRAS: "" for the app alone, "dev" for tests and linters. The stamp records
+# what was installed: an environment with "dev" also serves "", so scripts/run and
+# scripts/test share one .venv without reinstalling it each time you switch.
 ensure_venv() {
-  local extras="$1" spec="$ROOT/backend" stamp
+  local extras="$1" spec="$ROOT/backend" inputs installed
   [ -n "$extras" ] && spec="$ROOT/backend[$extras]"
   if [ ! -x "$VENV/bin/python" ]; then
     "$(find_python)" -m venv "$VENV"
   fi
-  stamp="$(cat "$ROOT/backend/pyproject.toml" "$ROOT/backend/constraints.txt" | cksum | cut -d' ' -f1)-$extras"
-  if [ "$(cat "$VENV/.installed" 2>/dev/null)" != "$stamp" ]; then
+  inputs="$(cat "$ROOT/backend/pyproject.toml" "$ROOT/backend/constraints.txt" | cksum | cut -d' ' -f1)"
+  installed="$(cat "$VENV/.installed" 2>/dev/null || true)"
+  if [ "$installed" != "$inputs-$extras" ] && [ "$installed" != "$inputs-dev" ]; then
     echo "Installing taskapi into .venv ..." >&2
     "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
     "$VENV/bin/python" -m pip install --quiet -c "$ROOT/backend/constraints.txt" -e "$spec" >&2
-    echo "$stamp" > "$VENV/.installed"
+    echo "$inputs-$extras" > "$VENV/.installed"
   fi
   export PATH="$VENV/bin:$PATH"
 }

@@ -5,53 +5,60 @@ import asyncio
 import copy
 import json
 import os
-import secrets
+import shlex
+import socket
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
 from app.config import Settings, settings_for_migrations
 from app.core.tokens import mint_token
+from app.devmode import (
+    dev_secret_file,
+    is_loopback,
+    load_or_create_dev_secret,
+    write_dev_token,
+)
 
-DEV_SECRET_FILE = Path(".taskapi") / "dev-secret"
 # Descriptors a worker opens after start-up besides client sockets and database connections:
 # the listening socket, the event loop's, the LISTEN connection, a log file or two.
 SPARE_FILES = 16
 MIN_CONNECTIONS = 20  # fewer fit: refuse to start rather than turn most clients away
+# One lifetime for every development token: the one `serve --dev` writes, and `token`'s default.
+DEV_TOKEN_LIFETIME = timedelta(hours=24)
+# PostgreSQL's SQLSTATE for "database does not exist".
+INVALID_CATALOG_NAME = "3D000"
 
 
-def load_or_create_dev_secret() -> str:
-    """A random secret kept in ./.taskapi/dev-secret so `serve --dev` and `token` agree."""
-    if not DEV_SECRET_FILE.exists():
-        DEV_SECRET_FILE.parent.mkdir(exist_ok=True)
-        # Written whole to a private temp file, then linked into place: a crash never leaves
-        # an empty secret, and of two racing processes the first wins and both read it.
-        temp = DEV_SECRET_FILE.with_name(f"dev-secret.{os.getpid()}.tmp")
-        with os.fdopen(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
-            file.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(temp, DEV_SECRET_FILE)
-        except FileExistsError:
-            pass
-        finally:
-            temp.unlink()
-    return DEV_SECRET_FILE.read_text().strip()
-
-
-def load_settings(*, dev: bool = False) -> Settings:
+def load_settings(*, dev: bool = False, host: str | None = None) -> Settings:
+    """The settings; in development, with the development secret unless one is configured.
+    Development mode is refused on a host other machines can reach, before any secret exists."""
     if dev:
         os.environ["ENVIRONMENT"] = "development"
     try:
         settings = Settings()
+        if settings.is_development and host is not None and not is_loopback(host):
+            fail(
+                f"development mode listens on loopback only (127.0.0.1, ::1, localhost), "
+                f"not {host}: anyone who reads its secret could sign in as any user. To serve "
+                f"other hosts, run without --dev with BETTER_AUTH_SECRET or AUTH_JWKS_URL"
+            )
         if settings.is_development and settings.better_auth_secret is None:
             os.environ["BETTER_AUTH_SECRET"] = load_or_create_dev_secret()
             settings = Settings()
     except ValidationError as error:
-        sys.exit(f"taskapi: invalid configuration: {_describe(error)}")
+        fail(f"invalid configuration: {_describe(error)}")
+    except OSError as error:
+        fail(f"cannot keep the development secret at {dev_secret_file()}: {error}")
     return settings
+
+
+def fail(message: str) -> NoReturn:
+    """Every failure a user can cause: one line on stderr, exit status 1."""
+    sys.exit(f"taskapi: {message}")
 
 
 def _describe(error: ValidationError) -> str:
@@ -69,18 +76,10 @@ def serve(args: argparse.Namespace) -> None:
 
     if args.access_log:
         os.environ["ACCESS_LOG"] = "true"  # read again by each worker's Settings
-    settings = load_settings(dev=args.dev)
-    base = f"http://{args.host}:{args.port}"
+    settings = load_settings(dev=args.dev, host=args.host)
+    _check_port_is_free(args.host, args.port)
     if settings.is_development:
-        token = _dev_token(settings, "alice", timedelta(hours=24))
-        print(
-            f"\ntaskapi (development) on {base}   docs: {base}/docs\n"
-            f"database: {_safe_url(settings)}\n\n"
-            f"A token for user 'alice', valid 24 h:\n  {token}\n\n"
-            f"More tokens:  taskapi token --user bob\n"
-            f"Try it:       curl -H 'Authorization: Bearer {token[:16]}...' {base}/api/tasks\n",
-            flush=True,
-        )
+        _print_dev_banner(settings, f"http://{args.host}:{args.port}")
     prepare_schema_once(settings)
     _fit_connections_to_open_file_limit(settings)
     uvicorn.run(
@@ -99,6 +98,49 @@ def serve(args: argparse.Namespace) -> None:
         # Streams end at once on SIGTERM; other requests get this long before the exit.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+
+
+def _check_port_is_free(host: str, port: int) -> None:
+    """Before anything is printed: a busy port is one line with the way out, not a banner
+    followed by uvicorn's `[Errno 98]`."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        fail(f"cannot listen on --host {host}: {error.strerror}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            fail(
+                f"cannot listen on {host}:{port} ({error.strerror}): stop what uses it, or "
+                f"pick another port with --port {port + 1}"
+            )
+
+
+def _print_dev_banner(settings: Settings, base: str) -> None:
+    """Pasteable commands for the terminal, and never a token: the token goes to a private
+    file that the curl line reads, so no log that captures this output holds one."""
+    token_file = write_dev_token(_dev_token(settings, "alice", DEV_TOKEN_LIFETIME))
+    print(
+        f"\ntaskapi (development) on {base}   docs: {base}/docs\n"
+        f"database: {_safe_url(settings)}\n\n"
+        f"A token for user 'alice', valid 24 h, is in {token_file}\n"
+        f'Try it:       curl -H "Authorization: Bearer $(cat {shlex.quote(str(token_file))})" '
+        f"{base}/api/tasks\n"
+        f"More tokens:  {_taskapi_command()} token --user bob\n",
+        flush=True,
+    )
+
+
+def _taskapi_command() -> str:
+    """How to run this very taskapi, though its venv is not on PATH: the script beside this
+    Python, else `python -m app.cli`."""
+    script = Path(os.path.abspath(sys.executable)).parent / "taskapi"
+    if script.is_file() and os.access(script, os.X_OK):
+        return shlex.quote(str(script))
+    return f"{shlex.quote(os.path.abspath(sys.executable))} -m app.cli"
 
 
 def _fit_connections_to_open_file_limit(settings: Settings) -> None:
@@ -163,10 +205,32 @@ def prepare_schema_once(settings: Settings) -> None:
     try:
         asyncio.run(run())
     except SchemaOutOfDate as error:
-        sys.exit(f"taskapi: {error}")
+        fail(str(error))
     except (OSError, SQLAlchemyError) as error:
-        sys.exit(f"taskapi: cannot reach the database at {_safe_url(settings)}: {error}")
+        fail(_database_failure(settings, error))
     os.environ["AUTO_MIGRATE"] = "false"  # done once here; the workers only check
+
+
+def _database_failure(settings: Settings, error: Exception) -> str:
+    """What went wrong reaching the database, in one line that says what to do."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if getattr(getattr(error, "orig", None), "pgcode", None) == INVALID_CATALOG_NAME:
+        options = [f"-h {url.host or 'localhost'}", f"-p {url.port or 5432}"]
+        options += [f"-U {shlex.quote(url.username)}"] if url.username else []
+        return (
+            f'database "{url.database}" does not exist on {url.host or "localhost"}: create '
+            f"it with `createdb {' '.join(options)} {shlex.quote(url.database or '')}`"
+        )
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if url.get_backend_name() == "sqlite" and "unable to open database file" in reason:
+        folder = Path(url.database or ".").parent
+        return (
+            f"cannot open the SQLite database {url.database}: create its folder "
+            f"(`mkdir -p {shlex.quote(str(folder))}`) or change DATABASE_URL"
+        )
+    return f"cannot reach the database at {_safe_url(settings)}: {reason}"
 
 
 def _safe_url(settings: Settings) -> str:
@@ -187,10 +251,15 @@ def _log_config(settings: Settings) -> dict[str, Any]:
 
 
 def migrate(args: argparse.Namespace) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from app.database import create_engine
     from app.migrate import current_revision, upgrade_to_head
 
-    settings = settings_for_migrations()
+    try:
+        settings = settings_for_migrations()
+    except ValidationError as error:
+        fail(f"invalid configuration: {_describe(error)}")
 
     async def run() -> None:
         engine = create_engine(settings)
@@ -200,13 +269,28 @@ def migrate(args: argparse.Namespace) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except (OSError, SQLAlchemyError) as error:
+        fail(_database_failure(settings, error))
 
 
 def token(args: argparse.Namespace) -> None:
-    # The configured secret if there is one, else the development one.
+    # The configured secret if there is one, else the development one; said on stderr, so a
+    # token the server refuses is explained, and `$(taskapi token ...)` gets the token alone.
     settings = load_settings(dev=True)
     print(_dev_token(settings, args.user, timedelta(seconds=args.expires_in)))
+    print(f"taskapi: signed with {_secret_source(settings)}", file=sys.stderr)
+
+
+def _secret_source(settings: Settings) -> str:
+    assert settings.better_auth_secret is not None
+    dev_file = dev_secret_file()
+    if dev_file.is_file() and dev_file.read_text().strip() == (
+        settings.better_auth_secret.get_secret_value()
+    ):
+        return f"the development secret in {dev_file}"
+    return "BETTER_AUTH_SECRET"
 
 
 def _dev_token(settings: Settings, user: str, expires_in: timedelta) -> str:
@@ -224,7 +308,9 @@ def _dev_token(settings: Settings, user: str, expires_in: timedelta) -> str:
 def openapi(args: argparse.Namespace) -> None:
     from app.main import create_app
 
-    app = create_app(Settings(environment="development", better_auth_secret="x" * 32))
+    app = create_app(
+        Settings(environment="development", better_auth_secret="x" * 32, auth_jwks_url=None)
+    )
     print(json.dumps(app.openapi(), indent=2, ensure_ascii=False))
 
 
@@ -232,15 +318,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="taskapi", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    run = commands.add_parser("serve", help="run the API")
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    run = commands.add_parser("serve", help="run the API", formatter_class=defaults)
     run.add_argument(
         "--dev",
         action="store_true",
-        help="development: generated secret, migrations on start, token printed",
+        help="development, on loopback only: generated secret, migrations on start, a token "
+        "written to a private file",
     )
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--workers", type=int, default=1)
+    run.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    run.add_argument("--port", type=int, default=8000, help="the port to listen on")
+    run.add_argument("--workers", type=int, default=1, help="server processes")
     run.add_argument(
         "--access-log",
         action="store_true",
@@ -251,9 +339,16 @@ def main(argv: list[str] | None = None) -> None:
     mig = commands.add_parser("migrate", help="bring the database schema to the latest revision")
     mig.set_defaults(handler=migrate)
 
-    tok = commands.add_parser("token", help="mint a signed token (development and testing)")
+    tok = commands.add_parser(
+        "token", help="mint a signed token (development and testing)", formatter_class=defaults
+    )
     tok.add_argument("--user", required=True, help="the user id to put in the token")
-    tok.add_argument("--expires-in", type=int, default=3600, help="seconds (default 3600)")
+    tok.add_argument(
+        "--expires-in",
+        type=int,
+        default=int(DEV_TOKEN_LIFETIME.total_seconds()),
+        help="lifetime in seconds",
+    )
     tok.set_defaults(handler=token)
 
     spec = commands.add_parser("openapi", help="print the OpenAPI document as JSON")

@@ -191,6 +191,18 @@ class Settings(BaseSettings):
         """SSE_MAX_STREAMS, or its share of MAX_CONNECTIONS when unset."""
         return self.sse_max_streams or max_streams_for(self.max_connections)
 
+    @model_validator(mode="after")
+    def _development_only_without_jwks(self) -> "Settings":
+        # Development signs tokens with a secret kept on disk: beside Better Auth's keys, that
+        # would be a second way in for anyone who can read the secret, the logs or one stray
+        # ENVIRONMENT line in `.env`.
+        if self.environment == "development" and self.auth_jwks_url is not None:
+            raise ValueError(
+                "ENVIRONMENT=development (what `--dev` and `taskapi token` use) cannot be "
+                "combined with AUTH_JWKS_URL: remove one of them"
+            )
+        return self
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
@@ -231,4 +243,4 @@ def normalise_origin(value: str) -> str:
 
 def settings_for_migrations() -> Settings:
     """Migrating needs DATABASE_URL and nothing else, not even the token secret."""
-    return Settings(environment="development", better_auth_secret=None)
+    return Settings(environment="development", better_auth_secret=None, auth_jwks_url=None)

@@ -306,6 +306,9 @@ class DevServer:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.output = cwd / "serve.log"
+        # The development secret and token in a folder of this test's, not the user's.
+        self.state_home = cwd / "state"
+        env = {"XDG_STATE_HOME": str(self.state_home), **env}
         with self.output.open("w") as log:
             self.process = subprocess.Popen(
                 [
@@ -339,6 +342,10 @@ class DevServer:
 
     def log(self) -> str:
         return self.output.read_text()
+
+    def dev_token(self) -> str:
+        """The token for alice that `serve --dev` wrote (the banner names the file)."""
+        return (self.state_home / "taskapi" / "dev-token").read_text().strip()
 
     def stop(self) -> None:
         self.process.terminate()

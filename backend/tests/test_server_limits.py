@@ -29,7 +29,6 @@ LIMITS = {
 }
 # Far longer than any limit above: a connection still open after this was never timed out.
 PATIENCE_SECONDS = 15
-TOKEN_LINE = re.compile(r"A token for user 'alice', valid 24 h:\n\s+(\S+)\n")
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 @pytest.fixture(scope="module")
 def alice(server: DevServer) -> dict[str, str]:
-    printed = TOKEN_LINE.search(server.log())
-    assert printed is not None, server.log()
-    return {"Authorization": f"Bearer {printed.group(1)}"}
+    return {"Authorization": f"Bearer {server.dev_token()}"}
 
 
 def connect(server: DevServer) -> socket.socket:

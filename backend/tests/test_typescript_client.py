@@ -24,6 +24,17 @@ from tests.live_server import live_server
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_DIR = ROOT / "clients" / "typescript"
 REQUIRE_TYPESCRIPT = os.environ.get("TASKAPI_REQUIRE_TYPESCRIPT") == "1"
+# The user whose filtered walk by cursor flow.test.ts checks, and the tasks it creates.
+WALKER = "walker"
+WALKER_TITLES = [
+    "walk 1",
+    "walk 2",
+    "walk 3",
+    "walk, low",
+    "walk, untagged",
+    "walk, too early",
+    "not found by q",
+]
 # Redocly: no telemetry, no update check; this runs offline.
 QUIET_REDOCLY = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true"}
 
@@ -114,14 +125,16 @@ async def test_node_flow_against_a_live_server_with_a_better_auth_token(
                     "TASKAPI_USER_ID": better_auth.user_id,
                     "TASKAPI_OTHER_TOKEN": token_for(BOB, **claims),
                     "TASKAPI_EXPIRED_TOKEN": expired,
+                    "TASKAPI_WALKER_TOKEN": token_for(WALKER, **claims),
                 },
             )
 
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "# pass 1\n" in result.stdout, result.stdout
+        assert "# pass 2\n" in result.stdout, result.stdout
         rows = {(task.user_id, task.title, task.is_completed) for task in await all_tasks(app)}
         assert rows == {
             (better_auth.user_id, "second", False),
             (better_auth.user_id, "third (done)", True),
             (BOB, "not alice's", False),
+            *((WALKER, title, False) for title in WALKER_TITLES),
         }

@@ -51,16 +51,37 @@ export function nextPageUrl(response: Response): URL | null {
   return null;
 }
 
-/** The query of the next page, for `client.GET("/api/tasks", { params: { query } })`. */
-export function nextPageQuery(response: Response): { limit: number; offset: number } | null {
+/** The query string of `GET /api/tasks`, as the generated types describe it. */
+export type TaskListQuery = NonNullable<paths["/api/tasks"]["get"]["parameters"]["query"]>;
+
+// The parameters a client repeats (`tag=a&tag=b`): arrays in TaskListQuery.
+const REPEATED = new Set<string>(["priority", "tag"] satisfies (keyof TaskListQuery)[]);
+const NUMBERS = new Set<string>(["limit", "offset"] satisfies (keyof TaskListQuery)[]);
+// What the server reads as true (Pydantic's words), in a `completed` echoed back as sent.
+const TRUE_WORDS = new Set(["1", "on", "t", "true", "y", "yes"]);
+
+/** The whole query of the next page (every filter, the sort, the limit, and the `cursor` or
+ * `offset`), for `client.GET("/api/tasks", { params: { query } })`; null on the last page.
+ * Every parameter of the `Link` target is kept: dropping one would restart an unfiltered list. */
+export function nextPageQuery(response: Response): TaskListQuery | null {
   const next = nextPageUrl(response);
   if (next === null) {
     return null;
   }
-  return {
-    limit: Number(next.searchParams.get("limit")),
-    offset: Number(next.searchParams.get("offset")),
-  };
+  const query: Record<string, string | number | boolean | string[]> = {};
+  for (const name of new Set(next.searchParams.keys())) {
+    const values = next.searchParams.getAll(name);
+    if (REPEATED.has(name)) {
+      query[name] = values;
+    } else if (NUMBERS.has(name)) {
+      query[name] = Number(values[0]);
+    } else if (name === "completed") {
+      query[name] = TRUE_WORDS.has((values[0] ?? "").toLowerCase());
+    } else {
+      query[name] = values[0] ?? "";
+    }
+  }
+  return query as TaskListQuery;
 }
 
 /** Seconds to wait before retrying a 503 (`Retry-After`), or null. */

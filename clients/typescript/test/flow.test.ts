@@ -1,8 +1,9 @@
 // The whole flow against a live taskapi server with a real Better Auth token:
 // backend/tests/test_typescript_client.py starts both servers and runs this with
 //   TASKAPI_URL, TASKAPI_TOKEN (Better Auth), TASKAPI_USER_ID,
-//   TASKAPI_OTHER_TOKEN (another user), TASKAPI_EXPIRED_TOKEN.
-// It leaves two tasks of TASKAPI_USER_ID ("second", "third (done)") and one of the other user.
+//   TASKAPI_OTHER_TOKEN (another user), TASKAPI_EXPIRED_TOKEN, TASKAPI_WALKER_TOKEN (a third).
+// It leaves two tasks of TASKAPI_USER_ID ("second", "third (done)"), one of the other user,
+// and the walker's seven (WALKER_TASKS).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import createClient from "openapi-fetch";
@@ -14,6 +15,8 @@ import {
   type ErrorResponse,
   type Task,
   type TaskApiClient,
+  type TaskCreate,
+  type TaskListQuery,
 } from "../src/index.js";
 import type { paths } from "../src/schema.js";
 
@@ -68,7 +71,7 @@ test("create, list and follow Link, toggle, delete, and every error typed", { sk
 
   // List two per page and follow the Link header to the end.
   const pages: string[][] = [];
-  let query: { limit: number; offset: number } | null = { limit: 2, offset: 0 };
+  let query: TaskListQuery | null = { limit: 2, offset: 0 };
   while (query !== null) {
     const { data, response }: { data?: Task[]; response: Response } = await alice.GET(
       "/api/tasks",
@@ -142,4 +145,54 @@ test("create, list and follow Link, toggle, delete, and every error typed", { sk
   const notAllowed = await rawError("/api/tasks", { method: "PATCH" }, 405, "METHOD_NOT_ALLOWED");
   assert.equal(notAllowed.response.headers.get("Allow"), "GET, HEAD, POST");
   await rawError("/api/nothing-here", {}, 404, "NOT_FOUND");
+});
+
+// Open, high priority, tagged work (any case), due after 2026-11-30 00:00+01:00, "walk" in the
+// title: the three "walk" tasks match; each of the others fails exactly one condition.
+const WALKER_TASKS: TaskCreate[] = [
+  { title: "walk 3", priority: "high", tags: ["work"], due_date: "2026-12-03" },
+  { title: "walk 1", priority: "high", tags: ["Work"], due_date: "2026-12-01" },
+  { title: "walk 2", priority: "high", tags: ["team", "work"], due_at: "2026-12-02T10:00:00Z" },
+  { title: "walk, low", priority: "low", tags: ["work"], due_date: "2026-12-01" },
+  { title: "walk, untagged", priority: "high", due_date: "2026-12-01" },
+  { title: "walk, too early", priority: "high", tags: ["work"], due_date: "2026-11-29" },
+  { title: "not found by q", priority: "high", tags: ["work"], due_date: "2026-12-01" },
+];
+
+test("a filtered, sorted walk by cursor keeps every parameter", { skip }, async () => {
+  const walker = clientWith(env.TASKAPI_WALKER_TOKEN ?? "");
+  for (const body of WALKER_TASKS) {
+    assert.equal((await walker.POST("/api/tasks", { body })).response.status, 201);
+  }
+  const filters: TaskListQuery = {
+    completed: false,
+    priority: ["high", "medium"],
+    tag: ["work"],
+    due_after: "2026-11-30T00:00:00+01:00",
+    q: "walk",
+    sort: "due",
+    limit: 1,
+  };
+
+  const pages: string[][] = [];
+  const cursors = new Set<string>();
+  let query: TaskListQuery | null = filters;
+  while (query !== null && pages.length < 10) {
+    const { data, response }: { data?: Task[]; response: Response } = await walker.GET(
+      "/api/tasks",
+      { params: { query } },
+    );
+    assert.equal(response.status, 200, JSON.stringify(data));
+    assert.ok(data);
+    pages.push(data.map((task) => task.title));
+    query = nextPageQuery(response);
+    if (query !== null) {
+      // The next page's query is this one plus a fresh cursor: nothing dropped, no offset.
+      const { cursor, ...rest } = query;
+      assert.deepEqual(rest, filters);
+      assert.ok(cursor && !cursors.has(cursor));
+      cursors.add(cursor);
+    }
+  }
+  assert.deepEqual(pages, [["walk 1"], ["walk 2"], ["walk 3"]]);
 });
