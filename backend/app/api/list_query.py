@@ -6,10 +6,10 @@ is given twice is a 400, not a silent choice of either."""
 import functools
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, ValidationError
 
 from app.api.deps import Pagination
 from app.cursor import MAX_CURSOR_LENGTH, cursor_key
@@ -44,6 +44,17 @@ SortParameter = Literal[
     "-title",
 ]
 _REPEATABLE = ("priority", "tag")
+
+
+def enum_varnames(values: tuple[str, ...]) -> list[JsonValue]:
+    """Names for generated clients (`x-enum-varnames`, read by openapi-python-client and
+    OpenAPI Generator): `-due` is `DUE_DESC`, not `VALUE_7`."""
+    return [
+        value.removeprefix("-").upper() + ("_DESC" if value.startswith("-") else "")
+        for value in values
+    ]
+
+
 _SINGLE = ("completed", "due_before", "due_after", "overdue", "q", "sort", "cursor")
 # Parameters that did not exist before cursors: any of them puts the list in cursor mode.
 _NEW = (*_REPEATABLE, *_SINGLE)
@@ -166,6 +177,7 @@ class ListParameters(BaseModel):
     )
     sort: SortParameter = Field(
         "-created_at",
+        json_schema_extra={"x-enum-varnames": enum_varnames(get_args(SortParameter))},
         description="Order: a key, `-` first for descending. Tasks without a due date come "
         "last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.)",
     )
