@@ -1,9 +1,6 @@
 """Pure ASGI middleware: request body rules (size, JSON only, no repeated keys), HEAD as GET,
 a 500 that still passes through CORS, headers every response should carry, and rate limits."""
 
-import json
-from typing import Any
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.security import TokenVerifier
@@ -19,6 +16,7 @@ from app.errors import (
 )
 from app.ratelimit import Decision, RateLimiter
 from app.state import app_state, set_caller
+from app.unique_keys import RepeatedKey, loads_unique
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -92,26 +90,13 @@ class BodySizeLimit:
         await error_response(error)(scope, receive, send)
 
 
-class _RepeatedKey(Exception):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: set[str] = set()
-    for key, _ in pairs:  # linear: a hostile body may hold thousands of keys
-        if key in seen:
-            raise _RepeatedKey(key)
-        seen.add(key)
-    return dict(pairs)
-
-
 def _repeated_key(body: bytes) -> str | None:
     """The first key repeated within one JSON object of `body`, if any. A body that is not JSON
     is left to the app, which refuses it with its own error."""
     try:
-        json.loads(body, object_pairs_hook=_unique_keys)
-    except _RepeatedKey as repeated:
-        return str(repeated.args[0])
+        loads_unique(body)
+    except RepeatedKey as repeated:
+        return repeated.key
     except (ValueError, RecursionError):
         pass
     return None

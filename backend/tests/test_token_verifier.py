@@ -3,6 +3,8 @@ no HTTP, no database. (tests/test_auth.py proves the endpoints use it; tests/tes
 covers Better Auth's asymmetric keys.)"""
 
 import asyncio
+import base64
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -312,11 +314,42 @@ async def test_token_with_unusable_claims_is_invalid(
     assert reason in error.reason.lower()
 
 
-async def test_boolean_exp_is_refused() -> None:
-    # int(True) is 1: PyJWT sees a date in 1970, so this one reads as expired.
+async def test_boolean_exp_is_invalid_not_expired() -> None:
+    # int(True) is 1: PyJWT alone would read a date in 1970 and answer "expired".
     error = await refusal(hs256(claims(exp=True)))
 
-    assert type(error) in {InvalidToken, TokenExpired}
+    assert type(error) is InvalidToken
+    assert "'exp' is not a number" in error.reason
+
+
+def repeating(segment: str, key: str, value: object) -> str:
+    """A JSON object (base64url) with `key` added again at its end."""
+    text = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)).decode()
+    return b64url((text[:-1] + f", {json.dumps(key)}: {json.dumps(value)}}}").encode())
+
+
+REPEATED_KEYS: list[Any] = [
+    pytest.param(lambda: (HS256_HEADER, repeating(b64json(claims()), "sub", BOB)), id="sub"),
+    pytest.param(
+        lambda: (HS256_HEADER, repeating(b64json(claims()), "exp", now() + 7200)), id="exp"
+    ),
+    pytest.param(lambda: (repeating(HS256_HEADER, "alg", "HS256"), b64json(claims())), id="alg"),
+    pytest.param(
+        lambda: (repeating(b64json({"alg": "HS256", "kid": "k1"}), "kid", "k2"), b64json(claims())),
+        id="kid",
+    ),
+]
+
+
+@pytest.mark.parametrize("segments", REPEATED_KEYS)
+async def test_token_repeating_a_key_is_invalid(segments: Callable[[], tuple[str, str]]) -> None:
+    header, payload = segments()
+    token = hand_signed(header, payload)  # correctly signed: only the repetition is wrong
+
+    error = await refusal(token)
+
+    assert type(error) is InvalidToken
+    assert "repeats the key" in error.reason
 
 
 def test_invalid_token_answers_its_exact_detail() -> None:

@@ -9,6 +9,7 @@ from app.config import Settings
 from app.core.jwks import JwksKeySet
 from app.errors import InvalidToken, TokenExpired
 from app.models.task import USER_ID_MAX_LENGTH
+from app.unique_keys import RepeatedKey, loads_unique
 
 MAX_KID_LENGTH = 256  # Better Auth's kids are 32 characters; anything huge is not a key id.
 VERIFIED_CACHE_SIZE = 10_000
@@ -89,7 +90,6 @@ class TokenVerifier:
         header = self._header(token)
         key, algorithm = await self._key_for(header)
         claims = self._decode(token, key, algorithm)
-        _require_numeric_dates(claims)
         user_id = self._user_id_from(claims)
         generation = None if isinstance(key, str) else self._key_generation()
         self._verified.put(token, Verified(user_id, claims["exp"] + self._leeway, generation))
@@ -99,10 +99,12 @@ class TokenVerifier:
         return self._jwks.generation if self._jwks is not None else 0
 
     def _header(self, token: str) -> dict[str, Any]:
+        segment = token.split(".", 1)[0]
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise InvalidToken(reason=f"{type(exc).__name__}: {exc}") from exc
+            data = jwt.utils.base64url_decode(segment)
+        except ValueError as exc:  # binascii.Error
+            raise InvalidToken(reason="token header is not base64url") from exc
+        header = _json_object(data, "header")
         if "crit" in header:  # RFC 7515 4.1.11: we understand no extensions
             raise InvalidToken(reason="token has a 'crit' header")
         return header
@@ -122,7 +124,7 @@ class TokenVerifier:
 
     def _decode(self, token: str, key: str | jwt.PyJWK, algorithm: str) -> dict[str, Any]:
         try:
-            return jwt.decode(
+            return _STRICT_JWT.decode(
                 token,
                 key,
                 algorithms=[algorithm],
@@ -147,6 +149,35 @@ class TokenVerifier:
         if len(user_id) > USER_ID_MAX_LENGTH or not user_id.isprintable():
             raise InvalidToken(reason=f"claim {self._user_id_claim!r} is too long or unprintable")
         return user_id
+
+
+class _StrictJWT(jwt.PyJWT):
+    """PyJWT, reading the (signature-checked) payload through our own parse: no repeated key,
+    and numeric dates checked before PyJWT's date checks, which would read `"exp": true` as
+    1970 and answer "expired". Still one parse of the payload."""
+
+    def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
+        payload = _json_object(decoded["payload"], "payload")
+        _require_numeric_dates(payload)
+        return payload
+
+
+_STRICT_JWT = _StrictJWT()
+
+
+def _json_object(data: bytes, part: str) -> dict[str, Any]:
+    """A token's header or payload: one JSON object naming each key once (RFC 7515 4, RFC 7519
+    4: a repeated name must be refused or the last taken; taking it would let two readers of
+    the same token disagree, e.g. about `sub`)."""
+    try:
+        value = loads_unique(data)
+    except RepeatedKey as repeated:
+        raise InvalidToken(reason=f"token {part} repeats the key {repeated.key[:20]!r}") from None
+    except (ValueError, RecursionError):
+        raise InvalidToken(reason=f"token {part} is not JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidToken(reason=f"token {part} is not a JSON object")
+    return value
 
 
 def _require_numeric_dates(claims: dict[str, Any]) -> None:
