@@ -256,8 +256,10 @@ async def _verified(verifier: TokenVerifier, token: str) -> str | None:
 
 
 def _bearer_token(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return (token.strip() or None) if scheme.lower() == "bearer" else None
-    return None
+    """The bearer token, if the request has exactly one Authorization header. With two, the
+    route refuses the request (401): it is counted against the address, never a user."""
+    values = [value for name, value in scope["headers"] if name == b"authorization"]
+    if len(values) != 1:
+        return None
+    scheme, _, token = values[0].decode("latin-1").partition(" ")
+    return (token.strip() or None) if scheme.lower() == "bearer" else None

@@ -99,6 +99,8 @@ class TokenVerifier:
         return self._jwks.generation if self._jwks is not None else 0
 
     def _header(self, token: str) -> dict[str, Any]:
+        if token.count(".") != 2:  # header.payload.signature (RFC 7515 7.1)
+            raise InvalidToken(reason="token is not three dot-separated segments")
         segment = token.split(".", 1)[0]
         try:
             data = jwt.utils.base64url_decode(segment)
