@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from app.core.security import TokenVerifier, Verified, VerifiedTokens
-from app.core.tokens import mint_token
+from app.core.tokens import API_TOKEN_TYPE, mint_token
 from app.errors import AuthError, InvalidToken, TokenExpired
 from tests.helpers import (
     ALICE,
@@ -35,7 +35,7 @@ LEEWAY = 30
 ISSUER = "https://auth.example.com"
 AUDIENCE = "taskapi"
 OTHER_SECRET = "another-secret-that-is-long-enough-0123456789"
-HS256_HEADER = b64json({"alg": "HS256", "typ": "JWT"})
+HS256_HEADER = b64json({"alg": "HS256", "typ": API_TOKEN_TYPE})
 
 Token = Callable[[], str]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -55,6 +55,8 @@ def claims(**overrides: object) -> dict[str, Any]:
 
 
 def hs256(payload: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
+    """Signed with the shared secret, as an API token (typ at+jwt) unless `headers` say else."""
+    headers = {"typ": API_TOKEN_TYPE, **(headers or {})}
     return jwt.encode(payload, SECRET, algorithm="HS256", headers=headers)
 
 
@@ -350,6 +352,35 @@ async def test_token_repeating_a_key_is_invalid(segments: Callable[[], tuple[str
 
     assert type(error) is InvalidToken
     assert "repeats the key" in error.reason
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "AT+JWT", "application/at+jwt"])
+async def test_hmac_token_typed_as_an_api_token_is_accepted(typ: str) -> None:
+    assert await verify(hs256(claims(), headers={"typ": typ})) == ALICE
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param({"typ": None}, id="no-typ"),  # what Better Auth's own HS256 JWTs carry
+        pytest.param({"typ": "JWT"}, id="jwt"),
+        pytest.param({"typ": "at+jwt "}, id="trailing-space"),
+        pytest.param({"typ": "better-auth.session-cache+jwt"}, id="session-cache"),
+        pytest.param({"typ": ["at+jwt"]}, id="list"),
+    ],
+)
+async def test_hmac_token_not_typed_as_an_api_token_is_invalid(header: dict[str, Any]) -> None:
+    """RFC 8725 3.11: a JWT signed with the same secret for another purpose (Better Auth signs
+    its email verification tokens and session cookie cache so) is not an API token."""
+    signing_input = {"alg": "HS256", **{k: v for k, v in header.items() if v is not None}}
+    error = await refusal(hand_signed(b64json(signing_input), b64json(claims())))
+
+    assert type(error) is InvalidToken
+    assert "typ 'at+jwt'" in error.reason
+
+
+def test_minted_tokens_are_typed_as_api_tokens() -> None:
+    assert jwt.get_unverified_header(token_for(ALICE)) == {"alg": "HS256", "typ": "at+jwt"}
 
 
 def test_invalid_token_answers_its_exact_detail() -> None:

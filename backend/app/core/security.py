@@ -7,6 +7,7 @@ import jwt
 
 from app.config import Settings
 from app.core.jwks import JwksKeySet
+from app.core.tokens import API_TOKEN_TYPE
 from app.errors import InvalidToken, TokenExpired
 from app.models.task import USER_ID_MAX_LENGTH
 from app.unique_keys import RepeatedKey, loads_unique
@@ -116,6 +117,7 @@ class TokenVerifier:
         if not isinstance(algorithm, str):
             raise InvalidToken(reason="token header has no 'alg' string")
         if self._secret is not None and algorithm == self._hmac_algorithm:
+            _require_api_token_type(header)
             return self._secret, algorithm
         if self._jwks is not None and algorithm in self._jwks_algorithms:
             kid = header.get("kid")
@@ -180,6 +182,14 @@ def _json_object(data: bytes, part: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InvalidToken(reason=f"token {part} is not a JSON object")
     return value
+
+
+def _require_api_token_type(header: dict[str, Any]) -> None:
+    """An HMAC token must say it is one of ours (`typ: at+jwt`, its media type form too): a JWT
+    signed with the same secret for another purpose does not."""
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower().removeprefix("application/") != API_TOKEN_TYPE:
+        raise InvalidToken(reason=f"HMAC token without typ {API_TOKEN_TYPE!r}: not an API token")
 
 
 def _require_numeric_dates(claims: dict[str, Any]) -> None:
