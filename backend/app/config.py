@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # This API's public origin, e.g. https://api.example.com: with it, `Link` headers are
     # absolute. Never taken from the request's Host header, which a client chooses.
     public_base_url: str | None = None
+    # /docs, /redoc and /openapi.json; false: all three are 404s (the API itself is unchanged).
+    api_docs: bool = True
 
     # PostgreSQL, per worker. A fixed pool: overflow connections are closed and reopened under
     # load. (SQLite uses a fixed pool of 4.)

@@ -90,6 +90,10 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
         generate_unique_id_function=operation_id,
         docs_url=None,
         redoc_url=None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
+        # No redirect from `/api/tasks/` to `/api/tasks`: Starlette builds its Location from
+        # the Host header, which the client chooses. A trailing slash is a 404 like any path.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     install_openapi(app)
@@ -100,7 +104,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.include_router(events.router)
     app.include_router(tags.router)
     app.include_router(health.router)
-    install_docs(app)
+    if settings.api_docs:
+        install_docs(app)
 
     # Innermost first: each add_middleware wraps the ones before it. A response made at any
     # level below, a 500 included, passes through CORS and SecurityHeaders.

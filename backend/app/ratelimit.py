@@ -104,13 +104,6 @@ class RateLimiter:
         count = await self._call(self._storage.incr(key, policy.window_seconds))
         return None if count is None else Decision(policy, int(count))
 
-    async def exhausted(self, policy: Policy, identity: str) -> Decision | None:
-        """The current count, when it is already at the quota (nothing is counted)."""
-        count = await self._call(self._storage.get(policy.rate.key_for(policy.name, identity)))
-        if count is None or count < policy.rate.amount:
-            return None
-        return Decision(policy, int(count) + 1)
-
     async def reset_in(self, decision: Decision, identity: str) -> int:
         """Whole seconds until this caller's window starts again (at least 1)."""
         policy = decision.policy

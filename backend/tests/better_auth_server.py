@@ -28,6 +28,10 @@ class BetterAuthServer:
     jwks_url: str
     token: str  # for user_id, signed by Better Auth
     user_id: str
+    # What Better Auth signs HS256 with its own secret, for other purposes than this API.
+    secret: str
+    session_cache_jwt: str  # the session cookie cache, `cookieCache.strategy: "jwt"`
+    verification_token: str  # from an email verification link
 
     def settings(self) -> dict[str, str]:
         """What the README tells a Better Auth deployment to set."""

@@ -14,8 +14,10 @@ import jwt
 import pytest
 from fastapi import FastAPI
 
+from app.core.tokens import mint_token
 from tests.better_auth_server import BetterAuthServer, better_auth_server
-from tests.helpers import all_tasks
+from tests.conftest import StartApp
+from tests.helpers import all_rows, all_tasks
 
 
 @pytest.fixture(scope="module", params=[None, "ES256", "ES512", "RS256", "PS256"], ids=str)
@@ -76,3 +78,63 @@ async def test_better_auth_token_with_a_changed_subject_is_refused(
     assert response.status_code == 401, response.text
     assert response.json()["error_code"] == "INVALID_TOKEN"
     assert await all_tasks(app) == []
+
+
+# --- Better Auth's own JWTs are not API tokens, even with its secret -----------------------
+# It signs the session cookie cache (`jwt` strategy) and email verification links HS256 with
+# the secret it is given. An API given the same secret used to accept the verification token
+# as its user's API token wherever JWT_USER_ID_CLAIM names a claim it carries (`userId`,
+# `email`): RFC 8725 2.8 and 3.11. Where the user id is read from a claim other than `sub`,
+# HMAC API tokens must now carry `typ: at+jwt`; with `sub`, Better Auth's own JWTs have none.
+
+
+@pytest.fixture(scope="module")
+def better_auth_defaults() -> Iterator[BetterAuthServer]:
+    with better_auth_server() as server:
+        yield server
+
+
+def test_better_auths_own_jwts_are_signed_with_its_secret(
+    better_auth_defaults: BetterAuthServer,
+) -> None:
+    server = better_auth_defaults
+    for own_jwt in (server.session_cache_jwt, server.verification_token):
+        assert jwt.get_unverified_header(own_jwt) == {"alg": "HS256"}  # no typ
+        claims = jwt.decode(own_jwt, server.secret, algorithms=["HS256"])  # a valid signature
+        assert claims["exp"] > claims["iat"]
+    verification = jwt.decode(server.verification_token, server.secret, algorithms=["HS256"])
+    assert verification["userId"] == server.user_id
+
+
+@pytest.mark.parametrize(
+    ("artefact", "user_id_claim"),
+    [
+        pytest.param("verification_token", "userId", id="verification-token-userId"),
+        pytest.param("verification_token", "email", id="verification-token-email"),
+        pytest.param("verification_token", "sub", id="verification-token-sub"),
+        pytest.param("session_cache_jwt", "sub", id="session-cache-sub"),
+    ],
+)
+async def test_better_auths_own_jwts_are_refused_with_a_shared_secret(
+    start_app: StartApp,
+    better_auth_defaults: BetterAuthServer,
+    artefact: str,
+    user_id_claim: str,
+) -> None:
+    server = better_auth_defaults
+    settings = {"better_auth_secret": server.secret, "jwt_user_id_claim": user_id_claim}
+    own_jwt = getattr(server, artefact)
+    api_token = mint_token(
+        server.secret, server.user_id, extra_claims={user_id_claim: server.user_id}
+    )
+    async with start_app(**settings) as (app, client):
+        refused = await client.post(
+            "/api/tasks", json={"title": "x"}, headers={"Authorization": f"Bearer {own_jwt}"}
+        )
+        rows_after_refusal = await all_rows(app)
+        accepted = await client.get("/api/tasks", headers={"Authorization": f"Bearer {api_token}"})
+
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error_code"] == "INVALID_TOKEN"
+    assert rows_after_refusal == []
+    assert accepted.status_code == 200  # the same secret still signs real API tokens

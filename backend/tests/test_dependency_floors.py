@@ -8,6 +8,10 @@ import pytest
 from packaging.requirements import Requirement
 
 PYPROJECT = Path(__file__).parents[1] / "pyproject.toml"
+CONSTRAINTS = Path(__file__).parents[1] / "constraints.txt"
+# Packages whose floor is the very version constraints.txt pins (issue 23): an install without
+# the constraints gets nothing older than what the tests ran with.
+FLOOR_IS_THE_PIN = ["orjson", "cryptography"]
 
 # package -> the newest vulnerable version it must never resolve to
 VULNERABLE = {
@@ -27,3 +31,14 @@ def requirements() -> dict[str, Requirement]:
 def test_floor_excludes_the_vulnerable_versions(package: str, vulnerable: str) -> None:
     requirement = requirements()[package]
     assert not requirement.specifier.contains(vulnerable, prereleases=True), requirement
+
+
+def pinned() -> dict[str, str]:
+    lines = CONSTRAINTS.read_text().split()
+    return {Requirement(line).name.lower(): line.split("==", 1)[1] for line in lines}
+
+
+@pytest.mark.parametrize("package", FLOOR_IS_THE_PIN)
+def test_floor_is_the_pinned_version(package: str) -> None:
+    requirement = requirements()[package]
+    assert str(requirement.specifier) == f">={pinned()[package]}", requirement

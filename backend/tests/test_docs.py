@@ -53,3 +53,20 @@ async def test_redoc_script_fetches_nothing_from_a_cdn(client: httpx.AsyncClient
     assert script.status_code == 200
     assert "cdn.redoc.ly" not in script.text
     assert "Redoc" in script.text
+
+
+async def test_api_docs_off_removes_the_docs_and_the_schema(tmp_path: Path) -> None:
+    settings = make_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/db", auto_migrate=True, api_docs=False
+    )
+    async with running_app(settings) as (_, client):
+        pages = {
+            path: await client.get(path)
+            for path in ["/docs", "/redoc", "/openapi.json", "/docs/assets/swagger-ui.css"]
+        }
+        health = await client.get("/health")
+
+    for response in pages.values():
+        assert response.status_code == 404
+        assert response.json()["error_code"] == "NOT_FOUND"
+    assert health.status_code == 200

@@ -96,3 +96,16 @@ def test_the_document_has_the_paths_these_tests_walk() -> None:
     assert allow_of("/api/tasks") == "GET, HEAD, POST"
     assert allow_of("/api/tasks/{task_id}") == "DELETE, GET, HEAD, PUT"
     assert allow_of("/health") == "GET, HEAD"
+
+
+async def test_a_trailing_slash_is_a_404_not_a_redirect_built_from_host(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # Starlette's slash redirect put the client's Host header in Location.
+    response = await client.post(
+        "/api/tasks/", json={"title": "slash"}, headers={**auth(ALICE), "Host": "evil.example"}
+    )
+
+    assert_error(response, 404, "NOT_FOUND")
+    assert "location" not in response.headers
+    assert await all_rows(app) == []

@@ -275,3 +275,21 @@ async def test_a_bug_still_answers_the_envelope_with_a_request_id(log: JsonLines
     [error] = log.of("taskapi.errors")
     assert error["request_id"] == "bug-1"
     assert "RuntimeError: a bug" in error["exception"]
+
+
+async def test_two_authorization_headers_are_counted_and_logged_as_nobody(
+    start_app: StartApp, log: JsonLines
+) -> None:
+    """Refused (401) before anyone is credited: Alice's quota and the log never see her."""
+    two = [("Authorization", auth(ALICE)["Authorization"]), ("Authorization", "Bearer garbage")]
+    async with start_app(rate_limit="5/minute", access_log=True) as (app, client):
+        refused = await client.post("/api/tasks", json={"title": "two"}, headers=two)
+        rows_after_refusal = await all_rows(app)
+        alices_own = await client.get("/api/tasks", headers=auth(ALICE))
+
+    assert_error(refused, 401, "INVALID_TOKEN")
+    assert refused.headers["RateLimit-Policy"] == '"address";q=300;w=60'
+    assert rows_after_refusal == []
+    assert alices_own.headers["RateLimit"] == '"user";r=4'  # her first request
+    lines = log.of("taskapi.request")
+    assert [(line["status"], line["user_id"]) for line in lines] == [(401, None), (200, ALICE)]

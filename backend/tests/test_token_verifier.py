@@ -3,6 +3,8 @@ no HTTP, no database. (tests/test_auth.py proves the endpoints use it; tests/tes
 covers Better Auth's asymmetric keys.)"""
 
 import asyncio
+import base64
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -14,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from app.core.security import TokenVerifier, Verified, VerifiedTokens
-from app.core.tokens import mint_token
+from app.core.tokens import API_TOKEN_TYPE, mint_token
 from app.errors import AuthError, InvalidToken, TokenExpired
 from tests.helpers import (
     ALICE,
@@ -33,7 +35,7 @@ LEEWAY = 30
 ISSUER = "https://auth.example.com"
 AUDIENCE = "taskapi"
 OTHER_SECRET = "another-secret-that-is-long-enough-0123456789"
-HS256_HEADER = b64json({"alg": "HS256", "typ": "JWT"})
+HS256_HEADER = b64json({"alg": "HS256", "typ": API_TOKEN_TYPE})
 
 Token = Callable[[], str]
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -53,6 +55,8 @@ def claims(**overrides: object) -> dict[str, Any]:
 
 
 def hs256(payload: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
+    """Signed with the shared secret, as an API token (typ at+jwt) unless `headers` say else."""
+    headers = {"typ": API_TOKEN_TYPE, **(headers or {})}
     return jwt.encode(payload, SECRET, algorithm="HS256", headers=headers)
 
 
@@ -312,11 +316,87 @@ async def test_token_with_unusable_claims_is_invalid(
     assert reason in error.reason.lower()
 
 
-async def test_boolean_exp_is_refused() -> None:
-    # int(True) is 1: PyJWT sees a date in 1970, so this one reads as expired.
+async def test_boolean_exp_is_invalid_not_expired() -> None:
+    # int(True) is 1: PyJWT alone would read a date in 1970 and answer "expired".
     error = await refusal(hs256(claims(exp=True)))
 
-    assert type(error) in {InvalidToken, TokenExpired}
+    assert type(error) is InvalidToken
+    assert "'exp' is not a number" in error.reason
+
+
+def repeating(segment: str, key: str, value: object) -> str:
+    """A JSON object (base64url) with `key` added again at its end."""
+    text = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)).decode()
+    return b64url((text[:-1] + f", {json.dumps(key)}: {json.dumps(value)}}}").encode())
+
+
+REPEATED_KEYS: list[Any] = [
+    pytest.param(lambda: (HS256_HEADER, repeating(b64json(claims()), "sub", BOB)), id="sub"),
+    pytest.param(
+        lambda: (HS256_HEADER, repeating(b64json(claims()), "exp", now() + 7200)), id="exp"
+    ),
+    pytest.param(lambda: (repeating(HS256_HEADER, "alg", "HS256"), b64json(claims())), id="alg"),
+    pytest.param(
+        lambda: (repeating(b64json({"alg": "HS256", "kid": "k1"}), "kid", "k2"), b64json(claims())),
+        id="kid",
+    ),
+]
+
+
+@pytest.mark.parametrize("segments", REPEATED_KEYS)
+async def test_token_repeating_a_key_is_invalid(segments: Callable[[], tuple[str, str]]) -> None:
+    header, payload = segments()
+    token = hand_signed(header, payload)  # correctly signed: only the repetition is wrong
+
+    error = await refusal(token)
+
+    assert type(error) is InvalidToken
+    assert "repeats the key" in error.reason
+
+
+@pytest.mark.parametrize("typ", ["at+jwt", "AT+JWT", "application/at+jwt"])
+async def test_hmac_token_typed_as_an_api_token_is_accepted(typ: str) -> None:
+    assert await verify(hs256(claims(), headers={"typ": typ})) == ALICE
+
+
+@pytest.mark.parametrize("typ", [None, "JWT", "jwt"])
+async def test_hmac_token_untyped_or_plain_jwt_is_accepted_when_the_user_id_is_sub(
+    typ: str | None,
+) -> None:
+    """What PyJWT and most signers send by default: Better Auth's own secret-signed JWTs
+    carry no `sub`, so with the default claim they cannot pass for an API token."""
+    header = {"alg": "HS256"} if typ is None else {"alg": "HS256", "typ": typ}
+    assert await verify(hand_signed(b64json(header), b64json(claims()))) == ALICE
+
+
+@pytest.mark.parametrize(
+    ("header", "user_id_claim"),
+    [
+        pytest.param({"typ": None}, "userId", id="no-typ-userId"),
+        pytest.param({"typ": "JWT"}, "email", id="jwt-email"),
+        pytest.param({"typ": "at+jwt "}, "sub", id="trailing-space"),
+        pytest.param({"typ": "better-auth.session-cache+jwt"}, "sub", id="session-cache"),
+        pytest.param({"typ": ["at+jwt"]}, "sub", id="list"),
+    ],
+)
+async def test_hmac_token_not_typed_as_an_api_token_is_invalid(
+    header: dict[str, Any], user_id_claim: str
+) -> None:
+    """RFC 8725 3.11: a JWT signed with the same secret for another purpose (Better Auth signs
+    its email verification tokens and session cookie cache so) is not an API token: typed as
+    something else, or untyped where the user id comes from a claim such tokens carry."""
+    signing_input = {"alg": "HS256", **{k: v for k, v in header.items() if v is not None}}
+    payload = claims(**{user_id_claim: ALICE})
+    error = await refusal(
+        hand_signed(b64json(signing_input), b64json(payload)), jwt_user_id_claim=user_id_claim
+    )
+
+    assert type(error) is InvalidToken
+    assert "typ 'at+jwt'" in error.reason
+
+
+def test_minted_tokens_are_typed_as_api_tokens() -> None:
+    assert jwt.get_unverified_header(token_for(ALICE)) == {"alg": "HS256", "typ": "at+jwt"}
 
 
 def test_invalid_token_answers_its_exact_detail() -> None:

@@ -2,7 +2,10 @@
 // plugin, with its default settings or, given an argument, that key algorithm
 // (node server.mjs [EdDSA|ES256|ES512|RS256|PS256]). Signs a user up, gets a token the way
 // authClient.token() does (GET /api/auth/token with the session cookie), prints one JSON line
-// {"base_url", "jwks_url", "token", "user_id"} and keeps serving until it is killed.
+// {"base_url", "jwks_url", "token", "user_id"} and keeps serving until it is killed. The line
+// also carries what Better Auth signs with its own secret (HS256), to show that none of it is
+// an API token even where the API is given that secret: "secret", "session_cache_jwt" (the
+// session cookie cache in `jwt` mode) and "verification_token" (an email verification link's).
 import http from "node:http";
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
@@ -14,11 +17,19 @@ const server = http.createServer();
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const baseURL = `http://127.0.0.1:${server.address().port}`;
 
+const secret = "e2e-better-auth-secret-0123456789abcdef";
+let verificationToken;
 const auth = betterAuth({
   baseURL,
-  secret: "e2e-better-auth-secret-0123456789abcdef",
+  secret,
   database: memoryAdapter({ user: [], session: [], account: [], verification: [], jwks: [] }),
   emailAndPassword: { enabled: true },
+  session: { cookieCache: { enabled: true, strategy: "jwt" } },
+  emailVerification: {
+    sendVerificationEmail: async ({ token }) => {
+      verificationToken = token;
+    },
+  },
   plugins: [jwt(algorithm ? { jwks: { keyPairConfig: { alg: algorithm } } } : undefined)],
 });
 server.on("request", toNodeHandler(auth));
@@ -27,7 +38,10 @@ const signUp = await auth.api.signUpEmail({
   body: { email: "alice@example.com", password: "correct horse battery", name: "Alice" },
   asResponse: true,
 });
-const cookie = signUp.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+const cookies = signUp.headers.getSetCookie().map((c) => c.split(";")[0]);
+const cookie = cookies.join("; ");
+const sessionCache = cookies.find((c) => c.startsWith("better-auth.session_data="));
+await auth.api.sendVerificationEmail({ body: { email: "alice@example.com" } });
 const tokenResponse = await fetch(`${baseURL}/api/auth/token`, { headers: { cookie } });
 const { token } = await tokenResponse.json();
 const session = await (await fetch(`${baseURL}/api/auth/get-session`, { headers: { cookie } })).json();
@@ -37,4 +51,7 @@ console.log(JSON.stringify({
   jwks_url: `${baseURL}/api/auth/jwks`,
   token,
   user_id: session.user.id,
+  secret,
+  session_cache_jwt: sessionCache.slice(sessionCache.indexOf("=") + 1),
+  verification_token: verificationToken,
 }));

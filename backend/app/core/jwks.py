@@ -154,7 +154,9 @@ class JwksKeySet:
         if not isinstance(entries, list):
             raise JwksUnusable("response has no 'keys' list")
         keys = dict(self._parse(entries))
-        if not keys:
+        # `"keys": []` is the auth server saying it signs with nothing (every key revoked): no
+        # keys from now on. Keys that are all unusable here look like a fault: keep the old.
+        if entries and not keys:
             raise JwksUnusable(f"no usable signing key for {sorted(self._algorithms)}")
         return keys
 

@@ -7,8 +7,10 @@ import jwt
 
 from app.config import Settings
 from app.core.jwks import JwksKeySet
+from app.core.tokens import API_TOKEN_TYPE
 from app.errors import InvalidToken, TokenExpired
 from app.models.task import USER_ID_MAX_LENGTH
+from app.unique_keys import RepeatedKey, loads_unique
 
 MAX_KID_LENGTH = 256  # Better Auth's kids are 32 characters; anything huge is not a key id.
 VERIFIED_CACHE_SIZE = 10_000
@@ -89,7 +91,6 @@ class TokenVerifier:
         header = self._header(token)
         key, algorithm = await self._key_for(header)
         claims = self._decode(token, key, algorithm)
-        _require_numeric_dates(claims)
         user_id = self._user_id_from(claims)
         generation = None if isinstance(key, str) else self._key_generation()
         self._verified.put(token, Verified(user_id, claims["exp"] + self._leeway, generation))
@@ -99,10 +100,14 @@ class TokenVerifier:
         return self._jwks.generation if self._jwks is not None else 0
 
     def _header(self, token: str) -> dict[str, Any]:
+        if token.count(".") != 2:  # header.payload.signature (RFC 7515 7.1)
+            raise InvalidToken(reason="token is not three dot-separated segments")
+        segment = token.split(".", 1)[0]
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise InvalidToken(reason=f"{type(exc).__name__}: {exc}") from exc
+            data = jwt.utils.base64url_decode(segment)
+        except ValueError as exc:  # binascii.Error
+            raise InvalidToken(reason="token header is not base64url") from exc
+        header = _json_object(data, "header")
         if "crit" in header:  # RFC 7515 4.1.11: we understand no extensions
             raise InvalidToken(reason="token has a 'crit' header")
         return header
@@ -112,6 +117,7 @@ class TokenVerifier:
         if not isinstance(algorithm, str):
             raise InvalidToken(reason="token header has no 'alg' string")
         if self._secret is not None and algorithm == self._hmac_algorithm:
+            _check_api_token_type(header, required=self._user_id_claim != "sub")
             return self._secret, algorithm
         if self._jwks is not None and algorithm in self._jwks_algorithms:
             kid = header.get("kid")
@@ -122,7 +128,7 @@ class TokenVerifier:
 
     def _decode(self, token: str, key: str | jwt.PyJWK, algorithm: str) -> dict[str, Any]:
         try:
-            return jwt.decode(
+            return _STRICT_JWT.decode(
                 token,
                 key,
                 algorithms=[algorithm],
@@ -147,6 +153,51 @@ class TokenVerifier:
         if len(user_id) > USER_ID_MAX_LENGTH or not user_id.isprintable():
             raise InvalidToken(reason=f"claim {self._user_id_claim!r} is too long or unprintable")
         return user_id
+
+
+class _StrictJWT(jwt.PyJWT):
+    """PyJWT, reading the (signature-checked) payload through our own parse: no repeated key,
+    and numeric dates checked before PyJWT's date checks, which would read `"exp": true` as
+    1970 and answer "expired". Still one parse of the payload."""
+
+    def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
+        payload = _json_object(decoded["payload"], "payload")
+        _require_numeric_dates(payload)
+        return payload
+
+
+_STRICT_JWT = _StrictJWT()
+
+
+def _json_object(data: bytes, part: str) -> dict[str, Any]:
+    """A token's header or payload: one JSON object naming each key once (RFC 7515 4, RFC 7519
+    4: a repeated name must be refused or the last taken; taking it would let two readers of
+    the same token disagree, e.g. about `sub`)."""
+    try:
+        value = loads_unique(data)
+    except RepeatedKey as repeated:
+        raise InvalidToken(reason=f"token {part} repeats the key {repeated.key[:20]!r}") from None
+    except (ValueError, RecursionError):
+        raise InvalidToken(reason=f"token {part} is not JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidToken(reason=f"token {part} is not a JSON object")
+    return value
+
+
+def _check_api_token_type(header: dict[str, Any], *, required: bool) -> None:
+    """An HMAC token typed as something else is not an API token (RFC 8725 3.11). Better Auth
+    signs JWTs of its own with its secret, untyped and without `sub`: where the user id is read
+    from another claim (`userId`, `email`: claims those carry), an untyped one could pass for
+    an API token, so there the type `at+jwt` is required."""
+    typ = header.get("typ")
+    if typ is None and not required:
+        return
+    if not isinstance(typ, str):
+        raise InvalidToken(reason=f"HMAC token without typ {API_TOKEN_TYPE!r}: not an API token")
+    kind = typ.lower().removeprefix("application/")
+    if kind == API_TOKEN_TYPE or (kind == "jwt" and not required):
+        return
+    raise InvalidToken(reason=f"HMAC token without typ {API_TOKEN_TYPE!r}: not an API token")
 
 
 def _require_numeric_dates(claims: dict[str, Any]) -> None:

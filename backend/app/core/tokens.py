@@ -7,6 +7,11 @@ import jwt
 
 from app.config import HmacAlgorithm
 
+# The `typ` header every HMAC-signed API token carries (RFC 9068 2.1, RFC 8725 3.11): Better
+# Auth signs JWTs of its own with its secret (email verification, the session cookie cache)
+# and never this type, so even a shared secret cannot make one of them an API token.
+API_TOKEN_TYPE = "at+jwt"
+
 
 def mint_token(
     secret: str,
@@ -25,4 +30,4 @@ def mint_token(
     if audience is not None:
         claims["aud"] = audience
     claims.update(extra_claims or {})
-    return jwt.encode(claims, secret, algorithm=algorithm)
+    return jwt.encode(claims, secret, algorithm=algorithm, headers={"typ": API_TOKEN_TYPE})
