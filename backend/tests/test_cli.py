@@ -304,6 +304,23 @@ def test_serve_refuses_a_cors_origin_that_could_never_match_in_one_line(
     assert not (tmp_path / "taskapi.db").exists()
 
 
+def test_serve_refuses_more_streams_than_their_share_of_connections_in_one_line(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    # Two thirds of 30 is 20: a 21st stream could leave requests without a connection.
+    env = {**clean_env, "BETTER_AUTH_SECRET": SECRET, "MAX_CONNECTIONS": "30"}
+
+    result = taskapi(tmp_path, env | {"SSE_MAX_STREAMS": "21"}, "serve", "--port", "1")
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "taskapi: invalid configuration: SSE_MAX_STREAMS (21) must leave a third of "
+        "MAX_CONNECTIONS (30) to ordinary requests: at most 20\n"
+    )
+    assert result.stdout == ""
+    assert not (tmp_path / "taskapi.db").exists()
+
+
 def test_serve_in_production_refuses_an_unmigrated_database(
     tmp_path: Path, clean_env: dict[str, str]
 ) -> None:

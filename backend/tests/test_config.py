@@ -311,3 +311,18 @@ async def test_without_cors_setting_no_origin_is_allowed(
     assert response.status_code == 405
     assert response.json()["error_code"] == "METHOD_NOT_ALLOWED"
     assert await all_tasks(app) == []
+
+
+def test_streams_may_take_two_thirds_of_the_connections_and_no_more() -> None:
+    at_the_share = Settings(
+        _env_file=None, better_auth_secret=SECRET, max_connections=30, sse_max_streams=20
+    )
+    assert at_the_share.stream_limit == 20
+    with pytest.raises(ValidationError, match=r"SSE_MAX_STREAMS \(21\) .* at most 20"):
+        Settings(_env_file=None, better_auth_secret=SECRET, max_connections=30, sse_max_streams=21)
+
+
+def test_the_stream_limit_defaults_to_its_share_of_the_connections() -> None:
+    assert Settings(_env_file=None, better_auth_secret=SECRET).stream_limit == 1000
+    lowered = Settings(_env_file=None, better_auth_secret=SECRET, max_connections=200)
+    assert lowered.stream_limit == 133
