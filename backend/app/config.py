@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # "auto" turns on PgBouncer-safe settings when the host name contains "-pooler" (Neon).
     db_pooler: Literal["auto", "pgbouncer", "none"] = "auto"
 
+    # Tasks one user may hold: a create past it is a 409 TASK_QUOTA_EXCEEDED.
+    max_tasks_per_user: int = Field(default=100_000, ge=1)
+
     # Sync (README "Building an offline-first client"). A repeated Idempotency-Key replays the
     # first response for this long; deleted tasks are reported to delta sync for this long (an
     # older token answers 410). Both are purged in the background, every interval.

@@ -286,6 +286,14 @@ class RateLimited(ApiError):
         return {**super().headers, **self.rate_limit_headers}
 
 
+class TaskQuotaExceeded(ApiError):
+    status_code = 409
+    error_code = "TASK_QUOTA_EXCEEDED"
+    detail = "You have as many tasks as this server allows: delete some to create more"
+    description = "the caller already has `MAX_TASKS_PER_USER` tasks; nothing was created."
+    summary = "The caller's task quota is used up"
+
+
 class IdempotencyKeyReused(ApiError):
     status_code = 422
     error_code = "IDEMPOTENCY_KEY_REUSED"

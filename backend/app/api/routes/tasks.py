@@ -19,6 +19,7 @@ from app.errors import (
     ServiceUnavailable,
     TaskForbidden,
     TaskNotFound,
+    TaskQuotaExceeded,
     ValidationFailed,
 )
 from app.openapi import error_responses
@@ -105,6 +106,7 @@ async def list_tasks(
             InvalidInput,
             AuthError,
             PayloadTooLarge,
+            TaskQuotaExceeded,
             IdempotencyKeyReused,
             RateLimited,
             ServiceUnavailable,
@@ -117,13 +119,16 @@ async def create_task(
 ) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
     key = conditional.idempotency_key(request)
-    if key is None:
-        task = await service.create_task(database, user_id, body)
-        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers={"ETag": task["etag"]})
     settings = app_state(request.app).settings
+    max_tasks = settings.max_tasks_per_user
+    if key is None:
+        task = await service.create_task(database, user_id, body, max_tasks)
+        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers={"ETag": task["etag"]})
     retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
     raw = await request.body()
-    stored = await idempotency.create_task_once(database, user_id, key, raw, body, retention)
+    stored = await idempotency.create_task_once(
+        database, user_id, key, raw, body, retention, max_tasks
+    )
     headers = {"ETag": orjson.loads(stored.body)["etag"]}
     if stored.replayed:
         headers["Idempotency-Replayed"] = "true"
