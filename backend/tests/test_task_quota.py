@@ -2,14 +2,22 @@
 when creates race for the last place, and also with Idempotency-Key. Both databases."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.migrate import alembic_config
+from app.models import metadata
 from app.models.sync import IdempotencyKey
+from app.repository.quota import has_room_for_a_task
 from tests.helpers import ALICE, BOB, all_tasks, assert_error, auth, create_task, sessionmaker_of
+from tests.test_migrations import empty_database_url, empty_engine  # noqa: F401 (fixtures)
 
 QUOTA = 3
 
@@ -17,6 +25,16 @@ QUOTA = 3
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     return {"max_tasks_per_user": QUOTA}
+
+
+async def migrate_to(engine: AsyncEngine, revision: str) -> None:
+    def upgrade(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)
 
 
 async def titles_of(app: FastAPI, user: str) -> list[str]:
@@ -85,3 +103,32 @@ async def test_creates_racing_for_the_last_places_never_pass_the_quota(
     statuses = sorted(answer.status_code for answer in answers)
     assert statuses == [201] * (QUOTA - 1) + [409] * (12 - QUOTA + 1), statuses
     assert len(await titles_of(app, ALICE)) == QUOTA
+
+
+async def test_tasks_written_before_the_migration_count(
+    empty_engine: AsyncEngine,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """0004 counts the tasks already stored: a user already at the quota stays there."""
+    await migrate_to(empty_engine, "0003")
+    old_task = {
+        "user_id": ALICE,
+        "title": "old",
+        "is_completed": False,
+        "created_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
+        "priority": 0,
+        "tags": [],
+        "title_key": "old",
+        "description_key": "",
+        "due_key": 0,
+        "due_key_desc": 0,
+    }
+    async with empty_engine.begin() as connection:
+        rows = [{**old_task, "id": uuid.uuid4()} for _ in range(QUOTA)]
+        await connection.execute(insert(metadata.tables["tasks"]), rows)
+    await migrate_to(empty_engine, "head")
+
+    async with empty_engine.begin() as connection:
+        assert not await has_room_for_a_task(connection, ALICE, QUOTA)
+        assert await has_room_for_a_task(connection, ALICE, QUOTA + 1)
+        assert await has_room_for_a_task(connection, BOB, 1)
