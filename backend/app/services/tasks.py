@@ -1,8 +1,8 @@
 """Task rules: ownership errors, timestamps, derived columns, the unit of work. Routes call
 these; these call queries. Every write goes through `Database.write(owner)`: one statement (the
 change counter included: app.repository.sync) committed when it succeeds, or a transaction when
-tags are written too and for every create (the quota check and the insert). Either way the
-commit happens before the function returns, so before any response is sent."""
+tags are written too. Either way the commit happens before the function returns, so before any
+response is sent."""
 
 import uuid
 from dataclasses import dataclass
@@ -23,8 +23,8 @@ from app.errors import (
 )
 from app.keys import due_keys, fold
 from app.pagination import Page, PageParams
-from app.repository import quota, task_list
 from app.repository import tags as tag_repository
+from app.repository import task_list
 from app.repository import tasks as repository
 from app.repository.tasks import TaskRecord
 from app.schemas.task import PRIORITIES, TaskCreate, TaskUpdate
@@ -106,17 +106,15 @@ async def _cursor_page(
 async def create_task(
     database: Database, owner: str, data: TaskCreate, max_tasks: int
 ) -> TaskRecord:
-    async with database.write(owner, several_statements=True) as connection:
+    async with database.write(owner, several_statements=bool(data.tags)) as connection:
         return await insert_new_task(connection, owner, data, max_tasks)
 
 
 async def insert_new_task(
     connection: AsyncConnection, owner: str, data: TaskCreate, max_tasks: int
 ) -> TaskRecord:
-    """Stores the task `data` describes, and its tags, in the caller's unit of work (a
-    transaction: the quota check holds only inside one), or TaskQuotaExceeded."""
-    if not await quota.has_room_for_a_task(connection, owner, max_tasks):
-        raise TaskQuotaExceeded()
+    """Stores the task `data` describes, and its tags, in the caller's unit of work; or
+    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already."""
     now = datetime.now(UTC)
     task = TaskRecord(
         id=uuid.uuid4(),
@@ -134,7 +132,10 @@ async def insert_new_task(
         etag="",  # the database numbers the version
     )
     columns = _stored_columns({name: value for name, value in task.items() if name != "etag"})
-    task["etag"] = await repository.insert_task(connection, columns)
+    etag = await repository.insert_task(connection, columns, max_tasks)
+    if etag is None:
+        raise TaskQuotaExceeded()
+    task["etag"] = etag
     if data.tags:
         await tag_repository.insert_tags(connection, owner, task["id"], data.tags)
     return task
