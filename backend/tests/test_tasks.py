@@ -248,7 +248,7 @@ async def test_list_defaults_to_100_tasks_per_page(app: FastAPI, client: httpx.A
     assert "offset=100" in response.links["next"]["url"]
 
 
-@pytest.mark.parametrize("query", ["limit=1", "limit=500", "offset=0", "offset=1000000"])
+@pytest.mark.parametrize("query", ["limit=1", "limit=500", "offset=0", "offset=10000"])
 async def test_list_accepts_paging_values_at_the_bounds(
     app: FastAPI, client: httpx.AsyncClient, query: str
 ) -> None:
@@ -270,7 +270,7 @@ async def test_list_accepts_paging_values_at_the_bounds(
         ("limit=", "limit"),
         ("offset=-1", "offset"),
         ("offset=abc", "offset"),
-        ("offset=1000001", "offset"),
+        ("offset=10001", "offset"),  # deep offsets cost what they skip: use the cursor
     ],
 )
 async def test_list_refuses_bad_paging_values(
