@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # At most one fetch per this interval (per worker), however many unknown kids arrive.
     auth_jwks_cooldown_seconds: float = Field(default=10, ge=0)
     auth_jwks_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    # Signs list cursors; set the same value on every replica. Unset: BETTER_AUTH_SECRET, else
+    # a random key per process (a cursor then fails with INVALID_CURSOR on another replica).
+    cursor_secret: SecretStr | None = None
     max_token_bytes: int = Field(default=8192, ge=256, le=65536)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
@@ -80,6 +83,9 @@ class Settings(BaseSettings):
     # How long one statement may take (PostgreSQL) or wait for SQLite's write lock, before the
     # request fails with 503 DATABASE_UNAVAILABLE.
     db_statement_timeout_seconds: float = Field(default=5, gt=0)
+    # How long opening a PostgreSQL connection (TCP, TLS, authentication) may take; a
+    # `connect_timeout` in DATABASE_URL wins. asyncpg's own default is 60 s.
+    db_connect_timeout_seconds: float = Field(default=5, gt=0)
     # A connection idle this long is pinged before use (and replaced if dead); busy ones are not.
     db_ping_after_idle_seconds: float = Field(default=5, ge=0)
     # Neon suspends idle computes after 5 minutes; recycling sooner than that means a
@@ -87,6 +93,9 @@ class Settings(BaseSettings):
     db_pool_recycle_seconds: int = Field(default=300, ge=1)
     # "auto" turns on PgBouncer-safe settings when the host name contains "-pooler" (Neon).
     db_pooler: Literal["auto", "pgbouncer", "none"] = "auto"
+
+    # Tasks one user may hold: a create past it is a 409 TASK_QUOTA_EXCEEDED.
+    max_tasks_per_user: int = Field(default=100_000, ge=1)
 
     # Sync (README "Building an offline-first client"). A repeated Idempotency-Key replays the
     # first response for this long; deleted tasks are reported to delta sync for this long (an
@@ -145,7 +154,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("better_auth_secret", "metrics_token")
+    @field_validator("better_auth_secret", "metrics_token", "cursor_secret")
     @classmethod
     def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:

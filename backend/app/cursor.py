@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,10 +46,16 @@ class Position:
     walk_started: datetime
 
 
+# Without a configured secret: a key of this process's own, never known to a client. Cursors
+# then last as long as the process (another replica or a restart answers INVALID_CURSOR).
+_PROCESS_SECRET = secrets.token_hex(32)
+
+
 def cursor_key(secret: str | None) -> bytes:
-    """The HMAC key. With a shared token secret it is derived from it (a client cannot forge
-    a cursor); without one the MAC still detects any change and binds the user and query."""
-    return hmac.new((secret or "").encode(), b"taskapi cursor v1", hashlib.sha256).digest()
+    """The HMAC key, derived from a server-private secret (CURSOR_SECRET, else the token
+    secret, else this process's random one), so a client can never sign a cursor itself."""
+    private = secret or _PROCESS_SECRET
+    return hmac.new(private.encode(), b"taskapi cursor v1", hashlib.sha256).digest()
 
 
 def _mac(key: bytes, body: bytes, user_id: str, fingerprint: bytes) -> bytes:
@@ -86,7 +93,8 @@ def decode_cursor(cursor: str, key: bytes, user_id: str, fingerprint: bytes) -> 
             raise InvalidCursor()
         payload = json.loads(_unb64(body))
         return _position(payload)
-    except (binascii.Error, ValueError, TypeError, KeyError, OverflowError):
+    # RecursionError: JSON nested thousands deep (only a forger can send it, but never a 500).
+    except (binascii.Error, ValueError, TypeError, KeyError, OverflowError, RecursionError):
         raise InvalidCursor() from None
 
 

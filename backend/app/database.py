@@ -115,6 +115,7 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
             # sqlite3's busy timeout: how long a writer waits for the write lock.
             connect_args={**target.connect_args, "timeout": settings.db_statement_timeout_seconds},
             skip_autocommit_rollback=True,
+            hide_parameters=True,
             **pool,
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
@@ -124,8 +125,10 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         isolation_level="AUTOCOMMIT" if autocommit else None,
         # Client-side, so it holds behind PgBouncer too: a statement that gets no answer in
         # time (a frozen link, a lock held for long) fails, and the client gets a 503.
+        # The ping of an idle connection is a statement too: `command_timeout` bounds it.
         connect_args={
             "command_timeout": settings.db_statement_timeout_seconds,
+            "timeout": settings.db_connect_timeout_seconds,
             **target.connect_args,
         },
         pool_size=settings.db_pool_size,
@@ -133,6 +136,7 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         pool_recycle=settings.db_pool_recycle_seconds,
         pool_timeout=settings.db_pool_timeout_seconds,
         skip_autocommit_rollback=True,
+        hide_parameters=True,
     )
     _ping_when_idle(engine, settings.db_ping_after_idle_seconds)
     return engine

@@ -305,6 +305,14 @@ class RateLimited(ApiError):
         return {**super().headers, **self.rate_limit_headers}
 
 
+class TaskQuotaExceeded(ApiError):
+    status_code = 409
+    error_code = "TASK_QUOTA_EXCEEDED"
+    detail = "You have as many tasks as this server allows: delete some to create more"
+    description = "the caller already has `MAX_TASKS_PER_USER` tasks; nothing was created."
+    summary = "The caller's task quota is used up"
+
+
 class IdempotencyKeyReused(ApiError):
     status_code = 422
     error_code = "IDEMPOTENCY_KEY_REUSED"
@@ -524,19 +532,37 @@ def is_database_unavailable(exc: BaseException) -> bool:
     """Classify by cause, whatever the wrapper: a dropped or refused connection, a server that
     is starting or shutting down, a pool with no connection to give. A bad statement or a
     constraint violation is a bug and stays a 500."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    seen: set[int] = set()
+    return unavailability_cause(exc) is not None
+
+
+def unavailability_cause(exc: BaseException) -> str | None:
+    """Why the database is unavailable, as a short label for the log (the innermost error's
+    type, and its SQLSTATE if any); None when `exc` is not about availability."""
+    chain = _cause_chain(exc)
+    if not (
+        (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+        or any(_means_unavailable(link) for link in chain)
+    ):
+        return None
+    root = chain[-1]
+    sqlstate = getattr(root, "sqlstate", None)
+    return type(root).__name__ + (f" ({sqlstate})" if isinstance(sqlstate, str) else "")
+
+
+def _cause_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
     current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError | PoolTimeout | OperationalError | InterfaceError):
-            return True
-        sqlstate = getattr(current, "sqlstate", None)
-        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
-            return True
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
         current = current.__cause__ or current.__context__
-    return False
+    return chain
+
+
+def _means_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, OSError | PoolTimeout | OperationalError | InterfaceError):
+        return True
+    sqlstate = getattr(exc, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:

@@ -71,6 +71,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 purging_in_background(database, settings),
                 listening(settings, database.feed),
             ):
+                if settings.cursor_secret is None and settings.better_auth_secret is None:
+                    logger.warning(
+                        "no CURSOR_SECRET: list cursors are signed with a key of this process, "
+                        "so another replica or a restart answers them with INVALID_CURSOR"
+                    )
                 verifier = TokenVerifier(settings, jwks)
                 set_app_state(app, AppState(settings, database, verifier, limiter))
                 # SIGTERM: streams end at once with a `close` event, before uvicorn waits.

@@ -19,10 +19,17 @@ class SchemaOutOfDate(RuntimeError):
     pass
 
 
+# Made by migrations on PostgreSQL only (pg_trgm GIN indexes for `q=`), so not in the models,
+# which describe both databases: left out of the comparison.
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_tasks_title_key_trgm", "ix_tasks_description_key_trgm"})
+
+
 def is_ours(name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames) -> bool:
     """Alembic's `include_name`: compare only our tables. The database may be shared, e.g. with
     Better Auth's user/session/account/verification/jwks tables, which autogenerate would
     otherwise offer to drop."""
+    if type_ == "index":
+        return name not in POSTGRESQL_ONLY_INDEXES
     return type_ != "table" or name in metadata.tables
 
 

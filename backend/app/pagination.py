@@ -10,6 +10,9 @@ from pydantic import BeforeValidator
 from starlette.datastructures import URL
 
 MAX_PAGE_SIZE = 500
+# Unchanged since offsets were first accepted (clients rely on it). A page at offset N reads N
+# rows first (65 ms at 99,000 on PostgreSQL, against ~3 ms for a cursor page); the per-user
+# task quota (MAX_TASKS_PER_USER) is what bounds that cost.
 MAX_OFFSET = 1_000_000
 DEFAULT_PAGE_SIZE = 100
 

@@ -1,4 +1,5 @@
-"""A real TCP proxy on 127.0.0.1 that a test can cut and restore, to simulate an outage."""
+"""A real TCP proxy on 127.0.0.1 that a test can cut and restore, to simulate an outage, or
+freeze and thaw, to simulate a link that stops carrying bytes (packets dropped) but stays up."""
 
 import asyncio
 import contextlib
@@ -10,6 +11,8 @@ class TcpProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._thawed = asyncio.Event()
+        self._thawed.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
@@ -25,9 +28,18 @@ class TcpProxy:
             writer.transport.abort()
         self._writers.clear()
 
+    def freeze(self) -> None:
+        """Carry no more bytes, either way, on open or new connections, until `thaw`: what
+        held bytes then arrive late, as TCP retransmission would deliver them."""
+        self._thawed.clear()
+
+    def thaw(self) -> None:
+        self._thawed.set()
+
     async def _handle(
         self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
     ) -> None:
+        await self._thawed.wait()  # a new connection gets no answer from a frozen link
         try:
             server_reader, server_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -41,6 +53,7 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             while data := await reader.read(65536):
+                await self._thawed.wait()
                 writer.write(data)
                 await writer.drain()
         self._writers.discard(writer)

@@ -141,3 +141,19 @@ async def test_the_default_list_uses_the_created_at_index(engine: AsyncEngine) -
     assert "ix_tasks_user_id_created_at_id" in plan, plan
     assert "Seq Scan" not in plan, plan
     assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("text", ["zzzz", "task 0123"])
+async def test_a_search_reads_the_trigram_indexes(engine: AsyncEngine, text: str) -> None:
+    """`q=` (issue 23): the pg_trgm GIN indexes find the matching tasks, instead of a walk
+    through every task of the user until a page is full."""
+
+    async def run(connection: AsyncConnection) -> None:
+        await task_list.list_page(connection, OWNER, query(text=text), now=NOW, limit=501)
+
+    async with engine.connect() as connection:
+        plan = await plan_of(connection, run)
+
+    assert "ix_tasks_title_key_trgm" in plan, plan
+    assert "ix_tasks_description_key_trgm" in plan, plan
+    assert "Seq Scan" not in plan, plan

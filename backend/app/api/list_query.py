@@ -256,5 +256,6 @@ def _signing_key(secret: str | None) -> bytes:
 
 def cursor_signing_key(request: Request) -> bytes:
     """The key that signs this server's cursors (see app.cursor.cursor_key)."""
-    secret = app_state(request.app).settings.better_auth_secret
+    settings = app_state(request.app).settings
+    secret = settings.cursor_secret or settings.better_auth_secret
     return _signing_key(None if secret is None else secret.get_secret_value())

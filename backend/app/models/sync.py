@@ -23,6 +23,12 @@ class UserSync(SQLModel, table=True):
     seq: int = Field(sa_type=BigInteger, nullable=False)
     # Tombstones up to this seq were purged: a sync token below it cannot be served any more.
     purged_seq: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    # How many tasks the user has: kept by triggers on `tasks`, read by the quota check.
+    # Server-side default only: the writes' counter upserts are CTEs, where SQLAlchemy renders
+    # no Python-side default.
+    task_count: int = Field(
+        sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"}
+    )
 
 
 class TaskTombstone(SQLModel, table=True):

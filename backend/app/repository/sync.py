@@ -13,7 +13,7 @@ writer at a time, so nobody can take the same number in between.
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     ScalarSelect,
     String,
+    Table,
     bindparam,
     delete,
     exists,
@@ -118,6 +119,54 @@ class SequencedDelete:
         postgres = connection.dialect.name == "postgresql"
         result = await connection.execute(self.postgres if postgres else self.sqlite, parameters)
         return result.first() is not None
+
+
+class SequencedInsertIfRoom:
+    """Inserts one task (its columns `names` as parameters) numbered with the next seq, only
+    while its owner has fewer than `max_tasks` tasks (`user_sync.task_count`, kept by triggers):
+    one statement, so the quota costs no extra round trip. The count is read under the
+    counter's lock (PostgreSQL: the upsert's WHERE sees the latest row; SQLite: a writing
+    statement holds the database), so two creates racing for the last place cannot both pass.
+    Without room it inserts nothing and returns no row."""
+
+    def __init__(self, table: Table, names: Sequence[str]) -> None:
+        values = [bindparam(name, type_=table.c[name].type) for name in names]
+        max_tasks = bindparam("max_tasks", type_=BigInteger())
+        bump_if_room = (
+            postgresql.insert(USER_SYNC)
+            .values(user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0)
+            .on_conflict_do_update(
+                index_elements=[USER_SYNC.c.user_id],
+                set_={"seq": USER_SYNC.c.seq + 1},
+                where=USER_SYNC.c.task_count < max_tasks,
+            )
+            .returning(USER_SYNC.c.seq)
+            .cte("bump_if_room")
+        )
+        sqlite_room = func.coalesce(
+            select(USER_SYNC.c.task_count)
+            .where(USER_SYNC.c.user_id == bindparam("owner", type_=String()))
+            .scalar_subquery(),
+            0,
+        )
+        columns = [*names, "version"]
+        self.postgres = (
+            insert(table)
+            .from_select(columns, select(*values, bump_if_room.c.seq))
+            .returning(table.c.version)
+        )
+        self.sqlite = (
+            insert(table)
+            .from_select(columns, select(*values, _SQLITE_SEQ).where(sqlite_room < max_tasks))
+            .returning(table.c.version)
+        )
+
+    async def execute(self, connection: AsyncConnection, parameters: dict[str, Any]) -> int | None:
+        """The new task's version, or None when its owner has no room left."""
+        postgres = connection.dialect.name == "postgresql"
+        result = await connection.execute(self.postgres if postgres else self.sqlite, parameters)
+        version: int | None = result.scalar_one_or_none()
+        return version
 
 
 # --- delta sync reads -----------------------------------------------------------------------

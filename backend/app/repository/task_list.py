@@ -36,6 +36,18 @@ _SORT_COLUMNS: dict[tuple[SortKey, bool], tuple[Any, bool]] = {
     ("title", True): (C.title_key, True),
 }
 _TIMESTAMP_SORTS = ("created_at", "updated_at")
+# What each integer sort key can hold. A cursor names a real row's key; one out of its column's
+# range (forged, or from an older server) must be a 400, never a driver error.
+_INSTANTS = (
+    microseconds(datetime.min.replace(tzinfo=UTC)),
+    microseconds(datetime.max.replace(tzinfo=UTC)),
+)
+_KEY_RANGES: dict[SortKey, tuple[int, int]] = {
+    "priority": (0, 3),  # the priority_rank check constraint
+    "due": (-NO_DUE, NO_DUE),  # due_key and due_key_desc: BIGINT
+    "created_at": _INSTANTS,  # microseconds since 1970 of any datetime Python holds
+    "updated_at": _INSTANTS,
+}
 
 
 class After:
@@ -46,11 +58,18 @@ class After:
     def __init__(self, query: TaskQuery, key: int | str, id_: uuid.UUID) -> None:
         if isinstance(key, str) != (query.sort == "title"):
             raise TypeError("a cursor key of the wrong kind for this sort")
+        if isinstance(key, int) and not _in_range(query.sort, key):
+            raise OverflowError("a cursor key out of its column's range")
         self.key: Any = key
         if query.sort in _TIMESTAMP_SORTS:
             assert isinstance(key, int)
             self.key = _EPOCH + timedelta(microseconds=key)
         self.id = id_
+
+
+def _in_range(sort: SortKey, key: int) -> bool:
+    low, high = _KEY_RANGES[sort]
+    return low <= key <= high
 
 
 def cursor_key(query: TaskQuery, value: Any) -> int | str:

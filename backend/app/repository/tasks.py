@@ -20,7 +20,6 @@ from sqlalchemy import (
     case,
     exists,
     false,
-    insert,
     not_,
     or_,
     select,
@@ -31,7 +30,13 @@ from sqlalchemy.sql import ColumnElement
 
 from app.models import metadata
 from app.models.base import UTCDateTime, greatest
-from app.repository.sync import Seq, SequencedDelete, SequencedWrite, seq_taken_first
+from app.repository.sync import (
+    Seq,
+    SequencedDelete,
+    SequencedInsertIfRoom,
+    SequencedWrite,
+    seq_taken_first,
+)
 from app.schemas.task import PRIORITIES
 from app.sync.etags import etag_of
 
@@ -109,7 +114,6 @@ _LIST = (
     .offset(bindparam("offset", type_=Integer))
 )
 _GET = _OWNED.where(ID == bindparam("task_id"))
-_INSERT = SequencedWrite.build(lambda seq: insert(TASKS).values(version=seq).returning(VERSION))
 _EXISTS = select(exists().where(ID == bindparam("task_id")))
 
 
@@ -127,11 +131,20 @@ async def get_task(
     return None if row is None else record(row)
 
 
-async def insert_task(connection: AsyncConnection, columns: dict[str, Any]) -> str:
+@functools.cache
+def _insert(names: tuple[str, ...]) -> SequencedInsertIfRoom:
+    return SequencedInsertIfRoom(TASKS, names)
+
+
+async def insert_task(
+    connection: AsyncConnection, columns: dict[str, Any], max_tasks: int
+) -> str | None:
     """`columns`: every column's value, the derived ones (app.keys) and the priority's rank
-    included; the new task's ETag (the database numbers its version)."""
-    result = await _INSERT.execute(connection, {**columns, "owner": columns["user_id"]})
-    return etag_of(result.scalar_one())
+    included; the new task's ETag (the database numbers its version), or None when the owner
+    already has `max_tasks` tasks (nothing is written)."""
+    parameters = {**columns, "owner": columns["user_id"], "max_tasks": max_tasks}
+    version = await _insert(tuple(columns)).execute(connection, parameters)
+    return None if version is None else etag_of(version)
 
 
 def _owned_task(seq: Seq, guarded: bool) -> ColumnElement[bool]:

@@ -31,6 +31,7 @@ async def create_task_once(
     raw_body: bytes,
     data: TaskCreate,
     retention: timedelta,
+    max_tasks: int,
 ) -> StoredResponse:
     """The response of the first request with `key`: made now, or replayed."""
     fingerprint = hashlib.sha256(raw_body).digest()
@@ -41,7 +42,7 @@ async def create_task_once(
             if previous.fingerprint != fingerprint:
                 raise IdempotencyKeyReused()
             return StoredResponse(previous.status_code, previous.body, replayed=True)
-        task = await insert_new_task(connection, owner, data, now)
+        task = await insert_new_task(connection, owner, data, now, max_tasks)
         body = json_bytes(task)
         await keys.store(connection, owner, key, 201, body)
     return StoredResponse(201, body, replayed=False)

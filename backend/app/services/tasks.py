@@ -13,7 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.cursor import Position, decode_cursor, encode_cursor
 from app.database import Database
-from app.errors import ApiError, InvalidCursor, PreconditionFailed, TaskForbidden, TaskNotFound
+from app.errors import (
+    ApiError,
+    InvalidCursor,
+    PreconditionFailed,
+    TaskForbidden,
+    TaskNotFound,
+    TaskQuotaExceeded,
+)
 from app.keys import due_keys, fold
 from app.pagination import Page, PageParams
 from app.repository import tags as tag_repository
@@ -96,15 +103,18 @@ async def _cursor_page(
     return TaskPage([task for task, _ in rows[: page.limit]], True, next_cursor)
 
 
-async def create_task(database: Database, owner: str, data: TaskCreate) -> TaskRecord:
+async def create_task(
+    database: Database, owner: str, data: TaskCreate, max_tasks: int
+) -> TaskRecord:
     async with database.write(owner, several_statements=bool(data.tags)) as connection:
-        return await insert_new_task(connection, owner, data, database.clock())
+        return await insert_new_task(connection, owner, data, database.clock(), max_tasks)
 
 
 async def insert_new_task(
-    connection: AsyncConnection, owner: str, data: TaskCreate, now: datetime
+    connection: AsyncConnection, owner: str, data: TaskCreate, now: datetime, max_tasks: int
 ) -> TaskRecord:
-    """Stores the task `data` describes, and its tags, in the caller's unit of work."""
+    """Stores the task `data` describes, and its tags, in the caller's unit of work; or
+    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already."""
     task = TaskRecord(
         id=uuid.uuid4(),
         user_id=owner,
@@ -121,7 +131,10 @@ async def insert_new_task(
         etag="",  # the database numbers the version
     )
     columns = _stored_columns({name: value for name, value in task.items() if name != "etag"})
-    task["etag"] = await repository.insert_task(connection, columns)
+    etag = await repository.insert_task(connection, columns, max_tasks)
+    if etag is None:
+        raise TaskQuotaExceeded()
+    task["etag"] = etag
     if data.tags:
         await tag_repository.insert_tags(connection, owner, task["id"], data.tags)
     return task

@@ -50,7 +50,12 @@ async def listening(settings: Settings, feed: ChangeFeed) -> AsyncIterator[None]
         )
     dsn = target.url.set(drivername="postgresql").render_as_string(hide_password=False)
     options: dict[str, Any] = {
-        key: target.connect_args[key] for key in ("ssl", "timeout") if key in target.connect_args
+        "timeout": settings.db_connect_timeout_seconds,
+        **{
+            key: target.connect_args[key]
+            for key in ("ssl", "timeout")
+            if key in target.connect_args
+        },
     }
     feed.outbox = set()
     task = asyncio.create_task(_listen(dsn, options, feed, settings.sse_heartbeat_seconds))

@@ -220,7 +220,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -256,6 +256,7 @@ export interface components {
              *     - `URI_TOO_LONG` (414): the URL is longer than `MAX_URL_BYTES`; the connection is closed.
              *     - `HEADERS_TOO_LARGE` (431): the request line and headers exceed `MAX_REQUEST_HEAD_BYTES`; the connection is closed.
              *     - `RATE_LIMITED` (429): too many requests from this user or address; retry after `Retry-After` seconds.
+             *     - `TASK_QUOTA_EXCEEDED` (409): the caller already has `MAX_TASKS_PER_USER` tasks; nothing was created.
              *     - `IDEMPOTENCY_KEY_REUSED` (422): the `Idempotency-Key` was used before with a different body; use a new key.
              *     - `TOO_MANY_STREAMS` (429): the caller already holds `SSE_MAX_STREAMS_PER_USER` event streams.
              *     - `STREAM_CAPACITY_REACHED` (429): the server already holds `SSE_MAX_STREAMS` event streams; retry later.
@@ -664,6 +665,22 @@ export interface operations {
                      *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
                      *       "error_code": "NOT_AUTHENTICATED",
                      *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's task quota is used up: `TASK_QUOTA_EXCEEDED`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "You have as many tasks as this server allows: delete some to create more",
+                     *       "error_code": "TASK_QUOTA_EXCEEDED",
+                     *       "status_code": 409
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];

@@ -7,6 +7,7 @@ Each change is an event whose `id` is a sync token: a client that reconnects wit
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -14,7 +15,6 @@ from typing import Annotated
 import jwt
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlalchemy.exc import DBAPIError
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
@@ -33,7 +33,7 @@ from app.errors import (
     SyncTokenExpired,
     TokenExpired,
     TooManyStreams,
-    is_database_unavailable,
+    unavailability_cause,
 )
 from app.openapi import error_responses
 from app.pagination import DEFAULT_PAGE_SIZE
@@ -161,10 +161,40 @@ async def _events(
                 yield b": heartbeat\n\n"
     except ApiError as error:  # e.g. the token's tombstones purged meanwhile: 410
         yield _close(error)
-    except DBAPIError as error:
-        if not is_database_unavailable(error):
+    except Exception as error:
+        # Classified by cause as requests are: a refused connection is a bare OSError, not a
+        # DBAPIError. Anything else is a bug and propagates (logged with its traceback).
+        cause = unavailability_cause(error)
+        if cause is None:
             raise
+        _stream_failures.log(cause)
         yield _close(DatabaseUnavailable())
+
+
+class _OncePerCause:
+    """An outage ends every open stream at once: one log line per cause and interval, with
+    how many streams it ended, instead of one per stream."""
+
+    def __init__(self, interval_seconds: float) -> None:
+        self._interval = interval_seconds
+        self._last_logged: dict[str, float] = {}
+        self._unlogged: dict[str, int] = {}
+
+    def log(self, cause: str) -> None:
+        now = time.monotonic()
+        if now - self._last_logged.get(cause, -math.inf) < self._interval:
+            self._unlogged[cause] = self._unlogged.get(cause, 0) + 1
+            return
+        self._last_logged[cause] = now
+        also = self._unlogged.pop(cause, 0)
+        logger.warning(
+            "event streams ended: database unavailable (%s)%s",
+            cause,
+            f"; {also} more since the last report" if also else "",
+        )
+
+
+_stream_failures = _OncePerCause(interval_seconds=60)
 
 
 def _change_event(change: Change, owner: str) -> bytes:

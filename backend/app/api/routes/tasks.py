@@ -20,6 +20,7 @@ from app.errors import (
     ServiceUnavailable,
     TaskForbidden,
     TaskNotFound,
+    TaskQuotaExceeded,
     ValidationFailed,
 )
 from app.openapi import error_responses
@@ -114,6 +115,7 @@ async def list_tasks(
             InvalidInput,
             AuthError,
             PayloadTooLarge,
+            TaskQuotaExceeded,
             IdempotencyKeyReused,
             RateLimited,
             ServiceUnavailable,
@@ -126,14 +128,17 @@ async def create_task(
 ) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
     key = conditional.idempotency_key(request)
+    settings = app_state(request.app).settings
+    max_tasks = settings.max_tasks_per_user
     if key is None:
-        task = await service.create_task(database, user_id, body)
+        task = await service.create_task(database, user_id, body, max_tasks)
         headers = {"ETag": task["etag"], "Location": _location(request, task["id"])}
         return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
-    settings = app_state(request.app).settings
     retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
     raw = await request.body()
-    stored = await idempotency.create_task_once(database, user_id, key, raw, body, retention)
+    stored = await idempotency.create_task_once(
+        database, user_id, key, raw, body, retention, max_tasks
+    )
     created = orjson.loads(stored.body)
     headers = {"ETag": created["etag"], "Location": _location(request, created["id"])}
     if stored.replayed:
