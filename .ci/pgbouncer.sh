@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # PgBouncer in transaction mode on 127.0.0.1:6432 in front of the local PostgreSQL: the pooling
-# Neon's "-pooler" hosts use, for tests/test_pgbouncer.py. Safe to run again: it rewrites the
+# Neon's "-pooler" hosts use, for tests/db/test_pgbouncer.py. Safe to run again: it rewrites the
 # config and reloads a running daemon instead of starting a second one.
 set -euo pipefail
 

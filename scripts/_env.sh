@@ -35,7 +35,7 @@ ensure_venv() {
   export PATH="$VENV/bin:$PATH"
 }
 
-# The real Better Auth server that tests/test_better_auth.py starts (Node.js): installed when
+# The real Better Auth server that tests/auth/test_better_auth.py starts (Node.js): installed when
 # npm is there and its lock file changed; without npm that test is skipped (CI requires it).
 ensure_better_auth() {
   local dir="$ROOT/e2e/better-auth" stamp
@@ -44,7 +44,7 @@ ensure_better_auth() {
   if [ "$(cat "$dir/node_modules/.installed" 2>/dev/null)" != "$stamp" ]; then
     echo "Installing Better Auth (e2e/better-auth) ..." >&2
     if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2); then
-      echo "npm ci failed in e2e/better-auth: tests/test_better_auth.py will not run" >&2
+      echo "npm ci failed in e2e/better-auth: tests/auth/test_better_auth.py will not run" >&2
       return 0
     fi
     echo "$stamp" > "$dir/node_modules/.installed"
@@ -53,7 +53,7 @@ ensure_better_auth() {
 
 # The TypeScript client's tools (clients/typescript: openapi-typescript, tsc, Redocly CLI):
 # installed when npm is there and its lock file changed; without npm,
-# tests/test_typescript_client.py is skipped (CI requires it).
+# tests/ops/test_typescript_client.py is skipped (CI requires it).
 ensure_typescript_client() {
   local dir="$ROOT/clients/typescript" stamp
   command -v npm >/dev/null 2>&1 || return 0
@@ -61,7 +61,7 @@ ensure_typescript_client() {
   if [ "$(cat "$dir/node_modules/.installed" 2>/dev/null)" != "$stamp" ]; then
     echo "Installing the TypeScript client's tools (clients/typescript) ..." >&2
     if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2); then
-      echo "npm ci failed in clients/typescript: tests/test_typescript_client.py will not run" >&2
+      echo "npm ci failed in clients/typescript: tests/ops/test_typescript_client.py will not run" >&2
       return 0
     fi
     echo "$stamp" > "$dir/node_modules/.installed"

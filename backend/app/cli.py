@@ -14,8 +14,8 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
+from app.auth.tokens import mint_token
 from app.config import Settings, settings_for_migrations
-from app.core.tokens import mint_token
 from app.devmode import (
     dev_secret_file,
     is_loopback,
@@ -90,10 +90,10 @@ def serve(args: argparse.Namespace) -> None:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         log_config=_log_config(settings),
-        access_log=False,  # the app writes its own request log (app.request_log)
+        access_log=False,  # the app writes its own request log (app.http.request_log)
         proxy_headers=True,
         # uvicorn's httptools protocol with limits on head size, timeouts and connections.
-        http="app.server:HardenedHttp",
+        http="app.http.server:HardenedHttp",
         timeout_keep_alive=settings.keep_alive_timeout_seconds,
         # Streams end at once on SIGTERM; other requests get this long before the exit.
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
@@ -192,8 +192,8 @@ def prepare_schema_once(settings: Settings) -> None:
     per worker, and workers never race each other to migrate."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.database import create_engine
-    from app.migrate import SchemaOutOfDate, prepare_schema
+    from app.db.database import create_engine
+    from app.db.migrate import SchemaOutOfDate, prepare_schema
 
     async def run() -> None:
         engine = create_engine(settings)
@@ -245,7 +245,7 @@ def _log_config(settings: Settings) -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["default"] = {"()": "app.request_log.JsonFormatter"}
+    config["formatters"]["default"] = {"()": "app.http.request_log.JsonFormatter"}
     config["loggers"]["taskapi"] = {"handlers": ["default"], "level": settings.log_level}
     return config
 
@@ -253,8 +253,8 @@ def _log_config(settings: Settings) -> dict[str, Any]:
 def migrate(args: argparse.Namespace) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.database import create_engine
-    from app.migrate import current_revision, upgrade_to_head
+    from app.db.database import create_engine
+    from app.db.migrate import current_revision, upgrade_to_head
 
     try:
         settings = settings_for_migrations()

@@ -1,6 +1,6 @@
 """The one source of "now" for the app's rules: timestamps, `overdue`, expiry of keys and
 tombstones. The app reads it through `Database.clock`; tests hand the app a clock they control
-(tests/clock.py), so no test depends on the day it runs."""
+(tests/support/clock.py), so no test depends on the day it runs."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime

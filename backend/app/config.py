@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     max_token_bytes: int = Field(default=8192, ge=256, le=65536)
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    # What one connection may cost before its request reaches the app (see app/server.py).
+    # What one connection may cost before its request reaches the app (see app/http/server.py).
     max_request_head_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     max_url_bytes: int = Field(default=8 * 1024, ge=256, le=1024 * 1024)
     header_timeout_seconds: float = Field(default=10, gt=0)
@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     database_listen_url: str | None = None
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # One JSON line per request (app.request_log); off by default: writing it costs throughput.
+    # One JSON line per request (app.http.request_log); off by default: writing it costs throughput.
     access_log: bool = False
 
     # Requests per caller (the verified token's subject) and per client address (requests

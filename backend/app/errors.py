@@ -1,7 +1,7 @@
 """Typed API errors: each class is the one place that states its status, code and meaning.
 
 Every error response is `{"detail": str, "error_code": ErrorCode, "status_code": int}`. The
-`ErrorCode` enum, its documentation, the OpenAPI responses (`app.openapi.error_responses`) and
+`ErrorCode` enum, its documentation, the OpenAPI responses (`app.http.openapi.error_responses`) and
 the README's table are all derived from, or checked against, the classes below: adding an error
 means adding one class. Families (`AuthError`, `InvalidInput`, ...) group the codes a client
 handles alike and are never raised themselves.
@@ -519,7 +519,7 @@ def _allowed_methods(request: Request) -> str:
         )
     ]
     if "GET" in allowed:
-        allowed.insert(allowed.index("GET") + 1, "HEAD")  # app.middleware.HeadAsGet
+        allowed.insert(allowed.index("GET") + 1, "HEAD")  # app.http.middleware.HeadAsGet
     return ", ".join(allowed)
 
 

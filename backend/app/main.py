@@ -6,25 +6,36 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from app.api.routes import changes, events, health, tags, tasks
+from app.auth.jwks import open_key_set
+from app.auth.verifier import TokenVerifier
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.core.jwks import open_key_set
-from app.core.security import TokenVerifier
-from app.cors import cors
-from app.database import Database
-from app.docs import install_docs
+from app.db.database import Database
+from app.db.feed import ChangeFeed
+from app.db.listener import listening
+from app.db.migrate import prepare_schema
 from app.errors import install_error_handlers
-from app.metrics import METRICS_PATH, install_metrics
-from app.middleware import BodySizeLimit, HeadAsGet, RateLimit, SecurityHeaders, UnhandledErrors
-from app.migrate import prepare_schema
-from app.openapi import install_openapi, operation_id
-from app.ratelimit import open_rate_limiter
-from app.request_log import RequestLog
-from app.server import on_shutdown
+from app.health import endpoints as health
+from app.http.cors import cors
+from app.http.docs import install_docs
+from app.http.metrics import METRICS_PATH, install_metrics
+from app.http.middleware import (
+    BodySizeLimit,
+    HeadAsGet,
+    RateLimit,
+    SecurityHeaders,
+    UnhandledErrors,
+)
+from app.http.openapi import install_openapi, operation_id
+from app.http.rate_limiter import open_rate_limiter
+from app.http.request_log import RequestLog
+from app.http.server import on_shutdown
 from app.state import AppState, set_app_state
-from app.sync.listener import listening
+from app.sync import changes_endpoints as changes
+from app.sync import events_endpoints as events
 from app.sync.retention import purging_in_background
+from app.tags import endpoints as tags
+from app.tasks import endpoints as tasks
 
 logger = logging.getLogger("taskapi")
 
@@ -62,14 +73,15 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings, clock)
+        feed = ChangeFeed(settings.sse_max_streams_per_user, settings.stream_limit)
+        database = Database(settings, clock, after_write=feed.written)
         try:
             await prepare_schema(database.transactional, migrate=settings.migrate_on_start)
             async with (
                 open_key_set(settings) as jwks,
                 open_rate_limiter(settings) as limiter,
                 purging_in_background(database, settings),
-                listening(settings, database.feed),
+                listening(settings, feed),
             ):
                 if settings.cursor_secret is None and settings.better_auth_secret is None:
                     logger.warning(
@@ -77,9 +89,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                         "so another replica or a restart answers them with INVALID_CURSOR"
                     )
                 verifier = TokenVerifier(settings, jwks)
-                set_app_state(app, AppState(settings, database, verifier, limiter))
+                set_app_state(app, AppState(settings, database, verifier, feed, limiter))
                 # SIGTERM: streams end at once with a `close` event, before uvicorn waits.
-                forget = on_shutdown(database.feed.end_all)
+                forget = on_shutdown(feed.end_all)
                 try:
                     yield
                 finally:
@@ -103,7 +115,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     install_error_handlers(app)
     install_openapi(app)
     # Routes are matched in order, one after another: the busiest first. (`{task_id}` never
-    # takes `changes` or `events`: app.api.deps.TaskIdSegment.)
+    # takes `changes` or `events`: app.tasks.dependencies.TaskIdSegment.)
     app.include_router(tasks.router)
     app.include_router(changes.router)
     app.include_router(events.router)

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from starlette.applications import Starlette
 from starlette.types import Scope
 
+from app.auth.verifier import TokenVerifier
 from app.config import Settings
-from app.core.security import TokenVerifier
-from app.database import Database
-from app.ratelimit import RateLimiter
+from app.db.database import Database
+from app.db.feed import ChangeFeed
+from app.http.rate_limiter import RateLimiter
 
 # Where a request's scope keeps its verified caller, for the request log and the rate limit.
 _CALLER = "taskapi.caller"
@@ -19,6 +20,7 @@ class AppState:
     settings: Settings
     database: Database
     token_verifier: TokenVerifier
+    feed: ChangeFeed
     rate_limiter: RateLimiter | None = None
 
 

@@ -1,6 +1,6 @@
 """How long does a request wait when the link to PostgreSQL stops carrying bytes?
 
-Runs the app on a scratch database reached through a TCP proxy (tests/tcp_proxy.py), freezes
+Runs the app on a scratch database reached through a TCP proxy (tests/support/tcp_proxy.py), freezes
 the proxy for `--freeze` seconds, sends `--requests` concurrent GET /api/tasks at once, and
 prints each answer's status and wait: the longest, the median, and the codes. Prints figures;
 asserts nothing (the machine is shared and noisy).
@@ -19,8 +19,8 @@ from collections import Counter
 from sqlalchemy.engine import make_url
 
 from tests.conftest import _recreate_database, migrate_database
-from tests.helpers import ALICE, auth, make_settings, running_app
-from tests.tcp_proxy import TcpProxy
+from tests.support.helpers import ALICE, auth, make_settings, running_app
+from tests.support.tcp_proxy import TcpProxy
 
 ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

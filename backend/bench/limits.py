@@ -35,8 +35,8 @@ from pathlib import Path
 
 import httpx
 
-from app.core.tokens import mint_token
-from tests.helpers import SECRET, environment_without_settings, free_port
+from app.auth.tokens import mint_token
+from tests.support.helpers import SECRET, environment_without_settings, free_port
 
 THIS_BACKEND = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 60

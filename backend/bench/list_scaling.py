@@ -21,11 +21,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.config import Settings
-from app.database import Database
-from app.migrate import upgrade_to_head
-from app.pagination import PageParams
-from app.schemas.task_query import DueBound, TaskFilter, TaskQuery
-from app.services import tasks as service
+from app.db.database import Database
+from app.db.migrate import upgrade_to_head
+from app.kit.pagination import PageParams
+from app.tasks import service
+from app.tasks.query import DueBound, TaskFilter, TaskQuery
 from bench.seed_many import seed_postgres
 
 ADMIN_URL = os.environ.get(

@@ -26,8 +26,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.core.tokens import mint_token
-from tests.jwks_server import BASE_URL, JwksServer, better_auth_token, generate_key
+from app.auth.tokens import mint_token
+from tests.support.jwks_server import BASE_URL, JwksServer, better_auth_token, generate_key
 
 SECRET = "benchmark-secret-0123456789abcdef0123456789"
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -5,7 +5,7 @@ derives is derived here the same way, so the rows are what the API would have wr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.keys import NO_DUE
+from app.kit.keys import NO_DUE
 
 # Task n: priority n % 4; completed when n % 3 == 0; every other task due, all day, on one of
 # 60 days from 2026-11-01; every tenth tagged "work"; created one second apart, newest first.

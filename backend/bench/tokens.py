@@ -8,11 +8,11 @@ import argparse
 import asyncio
 import time
 
-from app.core.jwks import open_key_set
-from app.core.security import TokenVerifier
-from app.core.tokens import mint_token
-from tests.helpers import SECRET, make_settings
-from tests.jwks_server import BASE_URL, JwksServer, better_auth_token, generate_key
+from app.auth.jwks import open_key_set
+from app.auth.tokens import mint_token
+from app.auth.verifier import TokenVerifier
+from tests.support.helpers import SECRET, make_settings
+from tests.support.jwks_server import BASE_URL, JwksServer, better_auth_token, generate_key
 
 ASYMMETRIC = ["EdDSA", "ES256", "ES512", "RS256", "PS256"]
 

@@ -20,9 +20,9 @@ import httpx
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.migrate import upgrade_to_head
+from app.db.migrate import upgrade_to_head
 from bench.seed_many import seed_postgres
-from tests.helpers import auth, make_settings, running_app
+from tests.support.helpers import auth, make_settings, running_app
 
 ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

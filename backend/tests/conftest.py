@@ -20,9 +20,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.migrate import upgrade_to_head
-from tests.clock import CLOCK, START
-from tests.helpers import delete_all_tasks, make_settings, running_app
+from app.db.migrate import upgrade_to_head
+from tests.support.clock import CLOCK, START
+from tests.support.helpers import delete_all_tasks, make_settings, running_app
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -54,7 +54,7 @@ async def migrate_database(url: str) -> None:
 
 @pytest.fixture(autouse=True)
 def clock() -> None:
-    """Every test starts at the same moment of the tests' clock (tests/clock.py)."""
+    """Every test starts at the same moment of the tests' clock (tests/support/clock.py)."""
     CLOCK.set(START)
 
 

@@ -7,8 +7,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from app.config import settings_for_migrations
-from app.database import create_engine
-from app.migrate import is_ours
+from app.db.database import create_engine
+from app.db.migrate import is_ours
 from app.models import metadata
 
 

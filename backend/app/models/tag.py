@@ -10,7 +10,7 @@ class TaskTag(SQLModel, table=True):
     """One tag on one task: the rows behind `tag=` filters and `GET /api/tags` counts.
 
     `user_id` repeats the task's owner so every tag query filters by owner in SQL, like every
-    task query; `name_key` is the casefolded name that comparisons use (app.keys)."""
+    task query; `name_key` is the casefolded name that comparisons use (app.kit.keys)."""
 
     __tablename__ = "task_tags"
     __table_args__ = (

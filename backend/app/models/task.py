@@ -4,7 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, Index, SmallInteger, String, Text
 from sqlmodel import Field, SQLModel
 
-from app.keys import NO_DUE
+from app.kit.keys import NO_DUE
 from app.models.base import TagList, UTCDateTime
 
 TITLE_MAX_LENGTH = 200
@@ -18,7 +18,7 @@ class Task(SQLModel, table=True):
     """A to-do item. `user_id` is the token's subject: opaque, no foreign key.
 
     Columns ending in `_key` are derived from what the client wrote, on every write, so that
-    SQL can search, compare and sort the same way on SQLite and PostgreSQL (see app.keys).
+    SQL can search, compare and sort the same way on SQLite and PostgreSQL (see app.kit.keys).
     """
 
     __tablename__ = "tasks"
@@ -59,7 +59,7 @@ class Task(SQLModel, table=True):
     priority: int = Field(default=0, sa_type=SmallInteger, nullable=False)
     # As written, in order; `task_tags` holds the same names for filtering and counting.
     tags: list[str] = Field(default_factory=list, sa_type=TagList, nullable=False)
-    # Derived (app.keys): casefolded text to search and sort, and the due date as two sort
+    # Derived (app.kit.keys): casefolded text to search and sort, and the due date as two sort
     # keys that put tasks without one last in either direction.
     # Server-derived columns stay out of `model_dump()`: it shows what clients wrote.
     title_key: str = Field(default="", sa_type=Text, nullable=False, exclude=True)

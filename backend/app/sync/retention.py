@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from app.config import Settings
-from app.database import Database
-from app.repository import idempotency, sync
+from app.db.database import Database
+from app.idempotency import repository as idempotency
+from app.sync import repository as sync
 
 logger = logging.getLogger("taskapi.sync")
 

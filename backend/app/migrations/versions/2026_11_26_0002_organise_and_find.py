@@ -20,7 +20,7 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Frozen copies of what the app derived when this revision was written (app.keys then): a
+# Frozen copies of what the app derived when this revision was written (app.kit.keys then): a
 # migration never imports application code, so a later change there cannot change it.
 NO_DUE = 2**62
 

@@ -68,7 +68,7 @@ def upgrade() -> None:
 
 
 # SQLite has no data-modifying CTEs, so a write there takes "counter + 1" as the version and
-# these triggers store the counter and the tombstone, in the same statement (app.repository.sync).
+# these triggers store the counter and the tombstone, in the same statement (app.sync.repository).
 # `max`: a row written without the API (version 0) never moves a counter back.
 _STORE_COUNTER = (
     "INSERT INTO user_sync (user_id, seq, purged_seq) VALUES (NEW.user_id, NEW.version, 0)"

@@ -26,7 +26,7 @@ down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Also named in app.migrate.POSTGRESQL_ONLY_INDEXES (not in the models: SQLite has none).
+# Also named in app.db.migrate.POSTGRESQL_ONLY_INDEXES (not in the models: SQLite has none).
 TRIGRAM_INDEXES = {
     "ix_tasks_title_key_trgm": "title_key",
     "ix_tasks_description_key_trgm": "description_key",

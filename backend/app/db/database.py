@@ -1,0 +1,265 @@
+"""Engines for SQLite and PostgreSQL (including Neon's PgBouncer pooler), and `Database`, the
+one way the app reaches them."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import IsolationLevel
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.clock import Clock, system_clock
+from app.config import Settings
+from app.db.fair_limiter import FairLimiter
+from app.db.sqlite_driver import one_hop_aiosqlite
+from app.errors import DatabaseBusy
+
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+# libpq options that asyncpg does not take as keywords; sslmode is translated below.
+_LIBPQ_ONLY_OPTIONS = ("sslmode", "channel_binding", "connect_timeout")
+
+
+@dataclass(frozen=True)
+class DatabaseTarget:
+    url: URL
+    connect_args: dict[str, Any] = field(default_factory=dict)
+    behind_pgbouncer: bool = False
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def is_sqlite_memory(self) -> bool:
+        """One in-memory database per connection: SQLAlchemy shares a single one (StaticPool)."""
+        return self.is_sqlite and self.url.database in (None, "", ":memory:")
+
+    def connections(self, settings: Settings) -> int:
+        """How many connections the engine's pool can hand out at once."""
+        if self.is_sqlite:
+            return 1 if self.is_sqlite_memory else SQLITE_POOL_SIZE
+        return settings.db_pool_size + settings.db_max_overflow
+
+
+def resolve_database_url(raw_url: str, pooler: str = "auto") -> DatabaseTarget:
+    """Turn any URL a user may paste (Neon's dashboard, Heroku-style, SQLAlchemy) into an
+    async-driver URL plus the connect arguments the driver needs."""
+    url = make_url(raw_url.strip())
+    backend, _, driver = url.drivername.partition("+")
+    if backend not in _ASYNC_DRIVERS:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    if backend == "sqlite":
+        return DatabaseTarget(url.set(drivername="sqlite+aiosqlite"), {"timeout": 30})
+
+    url = url.set(drivername="postgresql+asyncpg")
+    connect_args: dict[str, Any] = {}
+    sslmode = url.query.get("sslmode") or url.query.get("ssl")
+    if sslmode:
+        connect_args["ssl"] = sslmode if isinstance(sslmode, str) else sslmode[0]
+    if "connect_timeout" in url.query:
+        connect_args["timeout"] = float(str(url.query["connect_timeout"]))
+    url = url.difference_update_query([*_LIBPQ_ONLY_OPTIONS, "ssl"])
+
+    behind_pgbouncer = pooler == "pgbouncer" or (pooler == "auto" and "-pooler" in (url.host or ""))
+    if behind_pgbouncer:
+        # Transaction-mode PgBouncer hands each transaction to any server connection, so
+        # named prepared statements must be unique and never cached (SQLAlchemy asyncpg docs).
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_name_func"] = _unique_statement_name
+        url = url.update_query_dict({"prepared_statement_cache_size": "0"})
+    return DatabaseTarget(url, connect_args, behind_pgbouncer)
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4()}__"
+
+
+# aiosqlite gives each connection a thread; SQLite runs one writer at a time anyway.
+SQLITE_POOL_SIZE = 4
+
+
+def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+    """An engine for `settings`; with `autocommit`, its connections run each statement as its
+    own transaction (no BEGIN / COMMIT round trips).
+
+    The pool is fixed-size (overflow connections would be closed and reopened under load) and
+    pings a connection only when it has been idle for a while, not before every checkout."""
+    target = resolve_database_url(settings.database_url, settings.db_pooler)
+    if target.is_sqlite:
+        # In memory, SQLAlchemy keeps the one database on one shared connection (StaticPool).
+        pool: dict[str, Any] = (
+            {} if target.is_sqlite_memory else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 0}
+        )
+        engine = create_async_engine(
+            target.url,
+            isolation_level="AUTOCOMMIT" if autocommit else None,
+            module=one_hop_aiosqlite(),
+            # sqlite3's busy timeout: how long a writer waits for the write lock.
+            connect_args={**target.connect_args, "timeout": settings.db_statement_timeout_seconds},
+            skip_autocommit_rollback=True,
+            hide_parameters=True,
+            **pool,
+        )
+        event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        return engine
+    engine = create_async_engine(
+        target.url,
+        isolation_level="AUTOCOMMIT" if autocommit else None,
+        # Client-side, so it holds behind PgBouncer too: a statement that gets no answer in
+        # time (a frozen link, a lock held for long) fails, and the client gets a 503.
+        # The ping of an idle connection is a statement too: `command_timeout` bounds it.
+        connect_args={
+            "command_timeout": settings.db_statement_timeout_seconds,
+            "timeout": settings.db_connect_timeout_seconds,
+            **target.connect_args,
+        },
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_recycle=settings.db_pool_recycle_seconds,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        skip_autocommit_rollback=True,
+        hide_parameters=True,
+    )
+    _ping_when_idle(engine, settings.db_ping_after_idle_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling, paid only when it can matter: a connection that sat
+    idle (a restarted server, a Neon compute that scaled to zero) is pinged at checkout and
+    replaced if dead; one in steady use skips the extra round trip."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _mark_idle(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure means: this connection is unusable
+            # The pool discards the connection and checks out (or opens) another one.
+            raise DisconnectionError(f"idle connection failed its ping: {error!r}") from error
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the single writer; the connection's busy timeout (sqlite3's
+    # `timeout`) queues writers instead of failing them at once with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    # Off by default in SQLite: deleting a task must delete its tags, as on PostgreSQL.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class Database:
+    """Connections for the request path, and the unit of work for writes.
+
+    Statements on `connect()` each commit when they succeed (the driver's autocommit), so a
+    single-statement write has no commit to forget and a read pays no BEGIN / ROLLBACK. Work of
+    several statements that must succeed or fail together runs in `transaction()`, which commits
+    when its block ends and rolls back when it raises: in both cases before the handler returns,
+    so before the response is sent.
+
+    Behind PgBouncer (transaction pooling) only a transaction keeps a statement's prepare and
+    execute on one server connection, so there `connect()` is a transaction committed at the
+    end of its block.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock = system_clock,
+        after_write: Callable[[str], None] = lambda owner: None,
+    ) -> None:
+        target = resolve_database_url(settings.database_url, settings.db_pooler)
+        self.autocommit = not target.behind_pgbouncer
+        self.is_sqlite = target.is_sqlite
+        self.clock = clock
+        # Told the owner of each committed write (the event streams' feed, app.db.feed).
+        self._after_write = after_write
+        self.engine = create_engine(settings, autocommit=self.autocommit)
+        # Requests take connections in arrival order (see FairLimiter); never more than the pool.
+        self._limiter = FairLimiter(target.connections(settings))
+        self._wait_seconds = settings.db_pool_timeout_seconds
+        level: IsolationLevel = "SERIALIZABLE" if target.is_sqlite else "READ COMMITTED"
+        # Shares the pool; each checkout leaves autocommit for the block and goes back after.
+        self.transactional = (
+            self.engine.execution_options(isolation_level=level) if self.autocommit else self.engine
+        )
+        self.sessionmaker = create_sessionmaker(self.transactional)
+
+    @property
+    def connections_in_use(self) -> int:
+        return self._limiter.in_use
+
+    @property
+    def connection_waiters(self) -> int:
+        return self._limiter.waiting
+
+    @property
+    def max_connections(self) -> int:
+        return self._limiter.limit
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self._connection_slot(), self.engine.connect() as connection:
+            yield connection
+            if not self.autocommit:
+                await connection.commit()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self._connection_slot(), self.transactional.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def write(
+        self, owner: str, *, several_statements: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """For a write of `owner`'s tasks: one statement (`connect()`), or a transaction for
+        `several_statements`. Once committed, `after_write(owner)` is called."""
+        async with self.transaction() if several_statements else self.connect() as connection:
+            yield connection
+        self._after_write(owner)
+
+    @asynccontextmanager
+    async def _connection_slot(self) -> AsyncIterator[None]:
+        try:
+            if not self._limiter.try_acquire():
+                async with asyncio.timeout(self._wait_seconds):
+                    await self._limiter.acquire()
+        except TimeoutError:
+            raise DatabaseBusy() from None
+        try:
+            yield
+        finally:
+            self._limiter.release()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,164 @@
+"""The per-user change counter every task write goes through, and the reads of delta sync.
+
+Each write of a user's tasks takes the next value of that user's counter (`user_sync.seq`) in
+its own transaction. The counter's row lock is held until commit, so a user's writes commit in
+`seq` order: once a reader sees the counter at M, every change numbered M or less is visible.
+A global sequence or a clock read before commit has no such property: numbers are handed out
+in one order and committed in another, and a reader can skip a number that commits later.
+
+Each write stays one statement. On PostgreSQL the counter's upsert is a CTE of the write. SQLite
+has no data-modifying CTEs: there the write reads the counter plus one, and triggers (see the
+sync migration) store it back and record tombstones, in the same statement; SQLite runs one
+writer at a time, so nobody can take the same number in between.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    ScalarSelect,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.dml import UpdateBase
+
+from app.models import metadata
+from app.models.base import UTCDateTime
+
+USER_SYNC = metadata.tables["user_sync"]
+TOMBSTONES = metadata.tables["task_tombstones"]
+TASKS = metadata.tables["tasks"]
+
+
+_BUMP = (
+    postgresql.insert(USER_SYNC)
+    .values(user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0)
+    .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + 1})
+    .returning(USER_SYNC.c.seq)
+    .cte("bump")
+)
+
+Seq = ColumnElement[int] | ScalarSelect[int]
+_POSTGRES_SEQ = select(_BUMP.c.seq).scalar_subquery()
+_SQLITE_SEQ = (
+    func.coalesce(
+        select(USER_SYNC.c.seq)
+        .where(USER_SYNC.c.user_id == bindparam("owner", type_=String()))
+        .scalar_subquery(),
+        0,
+    )
+    + 1
+)
+
+
+@dataclass(frozen=True)
+class SequencedWrite:
+    """One write, built for each database from a function of "the next seq". Statements that
+    lock task rows must also put `seq_taken_first(seq)` in their WHERE clause: every write then
+    locks the counter before any task row, so two writes cannot deadlock."""
+
+    postgres: UpdateBase
+    sqlite: UpdateBase
+
+    @classmethod
+    def build(cls, write: Callable[[Seq], UpdateBase]) -> "SequencedWrite":
+        return cls(postgres=write(_POSTGRES_SEQ), sqlite=write(_SQLITE_SEQ))
+
+    async def execute(
+        self, connection: AsyncConnection, parameters: dict[str, Any]
+    ) -> CursorResult[Any]:
+        postgres = connection.dialect.name == "postgresql"
+        return await connection.execute(self.postgres if postgres else self.sqlite, parameters)
+
+
+def seq_taken_first(seq: Seq) -> ColumnElement[bool]:
+    """A condition PostgreSQL evaluates once, before scanning ("One-Time Filter"): the
+    counter's CTE runs, and locks the counter row, before any task row is locked. (SQLite
+    needs none: a writer holds the whole database.)"""
+    return seq.is_not(None) if seq is _POSTGRES_SEQ else true()
+
+
+class SequencedDelete:
+    """Deletes the task matching `condition` and records its tombstone, as one write."""
+
+    def __init__(self, condition: Callable[[Seq], ColumnElement[bool]]) -> None:
+        gone = delete(TASKS).where(condition(_POSTGRES_SEQ)).returning(TASKS.c.id).cte("gone")
+        rows = select(
+            bindparam("owner", type_=String()),
+            _POSTGRES_SEQ,
+            gone.c.id,
+            bindparam("now", type_=UTCDateTime()),
+        )
+        self.postgres = (
+            insert(TOMBSTONES)
+            .from_select(["user_id", "seq", "task_id", "deleted_at"], rows)
+            .returning(TOMBSTONES.c.task_id)
+        )
+        # The tombstone and the counter: the delete trigger.
+        self.sqlite = delete(TASKS).where(condition(_SQLITE_SEQ)).returning(TASKS.c.id)
+
+    async def execute(self, connection: AsyncConnection, parameters: dict[str, Any]) -> bool:
+        """True if a task was deleted."""
+        postgres = connection.dialect.name == "postgresql"
+        result = await connection.execute(self.postgres if postgres else self.sqlite, parameters)
+        return result.first() is not None
+
+
+class SequencedInsertIfRoom:
+    """Inserts one task (its columns `names` as parameters) numbered with the next seq, only
+    while its owner has fewer than `max_tasks` tasks (`user_sync.task_count`, kept by triggers):
+    one statement, so the quota costs no extra round trip. The count is read under the
+    counter's lock (PostgreSQL: the upsert's WHERE sees the latest row; SQLite: a writing
+    statement holds the database), so two creates racing for the last place cannot both pass.
+    Without room it inserts nothing and returns no row."""
+
+    def __init__(self, table: Table, names: Sequence[str]) -> None:
+        values = [bindparam(name, type_=table.c[name].type) for name in names]
+        max_tasks = bindparam("max_tasks", type_=BigInteger())
+        bump_if_room = (
+            postgresql.insert(USER_SYNC)
+            .values(user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0)
+            .on_conflict_do_update(
+                index_elements=[USER_SYNC.c.user_id],
+                set_={"seq": USER_SYNC.c.seq + 1},
+                where=USER_SYNC.c.task_count < max_tasks,
+            )
+            .returning(USER_SYNC.c.seq)
+            .cte("bump_if_room")
+        )
+        sqlite_room = func.coalesce(
+            select(USER_SYNC.c.task_count)
+            .where(USER_SYNC.c.user_id == bindparam("owner", type_=String()))
+            .scalar_subquery(),
+            0,
+        )
+        columns = [*names, "version"]
+        self.postgres = (
+            insert(table)
+            .from_select(columns, select(*values, bump_if_room.c.seq))
+            .returning(table.c.version)
+        )
+        self.sqlite = (
+            insert(table)
+            .from_select(columns, select(*values, _SQLITE_SEQ).where(sqlite_room < max_tasks))
+            .returning(table.c.version)
+        )
+
+    async def execute(self, connection: AsyncConnection, parameters: dict[str, Any]) -> int | None:
+        """The new task's version, or None when its owner has no room left."""
+        postgres = connection.dialect.name == "postgresql"
+        result = await connection.execute(self.postgres if postgres else self.sqlite, parameters)
+        version: int | None = result.scalar_one_or_none()
+        return version

@@ -1,0 +1,75 @@
+"""The reads of delta sync (the counter and tombstones since a point) and the purge of old
+tombstones. The writes that number each change are in app.db.sequenced."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, bindparam, delete, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.sequenced import TOMBSTONES, USER_SYNC
+from app.models.base import UTCDateTime
+
+# --- delta sync reads -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    seq: int  # every change numbered up to this one is committed and visible
+    purged_seq: int  # tombstones up to this one are gone
+
+
+_STATE = select(USER_SYNC.c.seq, USER_SYNC.c.purged_seq).where(
+    USER_SYNC.c.user_id == bindparam("owner")
+)
+_TOMBSTONES_SINCE = (
+    select(TOMBSTONES.c.seq, TOMBSTONES.c.task_id)
+    .where(
+        TOMBSTONES.c.user_id == bindparam("owner"),
+        TOMBSTONES.c.seq > bindparam("since", type_=BigInteger()),
+        TOMBSTONES.c.seq <= bindparam("until", type_=BigInteger()),
+    )
+    .order_by(TOMBSTONES.c.seq)
+    .limit(bindparam("limit", type_=Integer()))
+)
+
+
+async def sync_state(connection: AsyncConnection, owner: str) -> SyncState:
+    row = (await connection.execute(_STATE, {"owner": owner})).first()
+    return SyncState(0, 0) if row is None else SyncState(row.seq, row.purged_seq)
+
+
+async def tombstones_since(
+    connection: AsyncConnection, owner: str, since: int, until: int, limit: int
+) -> list[tuple[int, uuid.UUID]]:
+    parameters = {"owner": owner, "since": since, "until": until, "limit": limit}
+    return [
+        (row.seq, row.task_id) for row in await connection.execute(_TOMBSTONES_SINCE, parameters)
+    ]
+
+
+# --- retention ------------------------------------------------------------------------------
+
+_EXPIRED = TOMBSTONES.c.deleted_at < bindparam("cutoff", type_=UTCDateTime())
+_MARK_PURGED = (
+    update(USER_SYNC)
+    .where(
+        exists().where(TOMBSTONES.c.user_id == USER_SYNC.c.user_id, _EXPIRED),
+    )
+    .values(
+        purged_seq=select(TOMBSTONES.c.seq)
+        .where(TOMBSTONES.c.user_id == USER_SYNC.c.user_id, _EXPIRED)
+        .order_by(TOMBSTONES.c.seq.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+)
+_PURGE = delete(TOMBSTONES).where(_EXPIRED)
+
+
+async def purge_tombstones(connection: AsyncConnection, cutoff: datetime) -> None:
+    """Forgets tombstones older than `cutoff`, remembering per user the last seq forgotten (so a
+    token from before it answers 410). `connection` must be in a transaction."""
+    await connection.execute(_MARK_PURGED, {"cutoff": cutoff})
+    await connection.execute(_PURGE, {"cutoff": cutoff})

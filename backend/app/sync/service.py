@@ -1,0 +1,77 @@
+"""Delta sync: the caller's changes after a token, in the order they were made.
+
+A user's writes commit in seq order (app.sync.repository), so reading the counter first gives
+M such that every change numbered up to M is committed; the changes then read are cut at M and
+the new token is M (or, when a page is full, the seq of the page's last change). A change that
+commits meanwhile has a seq above M, so it comes with the next token: never skipped, never
+repeated out of order."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.database import Database
+from app.errors import SyncTokenExpired
+from app.sync import repository as sync_repository
+from app.tasks import repository
+from app.tasks.repository import TaskRecord
+
+# Rows written before sync existed have version 0; a first sync must include them.
+_BEFORE_EVERYTHING = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    seq: int
+    task: TaskRecord | None  # None: deleted
+    task_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    changes: list[Change]
+    seq: int  # the new token's seq
+    has_more: bool
+
+
+async def changes_since(database: Database, owner: str, since: int | None, limit: int) -> Changes:
+    """Without `since`: every task (no tombstones, the client starts empty)."""
+    async with database.connect() as connection:
+        return await read_changes(connection, owner, since, limit)
+
+
+async def read_changes(
+    connection: AsyncConnection, owner: str, since: int | None, limit: int
+) -> Changes:
+    state = await sync_repository.sync_state(connection, owner)
+    if since is not None:
+        _check_token(state, since)
+    start = _BEFORE_EVERYTHING if since is None else since
+    tasks = await repository.tasks_changed(connection, owner, start, state.seq, limit + 1)
+    changes = [Change(seq, task, task["id"]) for seq, task in tasks]
+    if since is not None:
+        tombstones = await sync_repository.tombstones_since(
+            connection, owner, since, state.seq, limit + 1
+        )
+        changes += [Change(seq, None, task_id) for seq, task_id in tombstones]
+        changes.sort(key=lambda change: change.seq)
+    if len(changes) > limit:
+        return Changes(changes[:limit], changes[limit - 1].seq, has_more=True)
+    return Changes(changes, state.seq, has_more=False)
+
+
+async def stream_start(database: Database, owner: str, since: int | None) -> int:
+    """Where an event stream starts: after `since` (410 if that cannot be served), or now."""
+    async with database.connect() as connection:
+        state = await sync_repository.sync_state(connection, owner)
+    if since is None:
+        return state.seq
+    _check_token(state, since)
+    return since
+
+
+def _check_token(state: sync_repository.SyncState, since: int) -> None:
+    if not state.purged_seq <= since <= state.seq:
+        # Tombstones after `since` may be gone (or the token is from another database).
+        raise SyncTokenExpired()

@@ -1,0 +1,233 @@
+"""/api/tasks: HTTP in, service call, HTTP out."""
+
+from datetime import timedelta
+
+import orjson
+from fastapi import APIRouter, Request, Response, status
+
+from app.auth.dependencies import CurrentUserId
+from app.errors import (
+    AuthError,
+    IdempotencyKeyReused,
+    InvalidIfMatch,
+    InvalidInput,
+    PayloadTooLarge,
+    PreconditionFailed,
+    RateLimited,
+    ServiceUnavailable,
+    TaskForbidden,
+    TaskNotFound,
+    TaskQuotaExceeded,
+    ValidationFailed,
+)
+from app.http import conditional
+from app.http.dependencies import DatabaseDep, Pagination
+from app.http.openapi import error_responses
+from app.http.responses import JsonBody
+from app.idempotency import service as idempotency
+from app.kit.pagination import MAX_PAGE_SIZE, next_cursor_link, next_page_link
+from app.state import app_state
+from app.tasks import service
+from app.tasks.dependencies import TASK_ID_PATH, TaskId
+from app.tasks.list_params import LIST_PARAMETERS, TaskListQuery, cursor_signing_key
+from app.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
+
+_NEXT_PAGE_LINK = {
+    "description": "More tasks follow: the same query for the next page, with a new `cursor` "
+    '(`</api/tasks?sort=due&limit=L&cursor=C>; rel="next"`) when the request had a filter, a '
+    "sort or a cursor, else with the next `offset` (`</api/tasks?limit=L&offset=O>; "
+    'rel="next"`). Relative unless the server sets `PUBLIC_BASE_URL`: resolve it against the '
+    "response's URL (`new URL(link, response.url)`).",
+    "schema": {"type": "string"},
+}
+_BAD_PAGE = ValidationFailed(f"query.limit: Input should be less than or equal to {MAX_PAGE_SIZE}")
+_BAD_PAGE_DESCRIPTION = (
+    "`VALIDATION_ERROR`: `limit` or `offset` not an integer in range, a parameter given twice, a "
+    "filter value or sort key that does not exist, a malformed date, a boolean other than "
+    "`true`/`false`, `cursor` with an `offset` above 0; "
+    "`INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort."
+)
+_ETAG = {"ETag": {"description": "The task's version, strong.", "schema": {"type": "string"}}}
+_LOCATION = {
+    "Location": {
+        "description": "The new task's URL (`/api/tasks/{id}`), relative unless the server sets "
+        "`PUBLIC_BASE_URL`.",
+        "schema": {"type": "string"},
+    }
+}
+_REPLAYED = {
+    "Idempotency-Replayed": {
+        "description": "`true` when this is the stored response of an earlier request with the "
+        "same `Idempotency-Key`.",
+        "schema": {"type": "string"},
+    }
+}
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+
+
+@router.get(
+    "",
+    response_model=list[TaskRead],
+    response_description="The caller's tasks, in the order asked for (newest first by default).",
+    responses={
+        200: {"headers": {"Link": _NEXT_PAGE_LINK}},
+        **error_responses(
+            _BAD_PAGE,
+            AuthError,
+            RateLimited,
+            ServiceUnavailable,
+            descriptions={400: _BAD_PAGE_DESCRIPTION},
+        ),
+    },
+    openapi_extra={"parameters": LIST_PARAMETERS},
+)
+async def list_tasks(
+    request: Request,
+    user_id: CurrentUserId,
+    database: DatabaseDep,
+    page: Pagination,
+    query: TaskListQuery,
+) -> Response:
+    """List the caller's tasks, filtered and sorted as asked, newest first by default.
+
+    A `Link: rel="next"` header means more pages. Prefer its `cursor` (sent whenever the request
+    has a filter, a sort or a `cursor`, even empty): a walk by cursor never meets a task twice
+    and never skips one that stayed unchanged, while tasks are written meanwhile. `offset` is
+    kept for existing clients: it shifts when tasks are added or removed."""
+    key = cursor_signing_key(request) if query.uses_cursor else b""
+    result = await service.list_tasks(database, user_id, page, query, key)
+    headers = None
+    base_url = app_state(request.app).settings.public_base_url
+    if result.next_cursor is not None:
+        headers = {"Link": next_cursor_link(request.url, result.next_cursor, base_url)}
+    elif result.has_more:
+        headers = {"Link": next_page_link(request.url, page, base_url)}
+    return JsonBody(result.items, headers=headers)
+
+
+@router.post(
+    "",
+    response_model=TaskRead,
+    status_code=status.HTTP_201_CREATED,
+    response_description="The created task.",
+    responses={
+        201: {"headers": {**_ETAG, **_LOCATION, **_REPLAYED}},
+        **error_responses(
+            InvalidInput,
+            AuthError,
+            PayloadTooLarge,
+            TaskQuotaExceeded,
+            IdempotencyKeyReused,
+            RateLimited,
+            ServiceUnavailable,
+        ),
+    },
+    openapi_extra={"parameters": [conditional.IDEMPOTENCY_KEY]},
+)
+async def create_task(
+    request: Request, body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep
+) -> Response:
+    """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
+    key = conditional.idempotency_key(request)
+    settings = app_state(request.app).settings
+    max_tasks = settings.max_tasks_per_user
+    if key is None:
+        task = await service.create_task(database, user_id, body, max_tasks)
+        headers = {"ETag": task["etag"], "Location": _location(request, task["id"])}
+        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
+    retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
+    raw = await request.body()
+    stored = await idempotency.create_task_once(
+        database, user_id, key, raw, body, retention, max_tasks
+    )
+    created = orjson.loads(stored.body)
+    headers = {"ETag": created["etag"], "Location": _location(request, created["id"])}
+    if stored.replayed:
+        headers["Idempotency-Replayed"] = "true"
+    return Response(stored.body, stored.status_code, headers, media_type="application/json")
+
+
+def _location(request: Request, task_id: object) -> str:
+    """The new task's URL: relative, or absolute on `PUBLIC_BASE_URL`; never built on the
+    request's Host header, which the client chooses (as for `Link`)."""
+    base_url = app_state(request.app).settings.public_base_url or ""
+    return f"{base_url}{request.url.path.rstrip('/')}/{task_id}"
+
+
+@router.get(
+    TASK_ID_PATH,
+    response_model=TaskRead,
+    response_description="The task.",
+    responses={
+        200: {"headers": _ETAG},
+        304: {"description": "`If-None-Match` names the current ETag: no body.", "headers": _ETAG},
+        **error_responses(AuthError, TaskForbidden, TaskNotFound, RateLimited, ServiceUnavailable),
+    },
+    openapi_extra={"parameters": [conditional.IF_NONE_MATCH]},
+)
+async def get_task(
+    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
+) -> Response:
+    """Read one of the caller's tasks."""
+    task = await service.get_task(database, user_id, task_id)
+    headers = {"ETag": task["etag"]}
+    if_none_match = conditional.if_none_match(request)
+    if if_none_match is not None and if_none_match.matches(task["etag"]):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return JsonBody(task, headers=headers)
+
+
+@router.put(
+    TASK_ID_PATH,
+    response_model=TaskRead,
+    response_description="The task as stored now.",
+    responses={
+        200: {"headers": _ETAG},
+        **error_responses(
+            InvalidInput,
+            AuthError,
+            TaskForbidden,
+            TaskNotFound,
+            PreconditionFailed,
+            PayloadTooLarge,
+            RateLimited,
+            ServiceUnavailable,
+        ),
+    },
+    openapi_extra={"parameters": [conditional.IF_MATCH]},
+)
+async def update_task(
+    request: Request,
+    body: TaskUpdate,
+    user_id: CurrentUserId,
+    task_id: TaskId,
+    database: DatabaseDep,
+) -> Response:
+    """Change some fields of one of the caller's tasks; omitted fields are kept."""
+    if_match = conditional.if_match(request)
+    task = await service.update_task(database, user_id, task_id, body, if_match)
+    return JsonBody(task, headers={"ETag": task["etag"]})
+
+
+@router.delete(
+    TASK_ID_PATH,
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_description="Deleted; no body.",
+    responses=error_responses(
+        InvalidIfMatch(),
+        AuthError,
+        TaskForbidden,
+        TaskNotFound,
+        PreconditionFailed,
+        RateLimited,
+        ServiceUnavailable,
+    ),
+    openapi_extra={"parameters": [conditional.IF_MATCH]},
+)
+async def delete_task(
+    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
+) -> Response:
+    """Delete one of the caller's tasks."""
+    await service.delete_task(database, user_id, task_id, conditional.if_match(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)  # no body, so no Content-Type

@@ -1,0 +1,170 @@
+"""The list query for any filter and sort: one owner-scoped SELECT, ordered by one of the
+`(user_id, <sort key>, id)` indexes, continued after a position (keyset) or an offset.
+
+The default list (newest first, no filter, by offset) never comes here: it keeps the prebuilt
+statement in app.repository.tasks.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.kit.keys import NO_DUE, microseconds, start_of_day
+from app.models import metadata
+from app.tasks.query import DueBound, SortKey, TaskFilter, TaskQuery
+from app.tasks.repository import COLUMNS, TASKS, TaskRecord, record
+
+TAGS = metadata.tables["task_tags"]
+C = TASKS.c
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# The column each sort reads, and whether it runs backwards. "-due" has a column of its own
+# (`due_key_desc`, read forwards) so tasks without a due date come last in both directions.
+_SORT_COLUMNS: dict[tuple[SortKey, bool], tuple[Any, bool]] = {
+    ("created_at", False): (C.created_at, False),
+    ("created_at", True): (C.created_at, True),
+    ("updated_at", False): (C.updated_at, False),
+    ("updated_at", True): (C.updated_at, True),
+    ("due", False): (C.due_key, False),
+    ("due", True): (C.due_key_desc, False),
+    ("priority", False): (C.priority, False),
+    ("priority", True): (C.priority, True),
+    ("title", False): (C.title_key, False),
+    ("title", True): (C.title_key, True),
+}
+_TIMESTAMP_SORTS = ("created_at", "updated_at")
+# What each integer sort key can hold. A cursor names a real row's key; one out of its column's
+# range (forged, or from an older server) must be a 400, never a driver error.
+_INSTANTS = (
+    microseconds(datetime.min.replace(tzinfo=UTC)),
+    microseconds(datetime.max.replace(tzinfo=UTC)),
+)
+_KEY_RANGES: dict[SortKey, tuple[int, int]] = {
+    "priority": (0, 3),  # the priority_rank check constraint
+    "due": (-NO_DUE, NO_DUE),  # due_key and due_key_desc: BIGINT
+    "created_at": _INSTANTS,  # microseconds since 1970 of any datetime Python holds
+    "updated_at": _INSTANTS,
+}
+
+
+class After:
+    """Where a page starts: after the row with this sort key and id."""
+
+    __slots__ = ("id", "key")
+
+    def __init__(self, query: TaskQuery, key: int | str, id_: uuid.UUID) -> None:
+        if isinstance(key, str) != (query.sort == "title"):
+            raise TypeError("a cursor key of the wrong kind for this sort")
+        if isinstance(key, int) and not _in_range(query.sort, key):
+            raise OverflowError("a cursor key out of its column's range")
+        self.key: Any = key
+        if query.sort in _TIMESTAMP_SORTS:
+            assert isinstance(key, int)
+            self.key = _EPOCH + timedelta(microseconds=key)
+        self.id = id_
+
+
+def _in_range(sort: SortKey, key: int) -> bool:
+    low, high = _KEY_RANGES[sort]
+    return low <= key <= high
+
+
+def cursor_key(query: TaskQuery, value: Any) -> int | str:
+    """A row's sort key as a cursor stores it: timestamps as microseconds since the epoch."""
+    if query.sort in _TIMESTAMP_SORTS:
+        return microseconds(value)
+    assert isinstance(value, int | str)
+    return value
+
+
+async def list_page(
+    connection: AsyncConnection, owner: str, query: TaskQuery, **page: Any
+) -> list[tuple[TaskRecord, int | str]]:
+    """Up to `limit` of the owner's tasks matching the query, each with its cursor key.
+    `page`: the arguments of `list_statement` after the query."""
+    rows = await connection.execute(list_statement(owner, query, **page))
+    return [(record(row), cursor_key(query, row[-1])) for row in rows]
+
+
+def list_statement(
+    owner: str,
+    query: TaskQuery,
+    *,
+    now: datetime,
+    limit: int,
+    after: After | None = None,
+    offset: int = 0,
+    unchanged_since: datetime | None = None,
+) -> Select[Any]:
+    """The page's SELECT: the task columns, then the sort key.
+
+    `unchanged_since` leaves out rows written after that moment: a walk that started then never
+    meets a row twice, even if an update moved it past the walk's position."""
+    column, backwards = _SORT_COLUMNS[query.sort, query.descending]
+    conditions = [C.user_id == owner, *_filter(query.filter, owner, now)]
+    if unchanged_since is not None:
+        conditions.append(C.updated_at <= unchanged_since)
+    if after is not None:
+        position = tuple_(column, C.id)
+        start = (after.key, after.id)
+        conditions.append(position < start if backwards else position > start)
+    order = (column.desc(), C.id.desc()) if backwards else (column.asc(), C.id.asc())
+    statement = select(*COLUMNS, column).where(*conditions).order_by(*order).limit(limit)
+    return statement.offset(offset) if offset else statement
+
+
+def _filter(task_filter: TaskFilter, owner: str, now: datetime) -> list[ColumnElement[bool]]:
+    f = task_filter
+    conditions: list[ColumnElement[bool]] = []
+    if f.completed is not None:
+        conditions.append(C.is_completed == f.completed)
+    if f.priorities:
+        conditions.append(C.priority.in_(f.priorities))
+    for tag in f.tags:
+        tagged = select(TAGS.c.task_id).where(TAGS.c.user_id == owner, TAGS.c.name_key == tag)
+        conditions.append(C.id.in_(tagged))
+    if f.due_before is not None:
+        conditions.extend(_due_before(f.due_before))
+    if f.overdue:
+        conditions.extend(_due_before(DueBound.before(now)))
+        conditions.append(C.is_completed.is_(False))
+    if f.due_after is not None:
+        conditions.extend(_due_after(f.due_after))
+    if f.text is not None:
+        pattern = f"%{_escape_like(f.text)}%"
+        conditions.append(
+            or_(
+                C.title_key.like(pattern, escape="\\"),
+                C.description_key.like(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+# A due range is a range of `due_key` (index-backed), refined per kind: timed tasks by their
+# instant, all-day tasks by their date, so an all-day date never shifts across time zones.
+
+
+def _due_before(bound: DueBound) -> list[ColumnElement[bool]]:
+    key = max(microseconds(bound.instant), microseconds(start_of_day(bound.day)))
+    return [
+        C.due_key < key,
+        or_(C.due_at.is_(None), C.due_at < bound.instant),
+        or_(C.due_date.is_(None), C.due_date < bound.day),
+    ]
+
+
+def _due_after(bound: DueBound) -> list[ColumnElement[bool]]:
+    key = min(microseconds(bound.instant), microseconds(start_of_day(bound.day)))
+    return [
+        and_(C.due_key > key, C.due_key < NO_DUE),
+        or_(C.due_at.is_(None), C.due_at > bound.instant),
+        or_(C.due_date.is_(None), C.due_date > bound.day),
+    ]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

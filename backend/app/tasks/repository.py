@@ -1,0 +1,253 @@
+"""Every tasks query. Each one takes the owner and filters by it in SQL.
+
+The single exception is `task_exists`, which answers only "is there such an id at all?" so
+the API can tell 403 from 404; it returns a boolean and never loads another user's row.
+
+Queries are SQLAlchemy Core on the `Task` table and return plain `TaskRecord` dicts: rows go to
+JSON without building ORM objects first.
+"""
+
+import functools
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, TypedDict
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    bindparam,
+    case,
+    exists,
+    false,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from app.db.sequenced import (
+    Seq,
+    SequencedDelete,
+    SequencedInsertIfRoom,
+    SequencedWrite,
+    seq_taken_first,
+)
+from app.kit.etags import etag_of
+from app.models import metadata
+from app.models.base import UTCDateTime, greatest
+from app.tasks.schemas import PRIORITIES
+
+# The table's columns, typed (the model's attributes are typed as Python values instead).
+TASKS = metadata.tables["tasks"]
+ID, USER_ID, CREATED_AT, UPDATED_AT, VERSION = (
+    TASKS.c.id,
+    TASKS.c.user_id,
+    TASKS.c.created_at,
+    TASKS.c.updated_at,
+    TASKS.c.version,
+)
+
+
+class TaskRecord(TypedDict):
+    id: uuid.UUID
+    user_id: str
+    title: str
+    description: str | None
+    is_completed: bool
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    due_date: date | None
+    due_at: datetime | None
+    priority: str
+    tags: list[str]
+    etag: str  # from the `version` column
+
+
+_KEYS = tuple(key for key in TaskRecord.__annotations__ if key != "etag")
+COLUMNS = (*(TASKS.c[key] for key in _KEYS), VERSION)
+
+
+def record(row: Sequence[Any]) -> TaskRecord:
+    # Spelled out: four times faster than dict(zip(...)), and this runs once per row.
+    (
+        id_,
+        user_id,
+        title,
+        description,
+        is_completed,
+        created_at,
+        updated_at,
+        completed_at,
+        due_date,
+        due_at,
+        priority,
+        tags,
+        version,
+    ) = row[:13]
+    return {
+        "id": id_,
+        "user_id": user_id,
+        "title": title,
+        "description": description,
+        "is_completed": is_completed,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "completed_at": completed_at,
+        "due_date": due_date,
+        "due_at": due_at,
+        "priority": PRIORITIES[priority],
+        "tags": tags,
+        "etag": etag_of(version),
+    }
+
+
+# Statements are built once, with named parameters: a request pays neither for building one nor
+# for its cache key (memoised on the statement), only for binding values.
+_OWNED = select(*COLUMNS).where(USER_ID == bindparam("owner"))
+_LIST = (
+    _OWNED.order_by(CREATED_AT.desc(), ID.desc())
+    .limit(bindparam("limit", type_=Integer))
+    .offset(bindparam("offset", type_=Integer))
+)
+_GET = _OWNED.where(ID == bindparam("task_id"))
+_EXISTS = select(exists().where(ID == bindparam("task_id")))
+
+
+async def list_tasks(
+    connection: AsyncConnection, owner: str, *, limit: int, offset: int
+) -> list[TaskRecord]:
+    rows = await connection.execute(_LIST, {"owner": owner, "limit": limit, "offset": offset})
+    return [record(row) for row in rows]
+
+
+async def get_task(
+    connection: AsyncConnection, owner: str, task_id: uuid.UUID
+) -> TaskRecord | None:
+    row = (await connection.execute(_GET, {"owner": owner, "task_id": task_id})).first()
+    return None if row is None else record(row)
+
+
+@functools.cache
+def _insert(names: tuple[str, ...]) -> SequencedInsertIfRoom:
+    return SequencedInsertIfRoom(TASKS, names)
+
+
+async def insert_task(
+    connection: AsyncConnection, columns: dict[str, Any], max_tasks: int
+) -> str | None:
+    """`columns`: every column's value, the derived ones (app.kit.keys) and the priority's rank
+    included; the new task's ETag (the database numbers its version), or None when the owner
+    already has `max_tasks` tasks (nothing is written)."""
+    parameters = {**columns, "owner": columns["user_id"], "max_tasks": max_tasks}
+    version = await _insert(tuple(columns)).execute(connection, parameters)
+    return None if version is None else etag_of(version)
+
+
+def _owned_task(seq: Seq, guarded: bool) -> ColumnElement[bool]:
+    """This id, this owner, and with `guarded`, a version among the If-Match ones."""
+    condition = (ID == bindparam("task_id")) & (USER_ID == bindparam("owner"))
+    condition &= seq_taken_first(seq)
+    if guarded:
+        condition &= VERSION.in_(bindparam("versions", type_=BigInteger(), expanding=True))
+    return condition
+
+
+@functools.cache
+def _update_statement(fields: tuple[str, ...], guarded: bool) -> SequencedWrite:
+    """One UPDATE that sets only the given columns, so concurrent updates of different
+    fields never overwrite each other; `updated_at` and `version` move only if a value really
+    differs, and `completed_at` only when `is_completed` does. With `guarded`, the If-Match
+    check is part of the same statement."""
+    new = {name: bindparam(f"new_{name}", type_=TASKS.c[name].type) for name in fields}
+    really_changed = or_(*(TASKS.c[name].is_distinct_from(new[name]) for name in fields))
+    if "is_completed" in new:
+        new["completed_at"] = _completed_at(new["is_completed"])
+    return SequencedWrite.build(
+        lambda seq: (
+            update(TASKS)
+            .where(_owned_task(seq, guarded))
+            .values(
+                **new,
+                # Never backwards: a writer that took `now` before waiting for the row lock may
+                # commit after one that took a later `now`.
+                updated_at=case(
+                    (really_changed, greatest(UPDATED_AT, bindparam("now", type_=UTCDateTime()))),
+                    else_=UPDATED_AT,
+                ),
+                version=case((really_changed, seq), else_=VERSION),
+            )
+            .returning(*COLUMNS)
+        )
+    )
+
+
+def _completed_at(completed: Any) -> Any:
+    """Now when the task becomes completed, null when it is reopened, else unchanged."""
+    now = bindparam("now", type_=UTCDateTime())
+    is_completed = TASKS.c.is_completed
+    return case(
+        (not_(completed), None),
+        (is_completed == false(), now),
+        else_=TASKS.c.completed_at,
+    )
+
+
+async def update_task(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    now: datetime,
+    versions: list[int] | None = None,
+) -> TaskRecord | None:
+    """None if no such task of `owner`, or (given `versions`) its version is not one of them."""
+    statement = _update_statement(tuple(sorted(changes)), versions is not None)
+    values = {f"new_{name}": value for name, value in changes.items()}
+    parameters = {"owner": owner, "task_id": task_id, "now": now, "versions": versions, **values}
+    row = (await statement.execute(connection, parameters)).first()
+    return None if row is None else record(row)
+
+
+_DELETE = SequencedDelete(lambda seq: _owned_task(seq, False))
+_DELETE_GUARDED = SequencedDelete(lambda seq: _owned_task(seq, True))
+
+
+async def delete_task(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    now: datetime,
+    versions: list[int] | None = None,
+) -> bool:
+    """Deletes and leaves a tombstone; False as `update_task` returns None. (The task's tags
+    go with it: ON DELETE CASCADE.)"""
+    statement = _DELETE if versions is None else _DELETE_GUARDED
+    parameters = {"owner": owner, "task_id": task_id, "now": now, "versions": versions}
+    return await statement.execute(connection, parameters)
+
+
+async def task_exists(connection: AsyncConnection, task_id: uuid.UUID) -> bool:
+    return bool(await connection.scalar(_EXISTS, {"task_id": task_id}))
+
+
+_CHANGED = (
+    _OWNED.where(
+        VERSION > bindparam("since", type_=BigInteger()),
+        VERSION <= bindparam("until", type_=BigInteger()),
+    )
+    .order_by(VERSION)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+async def tasks_changed(
+    connection: AsyncConnection, owner: str, since: int, until: int, limit: int
+) -> list[tuple[int, TaskRecord]]:
+    """The owner's tasks whose last change is numbered in (since, until], oldest change first."""
+    parameters = {"owner": owner, "since": since, "until": until, "limit": limit}
+    rows = await connection.execute(_CHANGED, parameters)
+    return [(row[-1], record(row)) for row in rows]

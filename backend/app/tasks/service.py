@@ -1,0 +1,220 @@
+"""Task rules: ownership errors, timestamps, derived columns, the unit of work. Routes call
+these; these call queries. Every write goes through `Database.write(owner)`: one statement (the
+change counter included: app.sync.repository) committed when it succeeds, or a transaction when
+tags are written too. Either way the commit happens before the function returns, so before any
+response is sent."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.database import Database
+from app.errors import (
+    ApiError,
+    InvalidCursor,
+    PreconditionFailed,
+    TaskForbidden,
+    TaskNotFound,
+    TaskQuotaExceeded,
+)
+from app.kit.etags import Precondition
+from app.kit.keys import due_keys, fold
+from app.kit.pagination import Page, PageParams
+from app.tasks import list_repository as task_list
+from app.tasks import repository, tag_rows
+from app.tasks.cursor import Position, decode_cursor, encode_cursor
+from app.tasks.query import TaskQuery
+from app.tasks.repository import TaskRecord
+from app.tasks.schemas import PRIORITIES, TaskCreate, TaskUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class TaskPage(Page[TaskRecord]):
+    next_cursor: str | None = None
+
+
+async def list_tasks(
+    database: Database,
+    owner: str,
+    page: PageParams,
+    query: TaskQuery | None = None,
+    cursor_key: bytes = b"",
+) -> TaskPage:
+    if query is None or (query.is_default and not query.uses_cursor):
+        # The common case keeps its prebuilt statement: no filter, newest first, by offset.
+        async with database.connect() as connection:
+            rows = await repository.list_tasks(
+                connection, owner, limit=page.limit + 1, offset=page.offset
+            )
+        return TaskPage(rows[: page.limit], len(rows) > page.limit)
+    if not query.uses_cursor:
+        return await _offset_page(database, owner, page, query)
+    return await _cursor_page(database, owner, page, query, cursor_key)
+
+
+async def _offset_page(
+    database: Database, owner: str, page: PageParams, query: TaskQuery
+) -> TaskPage:
+    async with database.connect() as connection:
+        rows = await task_list.list_page(
+            connection,
+            owner,
+            query,
+            now=database.clock(),
+            limit=page.limit + 1,
+            offset=page.offset,
+        )
+    return TaskPage([task for task, _ in rows[: page.limit]], len(rows) > page.limit)
+
+
+async def _cursor_page(
+    database: Database, owner: str, page: PageParams, query: TaskQuery, cursor_key: bytes
+) -> TaskPage:
+    """A keyset page. The walk's start time travels in the cursor: it is the "now" of
+    `overdue`, and rows written after it are left out of later pages, so a row an update moves
+    past the walk's position is never met twice (an unchanged row is never skipped)."""
+    fingerprint = query.fingerprint()
+    after, started = None, database.clock()
+    if query.cursor:
+        position = decode_cursor(query.cursor, cursor_key, owner, fingerprint)
+        try:
+            after = task_list.After(query, position.key, position.id)
+        except (TypeError, OverflowError):
+            raise InvalidCursor() from None
+        started = position.walk_started
+    async with database.connect() as connection:
+        rows = await task_list.list_page(
+            connection,
+            owner,
+            query,
+            now=started,
+            limit=page.limit + 1,
+            after=after,
+            unchanged_since=started if after is not None else None,
+        )
+    if len(rows) <= page.limit:
+        return TaskPage([task for task, _ in rows], False)
+    last, key = rows[page.limit - 1]
+    next_cursor = encode_cursor(Position(key, last["id"], started), cursor_key, owner, fingerprint)
+    return TaskPage([task for task, _ in rows[: page.limit]], True, next_cursor)
+
+
+async def create_task(
+    database: Database, owner: str, data: TaskCreate, max_tasks: int
+) -> TaskRecord:
+    async with database.write(owner, several_statements=bool(data.tags)) as connection:
+        return await insert_new_task(connection, owner, data, database.clock(), max_tasks)
+
+
+async def insert_new_task(
+    connection: AsyncConnection, owner: str, data: TaskCreate, now: datetime, max_tasks: int
+) -> TaskRecord:
+    """Stores the task `data` describes, and its tags, in the caller's unit of work; or
+    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already."""
+    task = TaskRecord(
+        id=uuid.uuid4(),
+        user_id=owner,
+        title=data.title,
+        description=data.description,
+        is_completed=data.is_completed,
+        created_at=now,
+        updated_at=now,
+        completed_at=now if data.is_completed else None,
+        due_date=data.due_date,
+        due_at=data.due_at,
+        priority=data.priority,
+        tags=data.tags,
+        etag="",  # the database numbers the version
+    )
+    columns = _stored_columns({name: value for name, value in task.items() if name != "etag"})
+    etag = await repository.insert_task(connection, columns, max_tasks)
+    if etag is None:
+        raise TaskQuotaExceeded()
+    task["etag"] = etag
+    if data.tags:
+        await tag_rows.insert_tags(connection, owner, task["id"], data.tags)
+    return task
+
+
+async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRecord:
+    async with database.connect() as connection:
+        task = await repository.get_task(connection, owner, task_id)
+        if task is None:
+            raise await _why_not_owned(connection, task_id)
+    return task
+
+
+async def update_task(
+    database: Database,
+    owner: str,
+    task_id: uuid.UUID,
+    data: TaskUpdate,
+    if_match: Precondition | None = None,
+) -> TaskRecord:
+    """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing."""
+    changes = _stored_columns(data.changes())
+    tags: list[str] | None = changes.get("tags")
+    async with database.write(owner, several_statements=tags is not None) as connection:
+        task = await repository.update_task(
+            connection, owner, task_id, changes, database.clock(), _versions(if_match)
+        )
+        if task is None:
+            raise await _why_not_written(connection, owner, task_id, if_match)
+        if tags is not None:
+            await tag_rows.replace_tags(connection, owner, task_id, tags)
+    return task
+
+
+async def delete_task(
+    database: Database, owner: str, task_id: uuid.UUID, if_match: Precondition | None = None
+) -> None:
+    async with database.write(owner) as connection:
+        now = database.clock()
+        if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
+            raise await _why_not_written(connection, owner, task_id, if_match)
+
+
+def _versions(if_match: Precondition | None) -> list[int] | None:
+    """The versions a write must find, or None for no check (`If-Match: *` only needs the
+    task to exist, which every write checks anyway)."""
+    return None if if_match is None or if_match.any else if_match.versions
+
+
+async def _why_not_written(
+    connection: AsyncConnection, owner: str, task_id: uuid.UUID, if_match: Precondition | None
+) -> ApiError:
+    """The guarded write found nothing: a stale If-Match (412 with the current ETag), or no
+    task of the caller's (403 / 404)."""
+    current = await repository.get_task(connection, owner, task_id)
+    if current is None:
+        return await _why_not_owned(connection, task_id)
+    weak_only = if_match is not None and if_match.weak_only
+    return PreconditionFailed(current["etag"], weak_only=weak_only)
+
+
+def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """The columns to write for these fields: the priority as its rank, and the derived keys
+    (app.kit.keys) of whichever fields are present."""
+    columns = dict(fields)
+    if "title" in fields:
+        columns["title_key"] = fold(fields["title"])
+    if "description" in fields:
+        columns["description_key"] = fold(fields["description"] or "")
+    if "priority" in fields:
+        columns["priority"] = PRIORITIES.index(fields["priority"])
+    if "due_date" in fields or "due_at" in fields:
+        # Either field sets the whole due: one kind replaces the other, null clears both.
+        due_date, due_at = fields.get("due_date"), fields.get("due_at")
+        if due_date is not None:
+            due_at = None
+        columns["due_date"], columns["due_at"] = due_date, due_at
+        columns["due_key"], columns["due_key_desc"] = due_keys(due_date, due_at)
+    return columns
+
+
+async def _why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiError:
+    """The owner-scoped query found nothing: another user's task (403) or none at all (404)."""
+    return TaskForbidden() if await repository.task_exists(connection, task_id) else TaskNotFound()
