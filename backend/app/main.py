@@ -15,6 +15,7 @@ from app.cors import cors
 from app.database import Database
 from app.docs import install_docs
 from app.errors import install_error_handlers
+from app.jobs import open_job_runner
 from app.metrics import METRICS_PATH, install_metrics
 from app.middleware import BodySizeLimit, HeadAsGet, RateLimit, SecurityHeaders, UnhandledErrors
 from app.migrate import prepare_schema
@@ -23,7 +24,6 @@ from app.ratelimit import open_rate_limiter
 from app.request_log import RequestLog
 from app.state import AppState, set_app_state
 from app.sync.listener import listening
-from app.sync.retention import purging_in_background
 
 logger = logging.getLogger("taskapi")
 
@@ -67,11 +67,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             async with (
                 open_key_set(settings) as jwks,
                 open_rate_limiter(settings) as limiter,
-                purging_in_background(database, settings),
+                # The worker runs here unless JOBS_IN_PROCESS is off (`taskapi worker` runs it).
+                open_job_runner(settings, database, work=settings.jobs_in_process) as jobs,
                 listening(settings, database.feed),
             ):
                 verifier = TokenVerifier(settings, jwks)
-                set_app_state(app, AppState(settings, database, verifier, limiter))
+                set_app_state(app, AppState(settings, database, verifier, limiter, jobs))
                 yield
         finally:
             await database.dispose()

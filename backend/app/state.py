@@ -8,6 +8,7 @@ from starlette.types import Scope
 from app.config import Settings
 from app.core.security import TokenVerifier
 from app.database import Database
+from app.jobs.base import JobRunner
 from app.ratelimit import RateLimiter
 
 # Where a request's scope keeps its verified caller, for the request log and the rate limit.
@@ -20,6 +21,7 @@ class AppState:
     database: Database
     token_verifier: TokenVerifier
     rate_limiter: RateLimiter | None = None
+    jobs: JobRunner | None = None  # defers background work (app.jobs)
 
 
 def set_app_state(app: Starlette, state: AppState) -> None:
