@@ -23,6 +23,7 @@ from app.jobs.base import JobContext, JobFunction, JobRegistry, UnknownJob
 logger = logging.getLogger("taskapi.jobs")
 APPLICATION_NAME = "taskapi-jobs"  # how its connections show in pg_stat_activity
 RETRY_STALLED = "jobs.retry_stalled"
+_RETRY_STALLED_LOCK = 0x7461736B6A6F6273  # "taskjobs": one advisory lock key of our own
 _LIBPQ_SSLMODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 
 
@@ -73,13 +74,19 @@ class ProcrastinateRunner:
                 self._app.task(name=name, pass_context=False)(_deferred(function, context))
             else:
                 self._add_periodic(name, schedule(settings), _periodic(function, context))
+        # Not serial through a job lock: a worker killed during the check would hold it for
+        # good, and no check would ever run again. An advisory lock dies with its connection.
         self._add_periodic(
-            RETRY_STALLED, settings.jobs_stalled_check_schedule, self._retry_stalled_jobs
+            RETRY_STALLED,
+            settings.jobs_stalled_check_schedule,
+            self._retry_stalled_jobs,
+            serial=False,
         )
 
-    def _add_periodic(self, name: str, cron: str, function: Any) -> None:
+    def _add_periodic(self, name: str, cron: str, function: Any, *, serial: bool = True) -> None:
         # The lock: never two at once; the queueing lock: missed ticks do not pile up.
-        task = self._app.task(name=name, pass_context=False, lock=name, queueing_lock=name)
+        lock = name if serial else None
+        task = self._app.task(name=name, pass_context=False, lock=lock, queueing_lock=name)
         self._app.periodic(cron=cron, periodic_id=name)(task(function))
 
     async def _ensure_open(self) -> None:
@@ -135,15 +142,26 @@ class ProcrastinateRunner:
         )
 
     async def _retry_stalled_jobs(self, timestamp: int) -> None:
+        """One check at a time: two could both see a job stalled, and the second put it back
+        while a live worker already runs it again."""
         manager = self._app.job_manager
-        stalled = await manager.get_stalled_jobs(
-            seconds_since_heartbeat=self._settings.jobs_stalled_after_seconds
-        )
-        for job in stalled:
-            logger.warning(
-                "jobs: retrying job %s (%s): its worker went silent", job.id, job.task_name
+        connector = self._app.connector
+        assert isinstance(connector, procrastinate.PsycopgConnector)
+        async with connector.pool.connection() as connection, connection.transaction():
+            cursor = await connection.execute(
+                "SELECT pg_try_advisory_xact_lock(%s)", (_RETRY_STALLED_LOCK,)
             )
-            await manager.retry_job(job)
+            locked = await cursor.fetchone()
+            if not (locked and locked[0]):
+                return  # another worker is checking
+            stalled = await manager.get_stalled_jobs(
+                seconds_since_heartbeat=self._settings.jobs_stalled_after_seconds
+            )
+            for job in stalled:
+                logger.warning(
+                    "jobs: retrying job %s (%s): its worker went silent", job.id, job.task_name
+                )
+                await manager.retry_job(job)
 
 
 def _deferred(function: JobFunction, context: JobContext) -> JobFunction:
