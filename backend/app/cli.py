@@ -171,7 +171,8 @@ def worker(args: argparse.Namespace) -> None:
     settings = load_settings(dev=args.dev)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter())
-    logging.basicConfig(level=settings.log_level, handlers=[handler])
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])  # others' warnings too
+    logging.getLogger("taskapi").setLevel(settings.log_level)
     prepare_schema_once(settings)
     asyncio.run(run_worker(settings))
 

@@ -194,6 +194,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _heartbeats_come_before_a_worker_counts_as_dead(self) -> "Settings":
+        # Else a live worker would be declared dead between two heartbeats, its jobs run twice.
+        if self.jobs_stalled_after_seconds <= 2 * self.jobs_heartbeat_seconds:
+            raise ValueError("JOBS_STALLED_AFTER_SECONDS must exceed twice JOBS_HEARTBEAT_SECONDS")
+        return self
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.database import Database
 from app.jobs import JobRunner, UnknownJob, open_job_runner
-from tests.helpers import SECRET, environment_without_settings, make_settings
+from tests.helpers import SECRET, environment_without_settings, make_settings, running_app
 from tests.worker_with_test_jobs import HOLD_SECONDS
 
 BACKEND = Path(__file__).parent.parent
@@ -192,3 +192,15 @@ async def test_an_unknown_job_is_refused_and_nothing_is_queued(jobs_database: st
             await runner.defer("no.such.job")
 
     assert await queue_rows(jobs_database) == []
+
+
+async def test_an_app_stopped_as_soon_as_started_leaves_no_worker_behind(
+    jobs_database: str,
+) -> None:
+    settings = make_settings(database_url=jobs_database, jobs_in_process=True)
+    for _ in range(5):  # stopped while the worker may still be opening its pool
+        async with running_app(settings):
+            pass
+
+    assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
+    assert await _execute(jobs_database, "SELECT id FROM procrastinate_workers") == []

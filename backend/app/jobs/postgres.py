@@ -96,9 +96,9 @@ class ProcrastinateRunner:
                 self._open = True
 
     async def close(self) -> None:
-        if self._open:
-            await self._app.close_async()
-            self._open = False
+        # Whether or not opening finished: a start cancelled mid-way leaves a pool to close.
+        await self._app.close_async()
+        self._open = False
 
     async def defer(
         self,
