@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,7 +19,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.database import Database
 from app.jobs import JobRunner, UnknownJob, open_job_runner
-from tests.helpers import SECRET, environment_without_settings, make_settings, running_app
+from tests.helpers import (
+    SECRET,
+    DevServer,
+    environment_without_settings,
+    make_settings,
+    running_app,
+)
 from tests.worker_with_test_jobs import HOLD_SECONDS
 
 BACKEND = Path(__file__).parent.parent
@@ -204,3 +211,23 @@ async def test_an_app_stopped_as_soon_as_started_leaves_no_worker_behind(
 
     assert [task for task in asyncio.all_tasks() if task is not asyncio.current_task()] == []
     assert await _execute(jobs_database, "SELECT id FROM procrastinate_workers") == []
+
+
+def test_serve_runs_a_worker_in_each_server_process_by_default(
+    jobs_database: str, tmp_path: Path
+) -> None:
+    env = environment_without_settings(DATABASE_URL=jobs_database, **FAST_WORKER)
+    server = DevServer(tmp_path, env)
+    try:
+        assert server.wait_until_healthy().status_code == 200
+        for _ in range(DEADLINE_SECONDS * 5):  # bounded polling; no timing is asserted
+            if asyncio.run(_execute(jobs_database, "SELECT id FROM procrastinate_workers")):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"no job worker registered:\n{server.log()}")
+    finally:
+        server.stop()
+
+    # Stopped gracefully: the worker said goodbye, so nobody waits for its heartbeat.
+    assert asyncio.run(_execute(jobs_database, "SELECT id FROM procrastinate_workers")) == []
