@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -197,6 +198,10 @@ async def test_an_unknown_job_is_refused_and_nothing_is_queued(jobs_database: st
     async with deferring(jobs_database) as runner:
         with pytest.raises(UnknownJob):
             await runner.defer("no.such.job")
+        with pytest.raises(ValueError, match="JSON"):
+            await runner.defer("tests.record", key=object())
+        with pytest.raises(ValueError, match="timezone"):
+            await runner.defer("tests.record", at=datetime(2026, 12, 1, 12, 0), key="naive")
 
     assert await queue_rows(jobs_database) == []
 

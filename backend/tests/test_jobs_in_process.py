@@ -116,6 +116,26 @@ async def test_an_unknown_job_is_refused(worker: tuple[JobRunner, Calls]) -> Non
     assert calls.seen == []
 
 
+@pytest.mark.parametrize(
+    ("when", "value"),
+    [
+        pytest.param(datetime(2026, 12, 1, 12, 0), "naive time", id="naive-time"),
+        pytest.param(None, object(), id="not-json"),
+    ],
+)
+async def test_what_a_job_cannot_take_is_refused_when_deferring(
+    worker: tuple[JobRunner, Calls], when: datetime | None, value: object
+) -> None:
+    runner, calls = worker
+
+    with pytest.raises(ValueError, match="JSON|timezone"):
+        await runner.defer("record", at=when, value=value)
+    await runner.defer("record", value="after")
+    await wait_for_calls(calls, 1)
+
+    assert [seen for seen, _at in calls.seen] == ["after"]  # the refused ones never ran
+
+
 async def test_the_sync_purge_runs_through_the_runner_at_its_cron_tick(sqlite_url: str) -> None:
     settings = make_settings(database_url=sqlite_url, jobs_in_process=True)  # hourly by default
     async with running_app(settings) as (app, client):

@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
+
 from app.config import Settings
 
 if TYPE_CHECKING:
@@ -66,6 +68,21 @@ class JobRegistry:
             return self.functions[name]
         except KeyError:
             raise UnknownJob(f"no job named {name!r}") from None
+
+
+def as_json(arguments: dict[str, Any]) -> JobArguments:
+    """The arguments as the job will get them: through JSON, on either runner. What JSON cannot
+    carry fails here, when deferring, not later in a worker."""
+    try:
+        loaded: JobArguments = orjson.loads(orjson.dumps(arguments))
+    except TypeError as error:
+        raise ValueError(f"job arguments must be JSON: {error}") from None
+    return loaded
+
+
+def check_moment(at: datetime | None) -> None:
+    if at is not None and at.utcoffset() is None:
+        raise ValueError("a job's time must be timezone-aware")
 
 
 class JobRunner(Protocol):

@@ -15,7 +15,7 @@ from typing import Any
 
 from croniter import croniter
 
-from app.jobs.base import JobArguments, JobContext, JobRegistry
+from app.jobs.base import JobArguments, JobContext, JobRegistry, as_json, check_moment
 
 logger = logging.getLogger("taskapi.jobs")
 # The longest nap between looks at the clock: a test clock may jump forward at any time.
@@ -50,6 +50,8 @@ class InProcessRunner:
         **arguments: Any,
     ) -> bool:
         self._registry.function(name)  # an unknown name fails here, not later in the worker
+        check_moment(at)
+        arguments = as_json(arguments)
         if dedupe_key is not None:
             if dedupe_key in self._waiting_keys:
                 return False

@@ -18,7 +18,14 @@ from psycopg.conninfo import make_conninfo
 
 from app.config import Settings
 from app.database import DatabaseTarget, resolve_database_url
-from app.jobs.base import JobContext, JobFunction, JobRegistry, UnknownJob
+from app.jobs.base import (
+    JobContext,
+    JobFunction,
+    JobRegistry,
+    UnknownJob,
+    as_json,
+    check_moment,
+)
 
 logger = logging.getLogger("taskapi.jobs")
 APPLICATION_NAME = "taskapi-jobs"  # how its connections show in pg_stat_activity
@@ -111,6 +118,8 @@ class ProcrastinateRunner:
         task = self._app.tasks.get(name)
         if task is None:
             raise UnknownJob(f"no job named {name!r}")
+        check_moment(at)
+        arguments = as_json(arguments)
         await self._ensure_open()
         try:
             await task.configure(schedule_at=at, queueing_lock=dedupe_key).defer_async(**arguments)
