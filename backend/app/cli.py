@@ -1,4 +1,5 @@
-"""`taskapi serve | migrate | token | openapi`: run the API, manage the schema, mint dev tokens."""
+"""`taskapi serve | worker | migrate | token | openapi`: run the API or the background jobs,
+manage the schema, mint dev tokens."""
 
 import argparse
 import asyncio
@@ -250,6 +251,22 @@ def _log_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
+def worker(args: argparse.Namespace) -> None:
+    """Runs the background jobs alone (set JOBS_IN_PROCESS=false for `serve` then)."""
+    import logging
+
+    from app.http.request_log import JsonFormatter
+    from app.jobs import run_worker
+
+    settings = load_settings(dev=args.dev)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])  # others' warnings too
+    logging.getLogger("taskapi").setLevel(settings.log_level)
+    prepare_schema_once(settings)
+    asyncio.run(run_worker(settings))
+
+
 def migrate(args: argparse.Namespace) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -335,6 +352,10 @@ def main(argv: list[str] | None = None) -> None:
         help="log one JSON line per request (or ACCESS_LOG=true); off by default: it is not free",
     )
     run.set_defaults(handler=serve)
+
+    work = commands.add_parser("worker", help="run the background jobs (without the API)")
+    work.add_argument("--dev", action="store_true", help="development settings, as for serve")
+    work.set_defaults(handler=worker)
 
     mig = commands.add_parser("migrate", help="bring the database schema to the latest revision")
     mig.set_defaults(handler=migrate)

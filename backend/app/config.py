@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 HmacAlgorithm = Literal["HS256", "HS384", "HS512"]
@@ -16,6 +16,18 @@ MIN_SECRET_LENGTH = 32  # Better Auth itself refuses shorter secrets; so does RF
 # "600/minute": a number of requests per second, minute, hour or day; or "off".
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 RateLimitSpec = Annotated[str, Field(pattern=r"^(off|[1-9][0-9]{0,8}/(second|minute|hour|day))$")]
+
+
+def _valid_cron(value: str) -> str:
+    from croniter import croniter
+
+    if not croniter.is_valid(value):
+        raise ValueError(f"{value!r} is not a cron schedule (e.g. '0 * * * *'; seconds last)")
+    return value
+
+
+# A cron schedule: five fields, or six with seconds last ("*/5 * * * * *": every 5 s).
+CronSpec = Annotated[str, AfterValidator(_valid_cron)]
 
 
 class Settings(BaseSettings):
@@ -99,10 +111,10 @@ class Settings(BaseSettings):
 
     # Sync (README "Building an offline-first client"). A repeated Idempotency-Key replays the
     # first response for this long; deleted tasks are reported to delta sync for this long (an
-    # older token answers 410). Both are purged in the background, every interval.
+    # older token answers 410). Both are purged by a background job (app.jobs), on this schedule.
     idempotency_key_retention_seconds: int = Field(default=24 * 3600, ge=60)
     tombstone_retention_seconds: int = Field(default=30 * 24 * 3600, ge=60)
-    sync_purge_interval_seconds: float = Field(default=3600, gt=0)
+    sync_purge_schedule: CronSpec = "0 * * * *"
     # Event streams (GET /api/tasks/events), per server process.
     sse_heartbeat_seconds: float = Field(default=15, gt=0)
     sse_max_streams_per_user: int = Field(default=5, ge=1)
@@ -113,6 +125,21 @@ class Settings(BaseSettings):
     # PostgreSQL: where the LISTEN connection goes. PgBouncer in transaction mode cannot LISTEN:
     # point this at the direct (non-pooler) host. Default: DATABASE_URL.
     database_listen_url: str | None = None
+
+    # Background jobs (README "Background jobs"). `taskapi serve` runs the worker in each server
+    # process unless this is off (when `taskapi worker` runs separately).
+    jobs_in_process: bool = True
+    # PostgreSQL: how often an idle worker looks for due jobs when it cannot LISTEN (PgBouncer),
+    # and as a safety net when it can.
+    jobs_poll_seconds: float = Field(default=5, gt=0)
+    jobs_concurrency: int = Field(default=4, ge=1, le=100)
+    # A worker silent this long is dead: the jobs it was running are retried, checked on this
+    # schedule (by one worker at a time).
+    jobs_heartbeat_seconds: float = Field(default=10, gt=0)
+    jobs_stalled_after_seconds: float = Field(default=60, gt=0)
+    jobs_stalled_check_schedule: CronSpec = "* * * * *"
+    # How long stopping waits for running jobs before abandoning them (they are retried).
+    jobs_shutdown_seconds: float = Field(default=5, ge=0)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # One JSON line per request (app.http.request_log); off by default: writing it costs throughput.
@@ -212,6 +239,13 @@ class Settings(BaseSettings):
                 "ENVIRONMENT=development (what `--dev` and `taskapi token` use) cannot be "
                 "combined with AUTH_JWKS_URL: remove one of them"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _heartbeats_come_before_a_worker_counts_as_dead(self) -> "Settings":
+        # Else a live worker would be declared dead between two heartbeats, its jobs run twice.
+        if self.jobs_stalled_after_seconds <= 2 * self.jobs_heartbeat_seconds:
+            raise ValueError("JOBS_STALLED_AFTER_SECONDS must exceed twice JOBS_HEARTBEAT_SECONDS")
         return self
 
     @property

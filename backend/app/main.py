@@ -30,10 +30,10 @@ from app.http.openapi import install_openapi, operation_id
 from app.http.rate_limiter import open_rate_limiter
 from app.http.request_log import RequestLog
 from app.http.server import on_shutdown
+from app.jobs import open_job_runner
 from app.state import AppState, set_app_state
 from app.sync import changes_endpoints as changes
 from app.sync import events_endpoints as events
-from app.sync.retention import purging_in_background
 from app.tags import endpoints as tags
 from app.tasks import endpoints as tasks
 
@@ -80,7 +80,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
             async with (
                 open_key_set(settings) as jwks,
                 open_rate_limiter(settings) as limiter,
-                purging_in_background(database, settings),
+                # The worker runs here unless JOBS_IN_PROCESS is off (`taskapi worker` runs it).
+                open_job_runner(settings, database, work=settings.jobs_in_process) as jobs,
                 listening(settings, feed),
             ):
                 if settings.cursor_secret is None and settings.better_auth_secret is None:
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                         "so another replica or a restart answers them with INVALID_CURSOR"
                     )
                 verifier = TokenVerifier(settings, jwks)
-                set_app_state(app, AppState(settings, database, verifier, feed, limiter))
+                set_app_state(app, AppState(settings, database, verifier, feed, limiter, jobs))
                 # SIGTERM: streams end at once with a `close` event, before uvicorn waits.
                 forget = on_shutdown(feed.end_all)
                 try:

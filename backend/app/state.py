@@ -10,6 +10,7 @@ from app.config import Settings
 from app.db.database import Database
 from app.db.feed import ChangeFeed
 from app.http.rate_limiter import RateLimiter
+from app.jobs.base import JobRunner
 
 # Where a request's scope keeps its verified caller, for the request log and the rate limit.
 _CALLER = "taskapi.caller"
@@ -22,6 +23,7 @@ class AppState:
     token_verifier: TokenVerifier
     feed: ChangeFeed
     rate_limiter: RateLimiter | None = None
+    jobs: JobRunner | None = None  # defers background work (app.jobs)
 
 
 def set_app_state(app: Starlette, state: AppState) -> None:

@@ -1,18 +1,13 @@
-"""Forgetting what sync keeps only for a while: idempotency keys and tombstones. A background
-task of each server process does it at an interval; nobody has to set up a cron job."""
+"""Forgetting what sync keeps only for a while: idempotency keys and tombstones. A periodic job
+(app.jobs) does it, once per SYNC_PURGE_SCHEDULE tick across all processes."""
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from app.config import Settings
 from app.db.database import Database
 from app.idempotency import repository as idempotency
+from app.jobs.base import JobContext
 from app.sync import repository as sync
-
-logger = logging.getLogger("taskapi.sync")
 
 
 async def purge_expired(
@@ -26,19 +21,5 @@ async def purge_expired(
         await sync.purge_tombstones(connection, tombstones_cutoff)
 
 
-@asynccontextmanager
-async def purging_in_background(database: Database, settings: Settings) -> AsyncIterator[None]:
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(settings.sync_purge_interval_seconds)
-            try:
-                await purge_expired(database, settings)
-            except Exception:  # a database outage must not end the loop; the next round retries
-                logger.exception("purging expired idempotency keys and tombstones failed")
-
-    task = asyncio.create_task(loop(), name="taskapi-sync-purge")
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+async def purge_expired_job(context: JobContext) -> None:
+    await purge_expired(context.database, context.settings)

@@ -48,7 +48,8 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def page_origin() -> Iterator[str]:
-    """The frontend: tests/support/browser/ served on its own port, so another origin than the API."""
+    """The frontend: tests/support/browser/ served on its own port, another origin than the
+    API's."""
     handler = functools.partial(_QuietHandler, directory=str(PAGE_DIR))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

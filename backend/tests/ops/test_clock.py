@@ -1,4 +1,5 @@
-"""Time comes from one clock: the app's rules read `Database.clock`, tests read tests/support/clock.py.
+"""Time comes from one clock: the app's rules read `Database.clock`, tests read
+tests/support/clock.py.
 The scan below keeps a wall-clock read from creeping back into either (the suite failed for
 everyone on 2026-12-01 because a test compared literal dates with the day it ran)."""
 

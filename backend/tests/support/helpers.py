@@ -62,6 +62,7 @@ def make_settings(**overrides: Any) -> Settings:
         "database_url": "sqlite+aiosqlite:///:memory:",
         "better_auth_secret": SECRET,
         "auto_migrate": False,
+        "jobs_in_process": False,  # a test that needs the job worker turns it on
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -1,6 +1,6 @@
 """search and task counts: pg_trgm indexes for `q=`, and each user's task count
 
-Revision ID: 0004_search_quota
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-06
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_search_quota"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

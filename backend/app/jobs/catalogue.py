@@ -1,0 +1,10 @@
+"""The one place that lists the app's jobs and what runs on a schedule."""
+
+from app.jobs.base import JobRegistry
+from app.sync import retention
+
+JOBS = JobRegistry()
+
+JOBS.periodic("sync.purge_expired", schedule=lambda settings: settings.sync_purge_schedule)(
+    retention.purge_expired_job
+)

@@ -1,0 +1,81 @@
+"""Choosing and running the runner for the configured database."""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from app.config import Settings
+from app.db.database import Database
+from app.jobs.base import JobContext, JobRegistry, JobRunner
+from app.jobs.catalogue import JOBS
+from app.jobs.in_process import InProcessRunner
+
+logger = logging.getLogger("taskapi.jobs")
+_RETRY_SECONDS = (1, 2, 5, 10, 30)
+
+
+class _Backend(JobRunner, Protocol):
+    async def work(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@asynccontextmanager
+async def open_job_runner(
+    settings: Settings, database: Database, *, work: bool, registry: JobRegistry = JOBS
+) -> AsyncIterator[JobRunner]:
+    """A runner that can defer jobs; with `work`, it also runs them for the block. Opening one
+    that does not work costs nothing: PostgreSQL connects on the first defer."""
+    context = JobContext(database, settings)
+    runner: _Backend
+    if database.is_sqlite:
+        runner = InProcessRunner(registry, context)
+    else:
+        from app.jobs.postgres import ProcrastinateRunner
+
+        runner = ProcrastinateRunner(registry, context)
+    worker = asyncio.create_task(_keep_working(runner), name="taskapi-jobs") if work else None
+    try:
+        yield runner
+    finally:
+        if worker is not None:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+        await runner.close()
+
+
+async def _keep_working(runner: _Backend) -> None:
+    """The worker, started again after a failure (the database down, say) until cancelled."""
+    failures = 0
+    while True:
+        try:
+            await runner.work()
+            return
+        except Exception:  # whatever stopped it, jobs must keep running
+            delay = _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)]
+            failures += 1
+            logger.exception("jobs: the worker stopped; starting it again in %ss", delay)
+            await asyncio.sleep(delay)
+
+
+async def run_worker(settings: Settings) -> None:
+    """`taskapi worker`: runs jobs until SIGTERM or SIGINT, then stops gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    database = Database(settings)
+    try:
+        async with open_job_runner(settings, database, work=True):
+            logger.info("jobs: worker started")
+            await stop.wait()
+            logger.info("jobs: worker stopping")
+    finally:
+        await database.dispose()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.remove_signal_handler(signum)
