@@ -116,3 +116,28 @@ def test_the_tables_said_not_to_clash_with_better_auth_are_this_apis_tables() ->
     named = names_after("and this API's (", section("## Using with Better Auth"))
 
     assert set(named) == set(metadata.tables) | {"alembic_version"}
+
+
+def test_the_layout_names_every_module_of_the_app_and_nothing_else() -> None:
+    """The tree in "Development": each folder of app/ on its own line (`tasks/`), its modules
+    named after it, until the next folder. Adding, moving or removing a module fails here
+    until the README says so."""
+    block = section("## Development").split("```")[1]
+    app_dir = Path(__file__).resolve().parents[2] / "app"
+    served = {
+        str(path.relative_to(app_dir))
+        for path in app_dir.rglob("*.py")
+        if path.name != "__init__.py" and "migrations" not in path.parts
+    }
+    named, folder = set(), ""
+    for line in block.splitlines():
+        if line.startswith("  tests/"):
+            break
+        heading = re.match(r"^    (\w+)/", line)
+        if heading:
+            folder = heading.group(1) + "/"
+        elif re.match(r"^    \w+\.py", line):
+            folder = ""
+        named |= {folder + name for name in re.findall(r"\b(\w+\.py)\b", line)}
+
+    assert named == served
