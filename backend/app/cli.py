@@ -196,6 +196,8 @@ def prepare_schema_once(settings: Settings) -> None:
     from app.db.database import create_engine
     from app.db.migrate import SchemaOutOfDate, prepare_schema
 
+    _check_sqlite_folder(settings)
+
     async def run() -> None:
         engine = create_engine(settings)
         try:
@@ -210,6 +212,21 @@ def prepare_schema_once(settings: Settings) -> None:
     except (OSError, SQLAlchemyError) as error:
         fail(_database_failure(settings, error))
     os.environ["AUTO_MIGRATE"] = "false"  # done once here; the workers only check
+
+
+def _check_sqlite_folder(settings: Settings) -> None:
+    """A SQLite file in a folder that does not exist: said before connecting (aiosqlite's
+    thread can outlive the failed connect and print a traceback after the message)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folder = Path(url.database).parent
+        if not folder.is_dir():
+            fail(
+                f"cannot open the SQLite database {url.database}: create its folder "
+                f"(`mkdir -p {shlex.quote(str(folder))}`) or change DATABASE_URL"
+            )
 
 
 def _database_failure(settings: Settings, error: Exception) -> str:
@@ -248,6 +265,8 @@ def _log_config(settings: Settings) -> dict[str, Any]:
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["default"] = {"()": "app.http.request_log.JsonFormatter"}
     config["loggers"]["taskapi"] = {"handlers": ["default"], "level": settings.log_level}
+    # The job queue's own warnings, as JSON lines too (else Python prints them bare).
+    config["loggers"]["procrastinate"] = {"handlers": ["default"], "level": "WARNING"}
     return config
 
 
@@ -277,6 +296,8 @@ def migrate(args: argparse.Namespace) -> None:
         settings = settings_for_migrations()
     except ValidationError as error:
         fail(f"invalid configuration: {_describe(error)}")
+
+    _check_sqlite_folder(settings)
 
     async def run() -> None:
         engine = create_engine(settings)

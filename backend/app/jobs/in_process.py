@@ -81,6 +81,9 @@ class InProcessRunner:
                 min([*ticks.values(), *(job.due for job in self._queue[:1])], default=None)
             )
 
+    def is_outage(self, error: BaseException) -> bool:
+        return isinstance(error, OSError)
+
     async def close(self) -> None:
         pass
 

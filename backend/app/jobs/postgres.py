@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import procrastinate
-from procrastinate.exceptions import AlreadyEnqueued
+import psycopg
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from psycopg.conninfo import make_conninfo
 
 from app.config import Settings
@@ -28,6 +29,33 @@ from app.jobs.base import (
 )
 
 logger = logging.getLogger("taskapi.jobs")
+
+
+def is_database_failure(error: BaseException) -> bool:
+    """The database went away (refused, dropped, shutting down): a cause to log in one line and
+    retry, not a bug with a traceback."""
+    return isinstance(error, ConnectorException | psycopg.OperationalError | OSError)
+
+
+class _OneLineForDatabaseFailures(logging.Filter):
+    """procrastinate logs a database outage with its traceback, once per side task: keep the
+    line, drop the traceback (the runner restarts the worker and says so)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and is_database_failure(error):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_ONE_LINE = _OneLineForDatabaseFailures()
+for _name in (
+    "procrastinate.worker",
+    "procrastinate.worker.taskapi",
+    "procrastinate.periodic",
+    "procrastinate.utils",
+):
+    logging.getLogger(_name).addFilter(_ONE_LINE)
 APPLICATION_NAME = "taskapi-jobs"  # how its connections show in pg_stat_activity
 RETRY_STALLED = "jobs.retry_stalled"
 _RETRY_STALLED_LOCK = 0x7461736B6A6F6273  # "taskjobs": one advisory lock key of our own
@@ -101,6 +129,9 @@ class ProcrastinateRunner:
             if not self._open:
                 await self._app.open_async()
                 self._open = True
+
+    def is_outage(self, error: BaseException) -> bool:
+        return is_database_failure(error)
 
     async def close(self) -> None:
         # Whether or not opening finished: a start cancelled mid-way leaves a pool to close.

@@ -21,6 +21,8 @@ _RETRY_SECONDS = (1, 2, 5, 10, 30)
 class _Backend(JobRunner, Protocol):
     async def work(self) -> None: ...
 
+    def is_outage(self, error: BaseException) -> bool: ...
+
     async def close(self) -> None: ...
 
 
@@ -55,10 +57,18 @@ async def _keep_working(runner: _Backend) -> None:
         try:
             await runner.work()
             return
-        except Exception:  # whatever stopped it, jobs must keep running
+        except Exception as error:  # whatever stopped it, jobs must keep running
             delay = _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)]
             failures += 1
-            logger.exception("jobs: the worker stopped; starting it again in %ss", delay)
+            if runner.is_outage(error):
+                logger.warning(
+                    "jobs: the worker stopped (%s: %s); starting it again in %ss",
+                    type(error).__name__,
+                    str(error).split("\n", 1)[0],
+                    delay,
+                )
+            else:
+                logger.exception("jobs: the worker stopped; starting it again in %ss", delay)
             await asyncio.sleep(delay)
 
 
