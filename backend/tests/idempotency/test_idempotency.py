@@ -46,12 +46,14 @@ async def test_a_retry_with_the_same_key_replays_the_first_response(
 ) -> None:
     first = await post(client, KEY)
     retry = await post(client, KEY)
+    task_id = first.json()["id"]
 
     assert first.status_code == retry.status_code == 201, retry.text
     assert "idempotency-replayed" not in first.headers
     assert retry.headers["idempotency-replayed"] == "true"
     assert retry.content == first.content
     assert retry.headers["etag"] == first.headers["etag"]
+    assert retry.headers["location"] == first.headers["location"] == f"/api/tasks/{task_id}"
     assert [task.id for task in await all_tasks(app)] == [uuid.UUID(first.json()["id"])]
 
 
