@@ -17,10 +17,12 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.migrate import upgrade_to_head
+from tests.support.better_auth_server import BetterAuthServer, better_auth_server
 from tests.support.clock import CLOCK, START
 from tests.support.helpers import delete_all_tasks, make_settings, running_app
 
@@ -133,3 +135,25 @@ def app(started_app: StartedApp) -> FastAPI:
 @pytest.fixture
 def client(started_app: StartedApp) -> httpx.AsyncClient:
     return started_app[1]
+
+
+@pytest.fixture(scope="module")
+def better_auth_algorithm() -> str | None:
+    """The plugin's default (EdDSA with Ed25519); a module overrides it to try others."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def better_auth(better_auth_algorithm: str | None) -> Iterator[BetterAuthServer]:
+    """A live Better Auth server signing API tokens with `better_auth_algorithm`."""
+    with better_auth_server(better_auth_algorithm) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Hypothesis caches files under ./.hypothesis by default; keep the source tree clean."""
+    home = tmp_path_factory.mktemp("hypothesis")
+    set_hypothesis_home_dir(home)
+    yield home
+    set_hypothesis_home_dir(None)
