@@ -25,6 +25,8 @@ from app.db.migrate import upgrade_to_head
 from tests.support.better_auth_server import BetterAuthServer, better_auth_server
 from tests.support.clock import CLOCK, START
 from tests.support.helpers import delete_all_tasks, make_settings, running_app
+from tests.support.pg_cluster import PgCluster, postgres_bin
+from tests.support.tcp_proxy import TcpProxy
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -157,3 +159,28 @@ def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     set_hypothesis_home_dir(home)
     yield home
     set_hypothesis_home_dir(None)
+
+
+@pytest.fixture
+def cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL server of the test's own, to stop and restart."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        if REQUIRE_POSTGRES:
+            pytest.fail("PostgreSQL server binaries (pg_ctl, initdb) not found", pytrace=False)
+        pytest.skip("PostgreSQL server binaries (pg_ctl, initdb) not found")
+    started = PgCluster(bin_dir).init()
+    started.start()
+    yield started
+    started.remove()
+
+
+@pytest.fixture
+async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
+    """A TCP proxy to the test PostgreSQL server, to cut or freeze the link."""
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    yield proxy
+    proxy.thaw()  # a frozen link's handlers wait for it before they can close
+    await proxy.cut()

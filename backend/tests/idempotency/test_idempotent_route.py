@@ -7,7 +7,6 @@ import httpx
 import pytest
 from fastapi import FastAPI, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from app.auth.dependencies import CurrentUserId
 from app.errors import ValidationFailed
@@ -17,7 +16,7 @@ from app.idempotency.route import idempotent
 from app.models import IdempotencyKey
 from app.tasks import service as tasks
 from app.tasks.schemas import TaskCreate
-from tests.support.helpers import ALICE, all_rows, all_tasks, assert_error, auth, sessionmaker_of
+from tests.support.helpers import ALICE, all_rows, all_tasks, assert_error, auth, stored_key_columns
 
 KEY = "note-8e03978e"
 NOTES = "/api/test/notes"
@@ -48,9 +47,7 @@ async def post(client: httpx.AsyncClient, body: object, key: str = KEY) -> httpx
 
 
 async def stored_routes(app: FastAPI) -> list[tuple[str, str]]:
-    async with sessionmaker_of(app)() as session:
-        rows = await session.execute(select(IdempotencyKey.key, IdempotencyKey.route))  # type: ignore[call-overload]
-        return sorted((key, route) for key, route in rows)
+    return await stored_key_columns(app, IdempotencyKey.key, IdempotencyKey.route)
 
 
 async def test_a_retry_replays_status_headers_and_body(
