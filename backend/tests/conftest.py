@@ -17,12 +17,16 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.db.migrate import upgrade_to_head
+from tests.support.better_auth_server import BetterAuthServer, better_auth_server
 from tests.support.clock import CLOCK, START
 from tests.support.helpers import delete_all_tasks, make_settings, running_app
+from tests.support.pg_cluster import PgCluster, postgres_bin
+from tests.support.tcp_proxy import TcpProxy
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -133,3 +137,50 @@ def app(started_app: StartedApp) -> FastAPI:
 @pytest.fixture
 def client(started_app: StartedApp) -> httpx.AsyncClient:
     return started_app[1]
+
+
+@pytest.fixture(scope="module")
+def better_auth_algorithm() -> str | None:
+    """The plugin's default (EdDSA with Ed25519); a module overrides it to try others."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def better_auth(better_auth_algorithm: str | None) -> Iterator[BetterAuthServer]:
+    """A live Better Auth server signing API tokens with `better_auth_algorithm`."""
+    with better_auth_server(better_auth_algorithm) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Hypothesis caches files under ./.hypothesis by default; keep the source tree clean."""
+    home = tmp_path_factory.mktemp("hypothesis")
+    set_hypothesis_home_dir(home)
+    yield home
+    set_hypothesis_home_dir(None)
+
+
+@pytest.fixture
+def cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL server of the test's own, to stop and restart."""
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        if REQUIRE_POSTGRES:
+            pytest.fail("PostgreSQL server binaries (pg_ctl, initdb) not found", pytrace=False)
+        pytest.skip("PostgreSQL server binaries (pg_ctl, initdb) not found")
+    started = PgCluster(bin_dir).init()
+    started.start()
+    yield started
+    started.remove()
+
+
+@pytest.fixture
+async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
+    """A TCP proxy to the test PostgreSQL server, to cut or freeze the link."""
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    yield proxy
+    proxy.thaw()  # a frozen link's handlers wait for it before they can close
+    await proxy.cut()

@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -177,6 +178,12 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+# The open unit of work of this request (`Database.unit_of_work`) and its owner.
+_UNIT_OF_WORK: ContextVar[tuple[str, AsyncConnection] | None] = ContextVar(
+    "unit_of_work", default=None
+)
+
+
 class Database:
     """Connections for the request path, and the unit of work for writes.
 
@@ -228,6 +235,10 @@ class Database:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
+        unit = _UNIT_OF_WORK.get()
+        if unit is not None:
+            yield unit[1]
+            return
         async with self._connection_slot(), self.engine.connect() as connection:
             yield connection
             if not self.autocommit:
@@ -235,6 +246,10 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        unit = _UNIT_OF_WORK.get()
+        if unit is not None:
+            yield unit[1]
+            return
         async with self._connection_slot(), self.transactional.begin() as connection:
             yield connection
 
@@ -243,10 +258,30 @@ class Database:
         self, owner: str, *, several_statements: bool = False
     ) -> AsyncIterator[AsyncConnection]:
         """For a write of `owner`'s tasks: one statement (`connect()`), or a transaction for
-        `several_statements`. Once committed, `after_write(owner)` is called."""
+        `several_statements`. Once committed, `after_write(owner)` is called. Inside a
+        `unit_of_work(owner)`, it is that unit's connection, committed with it."""
+        unit = _UNIT_OF_WORK.get()
+        if unit is not None:
+            if unit[0] != owner:
+                raise RuntimeError("a unit of work writes one owner's data")
+            yield unit[1]
+            return
         async with self.transaction() if several_statements else self.connect() as connection:
             yield connection
         self._after_write(owner)
+
+    @asynccontextmanager
+    async def unit_of_work(self, owner: str) -> AsyncIterator[AsyncConnection]:
+        """One transaction of `owner`'s writes that the database calls inside the block
+        (`connect`, `transaction`, `write`) join, in this task: it commits when the block ends,
+        or rolls back everything when it raises. For work made of other code's writes, such as
+        an idempotent request (app.idempotency)."""
+        async with self.write(owner, several_statements=True) as connection:
+            unit = _UNIT_OF_WORK.set((owner, connection))
+            try:
+                yield connection
+            finally:
+                _UNIT_OF_WORK.reset(unit)
 
     @asynccontextmanager
     async def _connection_slot(self) -> AsyncIterator[None]:

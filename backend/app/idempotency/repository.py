@@ -22,14 +22,17 @@ def _claim(dialect_insert: Any) -> Any:
         user_id=bindparam("owner"),
         key=bindparam("the_key"),
         fingerprint=bindparam("the_fingerprint"),
+        route=bindparam("the_route"),
         created_at=bindparam("now"),
     )
     return statement.on_conflict_do_update(
         index_elements=[KEYS.c.user_id, KEYS.c.key],
         set_={
             "fingerprint": statement.excluded.fingerprint,
+            "route": statement.excluded.route,
             "created_at": statement.excluded.created_at,
             "status_code": None,
+            "headers": None,
             "body": None,
         },
         where=KEYS.c.created_at < bindparam("expired_before", type_=UTCDateTime()),
@@ -37,11 +40,17 @@ def _claim(dialect_insert: Any) -> Any:
 
 
 _CLAIM = {"postgresql": _claim(postgresql.insert), "sqlite": _claim(sqlite.insert)}
-_STORED = select(KEYS.c.fingerprint, KEYS.c.status_code, KEYS.c.body).where(_THIS_KEY)
+_STORED = select(
+    KEYS.c.fingerprint, KEYS.c.route, KEYS.c.status_code, KEYS.c.headers, KEYS.c.body
+).where(_THIS_KEY)
 _STORE = (
     update(KEYS)
     .where(_THIS_KEY)
-    .values(status_code=bindparam("the_status"), body=bindparam("the_body"))
+    .values(
+        status_code=bindparam("the_status"),
+        headers=bindparam("the_headers"),
+        body=bindparam("the_body"),
+    )
 )
 _PURGE = delete(KEYS).where(KEYS.c.created_at < bindparam("expired_before", type_=UTCDateTime()))
 
@@ -51,6 +60,7 @@ async def claim(
     owner: str,
     key: str,
     fingerprint: bytes,
+    route: str,
     now: datetime,
     expired_before: datetime,
 ) -> bool:
@@ -58,6 +68,7 @@ async def claim(
         "owner": owner,
         "the_key": key,
         "the_fingerprint": fingerprint,
+        "the_route": route,
         "now": now,
         "expired_before": expired_before,
     }
@@ -68,7 +79,9 @@ async def claim(
 @dataclass(frozen=True, slots=True)
 class StoredKey:
     fingerprint: bytes
+    route: str
     status_code: int
+    headers: bytes
     body: bytes
 
 
@@ -76,13 +89,19 @@ async def stored(connection: AsyncConnection, owner: str, key: str) -> StoredKey
     """The claimed key's row. It exists and has its response: `claim` returned False, so a
     live row was there, and its request stored the response in the transaction that made it."""
     row = (await connection.execute(_STORED, {"owner": owner, "the_key": key})).one()
-    return StoredKey(row.fingerprint, row.status_code, row.body)
+    return StoredKey(row.fingerprint, row.route, row.status_code, row.headers, row.body)
 
 
 async def store(
-    connection: AsyncConnection, owner: str, key: str, status: int, body: bytes
+    connection: AsyncConnection, owner: str, key: str, status: int, headers: bytes, body: bytes
 ) -> None:
-    parameters = {"owner": owner, "the_key": key, "the_status": status, "the_body": body}
+    parameters = {
+        "owner": owner,
+        "the_key": key,
+        "the_status": status,
+        "the_headers": headers,
+        "the_body": body,
+    }
     await connection.execute(_STORE, parameters)
 
 

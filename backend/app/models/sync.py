@@ -11,6 +11,7 @@ from app.models.base import UTCDateTime
 from app.models.task import USER_ID_MAX_LENGTH
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
+ROUTE_MAX_LENGTH = 255
 
 
 class UserSync(SQLModel, table=True):
@@ -45,7 +46,8 @@ class TaskTombstone(SQLModel, table=True):
 
 class IdempotencyKey(SQLModel, table=True):
     """A request made with `Idempotency-Key`, and the response it got (NULL until stored,
-    which happens in the same transaction as the write)."""
+    which happens in the same transaction as the write): status, headers and body, exactly as
+    the route produced them."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)
@@ -53,6 +55,11 @@ class IdempotencyKey(SQLModel, table=True):
     user_id: str = Field(sa_type=String(USER_ID_MAX_LENGTH), primary_key=True)
     key: str = Field(sa_type=String(IDEMPOTENCY_KEY_MAX_LENGTH), primary_key=True)
     fingerprint: bytes = Field(sa_type=LargeBinary, nullable=False)
+    # "POST /api/tasks": a key reused on another route is refused, never answered with the
+    # response of the first route.
+    route: str = Field(sa_type=String(ROUTE_MAX_LENGTH), nullable=False)
     status_code: int | None = Field(default=None, sa_type=SmallInteger, nullable=True)
+    # JSON: [[name, value], ...], every header of the response, in order.
+    headers: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
     body: bytes | None = Field(default=None, sa_type=LargeBinary, nullable=True)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -1,8 +1,5 @@
 """/api/tasks: HTTP in, service call, HTTP out."""
 
-from datetime import timedelta
-
-import orjson
 from fastapi import APIRouter, Request, Response, status
 
 from app.auth.dependencies import CurrentUserId
@@ -24,7 +21,7 @@ from app.http import conditional
 from app.http.dependencies import DatabaseDep, Pagination
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
-from app.idempotency import service as idempotency
+from app.idempotency.route import idempotent
 from app.kit.pagination import MAX_PAGE_SIZE, next_cursor_link, next_page_link
 from app.state import app_state
 from app.tasks import service
@@ -125,27 +122,15 @@ async def list_tasks(
     },
     openapi_extra={"parameters": [conditional.IDEMPOTENCY_KEY]},
 )
+@idempotent
 async def create_task(
     request: Request, body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep
 ) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
-    key = conditional.idempotency_key(request)
-    settings = app_state(request.app).settings
-    max_tasks = settings.max_tasks_per_user
-    if key is None:
-        task = await service.create_task(database, user_id, body, max_tasks)
-        headers = {"ETag": task["etag"], "Location": _location(request, task["id"])}
-        return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
-    retention = timedelta(seconds=settings.idempotency_key_retention_seconds)
-    raw = await request.body()
-    stored = await idempotency.create_task_once(
-        database, user_id, key, raw, body, retention, max_tasks
-    )
-    created = orjson.loads(stored.body)
-    headers = {"ETag": created["etag"], "Location": _location(request, created["id"])}
-    if stored.replayed:
-        headers["Idempotency-Replayed"] = "true"
-    return Response(stored.body, stored.status_code, headers, media_type="application/json")
+    max_tasks = app_state(request.app).settings.max_tasks_per_user
+    task = await service.create_task(database, user_id, body, max_tasks)
+    headers = {"ETag": task["etag"], "Location": _location(request, task["id"])}
+    return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
 
 
 def _location(request: Request, task_id: object) -> str:

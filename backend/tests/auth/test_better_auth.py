@@ -21,10 +21,10 @@ from tests.support.helpers import all_rows, all_tasks
 
 
 @pytest.fixture(scope="module", params=[None, "ES256", "ES512", "RS256", "PS256"], ids=str)
-def better_auth(request: pytest.FixtureRequest) -> Iterator[BetterAuthServer]:
+def better_auth_algorithm(request: pytest.FixtureRequest) -> str | None:
     """None: the plugin's defaults (EdDSA with Ed25519)."""
-    with better_auth_server(request.param) as server:
-        yield server
+    algorithm: str | None = request.param
+    return algorithm
 
 
 @pytest.fixture

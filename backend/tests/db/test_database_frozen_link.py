@@ -4,10 +4,8 @@ request is still answered, with 503, within the documented bound (pool wait + co
 has no link."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 from sqlalchemy.engine import make_url
 
 from tests.support.helpers import ALICE, all_tasks, auth, create_task, make_settings, running_app
@@ -23,16 +21,6 @@ BOUNDS = {
 # Far above the bound under test (~3 s), far below asyncpg's own 60 s connect timeout: a
 # request that waits for the thaw fails the test instead of hanging it.
 HANG_GUARD_SECONDS = 20
-
-
-@pytest.fixture
-async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
-    url = make_url(postgres_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    yield proxy
-    proxy.thaw()
-    await proxy.cut()
 
 
 def through(proxy: TcpProxy, postgres_url: str) -> str:

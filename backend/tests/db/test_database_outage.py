@@ -21,15 +21,6 @@ from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
-async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
-    url = make_url(postgres_url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    await proxy.start()
-    yield proxy
-    await proxy.cut()
-
-
-@pytest.fixture
 async def proxied(
     postgres_url: str, proxy: TcpProxy
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:

@@ -5,27 +5,12 @@ by itself once the server is back."""
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
-from tests.conftest import REQUIRE_POSTGRES, migrate_database
+from tests.conftest import migrate_database
 from tests.support.helpers import ALICE, auth, make_settings, running_app
-from tests.support.pg_cluster import PgCluster, postgres_bin
-
-
-@pytest.fixture
-def cluster() -> Iterator[PgCluster]:
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        if REQUIRE_POSTGRES:
-            pytest.fail("PostgreSQL server binaries (pg_ctl, initdb) not found", pytrace=False)
-        pytest.skip("PostgreSQL server binaries (pg_ctl, initdb) not found")
-    started = PgCluster(bin_dir).init()
-    started.start()
-    yield started
-    started.remove()
+from tests.support.pg_cluster import PgCluster
 
 
 async def hammer(client: httpx.AsyncClient, until: float, statuses: Counter[int]) -> None:

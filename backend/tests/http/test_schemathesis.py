@@ -9,8 +9,7 @@ handed back to that loop with `run_coroutine_threadsafe`: the app never leaves i
 
 import asyncio
 import uuid
-from collections.abc import Coroutine, Iterator
-from pathlib import Path
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import httpx
@@ -19,13 +18,12 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import APIOperation, Case, GenerationMode, checks
 
 from app.main import create_app
 from tests.support.helpers import ALICE, BOB, auth, make_settings, make_task, stored_task
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("hypothesis_home")]
 
 MAX_EXAMPLES = 50  # per operation and database
 # Seeded rows, so GET/PUT/DELETE by id sometimes reach a real task, and another user's.
@@ -52,15 +50,6 @@ BASE_URL = "http://testserver"
 T = TypeVar("T")
 Operation = APIOperation[Any, Any, Any, Any]
 AnyCase = Case[Operation]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Hypothesis caches files under ./.hypothesis by default; keep the source tree clean."""
-    home = tmp_path_factory.mktemp("hypothesis")
-    set_hypothesis_home_dir(home)
-    yield home
-    set_hypothesis_home_dir(None)
 
 
 async def ensure_seeded(app: FastAPI) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.models import IdempotencyKey
 from app.state import app_state
@@ -23,6 +23,7 @@ from tests.support.helpers import (
     assert_error,
     auth,
     sessionmaker_of,
+    stored_key_columns,
 )
 
 KEY = "8e03978e-40d5-43e8-bc93-6894a57f9324"
@@ -36,9 +37,7 @@ async def post(
 
 
 async def stored_keys(app: FastAPI) -> list[tuple[str, str]]:
-    async with sessionmaker_of(app)() as session:
-        rows = await session.execute(select(IdempotencyKey.user_id, IdempotencyKey.key))  # type: ignore[call-overload]
-        return sorted((user, key) for user, key in rows)
+    return await stored_key_columns(app, IdempotencyKey.user_id, IdempotencyKey.key)
 
 
 async def test_a_retry_with_the_same_key_replays_the_first_response(
@@ -46,12 +45,14 @@ async def test_a_retry_with_the_same_key_replays_the_first_response(
 ) -> None:
     first = await post(client, KEY)
     retry = await post(client, KEY)
+    task_id = first.json()["id"]
 
     assert first.status_code == retry.status_code == 201, retry.text
     assert "idempotency-replayed" not in first.headers
     assert retry.headers["idempotency-replayed"] == "true"
     assert retry.content == first.content
     assert retry.headers["etag"] == first.headers["etag"]
+    assert retry.headers["location"] == first.headers["location"] == f"/api/tasks/{task_id}"
     assert [task.id for task in await all_tasks(app)] == [uuid.UUID(first.json()["id"])]
 
 

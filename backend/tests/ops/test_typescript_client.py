@@ -10,14 +10,13 @@ Skipped without them, unless TASKAPI_REQUIRE_TYPESCRIPT=1 (CI), in which case it
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import StartApp
-from tests.support.better_auth_server import BetterAuthServer, better_auth_server
+from tests.support.better_auth_server import BetterAuthServer
 from tests.support.helpers import BOB, all_tasks, token_for
 from tests.support.live_server import live_server
 
@@ -72,12 +71,6 @@ def built_client(worker_id: str) -> Path:
     result = node_tool("tsc", "-p", "tsconfig.json", "--outDir", str(out_dir))
     assert result.returncode == 0, result.stdout + result.stderr
     return out_dir
-
-
-@pytest.fixture(scope="module")
-def better_auth() -> Iterator[BetterAuthServer]:
-    with better_auth_server() as server:
-        yield server
 
 
 def test_checked_in_types_are_what_the_document_generates() -> None:

@@ -168,6 +168,13 @@ async def all_rows(app: FastAPI) -> list[dict[str, Any]]:
     return [task.model_dump() for task in await all_tasks(app)]
 
 
+async def stored_key_columns(app: FastAPI, *columns: Any) -> list[tuple[str, str]]:
+    """Two columns of every stored `Idempotency-Key`, sorted."""
+    async with sessionmaker_of(app)() as session:
+        rows = await session.execute(select(*columns))
+        return sorted((first, second) for first, second in rows)
+
+
 async def stored_task(app: FastAPI, task_id: uuid.UUID | str) -> Task | None:
     async with sessionmaker_of(app)() as session:
         task: Task | None = await session.get(Task, uuid.UUID(str(task_id)))

@@ -9,25 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REQUIRE_POSTGRES, migrate_database
+from tests.conftest import migrate_database
 from tests.support.helpers import token_for
-from tests.support.pg_cluster import PgCluster, postgres_bin
+from tests.support.pg_cluster import PgCluster
 from tests.sync.test_events import EventReader, Server, new_user, start_servers, stream
 
 STREAMS = 8
-
-
-@pytest.fixture
-def cluster() -> Iterator[PgCluster]:
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        if REQUIRE_POSTGRES:
-            pytest.fail("PostgreSQL server binaries (pg_ctl, initdb) not found", pytrace=False)
-        pytest.skip("PostgreSQL server binaries (pg_ctl, initdb) not found")
-    started = PgCluster(bin_dir).init()
-    started.start()
-    yield started
-    started.remove()
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ test_schemathesis.py, the examples run in a worker thread that hands each reques
 loop."""
 
 import asyncio
-from collections.abc import Coroutine, Iterator
-from pathlib import Path
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -17,11 +16,10 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.support.helpers import ALICE, BOB, auth, delete_all_tasks
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("hypothesis_home")]
 
 MAX_EXAMPLES = 40  # per database
 T = TypeVar("T")
@@ -92,14 +90,6 @@ WRITES = st.lists(
     ),
     max_size=12,
 )
-
-
-@pytest.fixture(autouse=True, scope="module")
-def hypothesis_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("hypothesis")
-    set_hypothesis_home_dir(home)
-    yield home
-    set_hypothesis_home_dir(None)
 
 
 class Walker:
