@@ -65,7 +65,7 @@ async def test_postgres_gets_the_queue_and_loses_it_on_downgrade(engine: AsyncEn
     await upgrade_to_head(engine)
     created = await procrastinate_objects(engine)
 
-    await downgrade_to(engine, "-1")  # the revision before the jobs one
+    await downgrade_to(engine, "0004")  # the revision before the jobs one (0005)
     left = await procrastinate_objects(engine)
     await upgrade_to_head(engine)
 
