@@ -20,7 +20,6 @@ from sqlalchemy import (
     BigInteger,
     CursorResult,
     ScalarSelect,
-    String,
     Table,
     bindparam,
     delete,
@@ -34,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import UpdateBase
 
+from app.db.scope import in_sync_scope, scope_key
 from app.models import metadata
 from app.models.base import UTCDateTime
 
@@ -44,7 +44,7 @@ TASKS = metadata.tables["tasks"]
 
 _BUMP = (
     postgresql.insert(USER_SYNC)
-    .values(user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0)
+    .values(user_id=scope_key(), seq=1, purged_seq=0)
     .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + 1})
     .returning(USER_SYNC.c.seq)
     .cte("bump")
@@ -54,9 +54,7 @@ Seq = ColumnElement[int] | ScalarSelect[int]
 _POSTGRES_SEQ = select(_BUMP.c.seq).scalar_subquery()
 _SQLITE_SEQ = (
     func.coalesce(
-        select(USER_SYNC.c.seq)
-        .where(USER_SYNC.c.user_id == bindparam("owner", type_=String()))
-        .scalar_subquery(),
+        select(USER_SYNC.c.seq).where(in_sync_scope(USER_SYNC.c.user_id)).scalar_subquery(),
         0,
     )
     + 1
@@ -96,7 +94,7 @@ class SequencedDelete:
     def __init__(self, condition: Callable[[Seq], ColumnElement[bool]]) -> None:
         gone = delete(TASKS).where(condition(_POSTGRES_SEQ)).returning(TASKS.c.id).cte("gone")
         rows = select(
-            bindparam("owner", type_=String()),
+            scope_key(),
             _POSTGRES_SEQ,
             gone.c.id,
             bindparam("now", type_=UTCDateTime()),
@@ -129,7 +127,7 @@ class SequencedInsertIfRoom:
         max_tasks = bindparam("max_tasks", type_=BigInteger())
         bump_if_room = (
             postgresql.insert(USER_SYNC)
-            .values(user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0)
+            .values(user_id=scope_key(), seq=1, purged_seq=0)
             .on_conflict_do_update(
                 index_elements=[USER_SYNC.c.user_id],
                 set_={"seq": USER_SYNC.c.seq + 1},
@@ -140,7 +138,7 @@ class SequencedInsertIfRoom:
         )
         sqlite_room = func.coalesce(
             select(USER_SYNC.c.task_count)
-            .where(USER_SYNC.c.user_id == bindparam("owner", type_=String()))
+            .where(in_sync_scope(USER_SYNC.c.user_id))
             .scalar_subquery(),
             0,
         )

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.scope import in_sync_scope
 from app.db.sequenced import TOMBSTONES, USER_SYNC
 from app.models.base import UTCDateTime
 
@@ -20,13 +21,11 @@ class SyncState:
     purged_seq: int  # tombstones up to this one are gone
 
 
-_STATE = select(USER_SYNC.c.seq, USER_SYNC.c.purged_seq).where(
-    USER_SYNC.c.user_id == bindparam("owner")
-)
+_STATE = select(USER_SYNC.c.seq, USER_SYNC.c.purged_seq).where(in_sync_scope(USER_SYNC.c.user_id))
 _TOMBSTONES_SINCE = (
     select(TOMBSTONES.c.seq, TOMBSTONES.c.task_id)
     .where(
-        TOMBSTONES.c.user_id == bindparam("owner"),
+        in_sync_scope(TOMBSTONES.c.user_id),
         TOMBSTONES.c.seq > bindparam("since", type_=BigInteger()),
         TOMBSTONES.c.seq <= bindparam("until", type_=BigInteger()),
     )
