@@ -7,6 +7,10 @@ stream is busy or its client is slow: nothing is queued per change, so nothing c
 On SQLite the writes of this process wake its streams directly. On PostgreSQL a committed
 write only puts its user in the outbox; app.db.listener sends the outbox as one NOTIFY and
 wakes the streams of every process from what it LISTENs to.
+
+The outbox is bounded but loses nothing: past MAX_OUTBOX names (the LISTEN connection is down,
+or slower than the writes) it stops naming users and announces "everyone" instead, so every
+stream of every process re-reads its delta. `overflows` counts those (a Prometheus metric).
 """
 
 import asyncio
@@ -16,6 +20,7 @@ from app.errors import ServerStreamLimit, UserStreamLimit
 
 CHANNEL = "taskapi_changes"
 MAX_OUTBOX = 10_000
+EVERYONE = "*"  # the NOTIFY payload that wakes every stream (a list names users)
 
 
 class Subscription:
@@ -57,16 +62,33 @@ class ChangeFeed:
         # Users whose writes committed here, to announce to every process (PostgreSQL).
         self.outbox: set[str] | None = None
         self.outbox_ready = asyncio.Event()
+        # The outbox overflowed since the last NOTIFY: the next one wakes everyone.
+        self.outbox_overflowed = False
+        self.overflows = 0
 
     def written(self, user_id: str) -> None:
         """A write of `user_id`'s tasks committed in this process."""
         if self.outbox is None:
             self.changed(user_id)
-        elif len(self.outbox) < MAX_OUTBOX:
+            return
+        if self.outbox_overflowed:
+            return  # everyone is woken already
+        if len(self.outbox) < MAX_OUTBOX or user_id in self.outbox:
             self.outbox.add(user_id)
-            self.outbox_ready.set()
-        # A full outbox (the LISTEN connection is down) drops the name: streams re-read at
-        # every heartbeat, and all of them when the connection is back.
+        else:
+            self.outbox_overflowed = True
+            self.overflows += 1
+            self.outbox.clear()
+        self.outbox_ready.set()
+
+    def take_outbox(self) -> list[str] | None:
+        """The users to announce, sorted, and empties the outbox; None for everyone."""
+        assert self.outbox is not None
+        users, self.outbox = self.outbox, set()
+        if self.outbox_overflowed:
+            self.outbox_overflowed = False
+            return None
+        return sorted(users)
 
     def subscribe(self, user_id: str) -> Subscription:
         """A subscription, to `close()` when the stream ends; 429 past either limit."""

@@ -5,8 +5,8 @@ Writes do not NOTIFY themselves: PostgreSQL serialises the commits of transactio
 (a database-wide lock held through the commit's WAL flush), which took write throughput from
 hundreds of requests a second to dozens. Instead a write, once committed, puts its user in
 the feed's outbox, and this connection sends the outbox as one NOTIFY (a JSON list of user
-ids) as soon as the previous one is out. Every process, this one included, wakes the streams
-of those users, which read their delta.
+ids, or "*" for everyone when the outbox overflowed) as soon as the previous one is out.
+Every process, this one included, wakes the streams of those users, which read their delta.
 
 The connection is direct, outside the pool: behind PgBouncer in transaction mode LISTEN does
 not work, so DATABASE_LISTEN_URL may name the direct host. If it drops, notifications are lost
@@ -25,7 +25,7 @@ import orjson
 
 from app.config import Settings
 from app.db.database import resolve_database_url
-from app.db.feed import CHANNEL, ChangeFeed
+from app.db.feed import CHANNEL, EVERYONE, ChangeFeed
 
 logger = logging.getLogger("taskapi.sync")
 _RETRY_SECONDS = (0.5, 1, 2, 5)
@@ -104,9 +104,9 @@ async def _send_outbox(
     while True:
         await feed.outbox_ready.wait()
         feed.outbox_ready.clear()
-        users, feed.outbox = feed.outbox, set()
+        users = feed.take_outbox()
         try:
-            for payload in _payloads(sorted(users)):
+            for payload in [orjson.dumps(EVERYONE).decode()] if users is None else _payloads(users):
                 async with one_at_a_time:
                     await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
@@ -134,7 +134,9 @@ def _notified(feed: ChangeFeed, payload: str) -> None:
         users = orjson.loads(payload)
     except orjson.JSONDecodeError:
         return  # not ours
-    if isinstance(users, list):
+    if users == EVERYONE:
+        feed.wake_all()
+    elif isinstance(users, list):
         for user in users:
             if isinstance(user, str):
                 feed.changed(user)

@@ -10,6 +10,11 @@ Each write stays one statement. On PostgreSQL the counter's upsert is a CTE of t
 has no data-modifying CTEs: there the write reads the counter plus one, and triggers (see the
 sync migration) store it back and record tombstones, in the same statement; SQLite runs one
 writer at a time, so nobody can take the same number in between.
+
+Each write also appends its event (the outbox, `events`) in that same statement: on
+PostgreSQL another data-modifying CTE that selects from the write's RETURNING, on SQLite the
+same triggers (migration 0006). So an event costs no round trip, and a write that fails or
+writes nothing leaves no event.
 """
 
 from collections.abc import Callable, Sequence
@@ -17,15 +22,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
+    JSON,
     BigInteger,
     CursorResult,
+    Executable,
     ScalarSelect,
     String,
     Table,
     bindparam,
+    case,
+    cast,
     delete,
     func,
     insert,
+    literal,
+    null,
     select,
     true,
 )
@@ -34,17 +46,43 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import UpdateBase
 
+from app.db.scope import caller, in_sync_scope, scope_key
 from app.models import metadata
 from app.models.base import UTCDateTime
 
 USER_SYNC = metadata.tables["user_sync"]
-TOMBSTONES = metadata.tables["task_tombstones"]
+EVENTS = metadata.tables["events"]
 TASKS = metadata.tables["tasks"]
+# The columns an event's state holds (SQLite's triggers list the same: migration 0006).
+TASK_STATE = (
+    "id",
+    "title",
+    "description",
+    "is_completed",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "due_date",
+    "due_at",
+    "priority",
+    "tags",
+    "version",
+)
+_EVENT_COLUMNS = [
+    "scope_id",
+    "seq",
+    "entity_type",
+    "entity_id",
+    "kind",
+    "actor",
+    "occurred_at",
+    "state",
+]
 
 
 _BUMP = (
     postgresql.insert(USER_SYNC)
-    .values(user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0)
+    .values(user_id=scope_key(), seq=1, purged_seq=0)
     .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + 1})
     .returning(USER_SYNC.c.seq)
     .cte("bump")
@@ -54,9 +92,7 @@ Seq = ColumnElement[int] | ScalarSelect[int]
 _POSTGRES_SEQ = select(_BUMP.c.seq).scalar_subquery()
 _SQLITE_SEQ = (
     func.coalesce(
-        select(USER_SYNC.c.seq)
-        .where(USER_SYNC.c.user_id == bindparam("owner", type_=String()))
-        .scalar_subquery(),
+        select(USER_SYNC.c.seq).where(in_sync_scope(USER_SYNC.c.user_id)).scalar_subquery(),
         0,
     )
     + 1
@@ -69,18 +105,57 @@ class SequencedWrite:
     lock task rows must also put `seq_taken_first(seq)` in their WHERE clause: every write then
     locks the counter before any task row, so two writes cannot deadlock."""
 
-    postgres: UpdateBase
+    postgres: Executable
     sqlite: UpdateBase
 
     @classmethod
     def build(cls, write: Callable[[Seq], UpdateBase]) -> "SequencedWrite":
-        return cls(postgres=write(_POSTGRES_SEQ), sqlite=write(_SQLITE_SEQ))
+        """`write`: an UPDATE of tasks returning at least the TASK_STATE columns. On PostgreSQL
+        its event is a CTE of it: written only when the version really moved."""
+        written = write(_POSTGRES_SEQ).cte("written")
+        this_write_completed = written.c.is_completed & (
+            written.c.completed_at == bindparam("now", type_=UTCDateTime())
+        )
+        kind = case((this_write_completed, "completed"), else_="updated")
+        event = _event_of(written, kind, written.c.updated_at, written.c.version == _POSTGRES_SEQ)
+        postgres = select(*written.c).add_cte(event)
+        return cls(postgres=postgres, sqlite=write(_SQLITE_SEQ))
 
     async def execute(
         self, connection: AsyncConnection, parameters: dict[str, Any]
     ) -> CursorResult[Any]:
         postgres = connection.dialect.name == "postgresql"
         return await connection.execute(self.postgres if postgres else self.sqlite, parameters)
+
+
+def _event_of(
+    written: CTE,
+    kind: ColumnElement[str],
+    occurred_at: ColumnElement[Any],
+    *only_if: ColumnElement[bool],
+) -> CTE:
+    """The event of the task row(s) a write's CTE returns, as another data-modifying CTE."""
+    state = func.json_build_object(
+        *(
+            part
+            for name in TASK_STATE
+            for part in (
+                literal(name, String()),
+                cast(written.c[name], JSON) if name == "tags" else written.c[name],
+            )
+        )
+    )
+    rows = select(
+        scope_key(),
+        written.c.version,
+        literal("task", String()),
+        written.c.id,
+        kind,
+        caller(),
+        occurred_at,
+        state,
+    ).where(*only_if)
+    return insert(EVENTS).from_select(_EVENT_COLUMNS, rows).cte("event")
 
 
 def seq_taken_first(seq: Seq) -> ColumnElement[bool]:
@@ -96,17 +171,19 @@ class SequencedDelete:
     def __init__(self, condition: Callable[[Seq], ColumnElement[bool]]) -> None:
         gone = delete(TASKS).where(condition(_POSTGRES_SEQ)).returning(TASKS.c.id).cte("gone")
         rows = select(
-            bindparam("owner", type_=String()),
+            scope_key(),
             _POSTGRES_SEQ,
+            literal("task", String()),
             gone.c.id,
+            literal("deleted", String()),
+            caller(),
             bindparam("now", type_=UTCDateTime()),
+            null(),
         )
         self.postgres = (
-            insert(TOMBSTONES)
-            .from_select(["user_id", "seq", "task_id", "deleted_at"], rows)
-            .returning(TOMBSTONES.c.task_id)
+            insert(EVENTS).from_select(_EVENT_COLUMNS, rows).returning(EVENTS.c.entity_id)
         )
-        # The tombstone and the counter: the delete trigger.
+        # The tombstone (a `deleted` event) and the counter: the delete trigger.
         self.sqlite = delete(TASKS).where(condition(_SQLITE_SEQ)).returning(TASKS.c.id)
 
     async def execute(self, connection: AsyncConnection, parameters: dict[str, Any]) -> bool:
@@ -129,7 +206,7 @@ class SequencedInsertIfRoom:
         max_tasks = bindparam("max_tasks", type_=BigInteger())
         bump_if_room = (
             postgresql.insert(USER_SYNC)
-            .values(user_id=bindparam("owner", type_=String()), seq=1, purged_seq=0)
+            .values(user_id=scope_key(), seq=1, purged_seq=0)
             .on_conflict_do_update(
                 index_elements=[USER_SYNC.c.user_id],
                 set_={"seq": USER_SYNC.c.seq + 1},
@@ -140,16 +217,19 @@ class SequencedInsertIfRoom:
         )
         sqlite_room = func.coalesce(
             select(USER_SYNC.c.task_count)
-            .where(USER_SYNC.c.user_id == bindparam("owner", type_=String()))
+            .where(in_sync_scope(USER_SYNC.c.user_id))
             .scalar_subquery(),
             0,
         )
         columns = [*names, "version"]
-        self.postgres = (
+        written = (
             insert(table)
             .from_select(columns, select(*values, bump_if_room.c.seq))
-            .returning(table.c.version)
+            .returning(*(table.c[name] for name in TASK_STATE))
+            .cte("written")
         )
+        event = _event_of(written, literal("created", String()), written.c.created_at)
+        self.postgres = select(written.c.version).add_cte(event)
         self.sqlite = (
             insert(table)
             .from_select(columns, select(*values, _SQLITE_SEQ).where(sqlite_room < max_tasks))

@@ -104,6 +104,12 @@ class StateCollector:
             "Requests waiting for a database connection now.",
             value=database.connection_waiters,
         )
+        overflows = CounterMetricFamily(
+            "taskapi_feed_overflows",
+            "Times the change feed's outbox was full and every event stream re-read instead.",
+        )
+        overflows.add_metric([], state.feed.overflows)
+        yield overflows
         jwks = state.token_verifier.key_set
         if jwks is not None:
             fetches = CounterMetricFamily(

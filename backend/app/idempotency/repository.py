@@ -8,18 +8,19 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.scope import caller, owned_by
 from app.models import metadata
 from app.models.base import UTCDateTime
 
 KEYS = metadata.tables["idempotency_keys"]
-_THIS_KEY = (KEYS.c.user_id == bindparam("owner")) & (KEYS.c.key == bindparam("the_key"))
+_THIS_KEY = owned_by(KEYS) & (KEYS.c.key == bindparam("the_key"))
 
 
 def _claim(dialect_insert: Any) -> Any:
     """Insert the key, or take over an expired one; RETURNING says whether we hold it. A
     concurrent claim of a live key waits here for the holder's commit, then returns nothing."""
     statement = dialect_insert(KEYS).values(
-        user_id=bindparam("owner"),
+        user_id=caller(),
         key=bindparam("the_key"),
         fingerprint=bindparam("the_fingerprint"),
         route=bindparam("the_route"),

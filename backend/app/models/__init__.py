@@ -1,8 +1,8 @@
 """Table models. Importing this package registers every table on `SQLModel.metadata`."""
 
 from app.models.base import metadata
-from app.models.sync import IdempotencyKey, TaskTombstone, UserSync
+from app.models.sync import Event, IdempotencyKey, UserSync
 from app.models.tag import TaskTag
 from app.models.task import Task
 
-__all__ = ["IdempotencyKey", "Task", "TaskTag", "TaskTombstone", "UserSync", "metadata"]
+__all__ = ["Event", "IdempotencyKey", "Task", "TaskTag", "UserSync", "metadata"]

@@ -1,10 +1,11 @@
-"""Tables behind sync: each user's change counter, tombstones of deleted tasks, and the stored
+"""Tables behind sync: each user's change counter, the events of every change, and the stored
 responses of idempotent requests. All are keyed by the token's user id, like `tasks`."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Index, LargeBinary, SmallInteger, String
+from sqlalchemy import JSON, BigInteger, Index, LargeBinary, SmallInteger, String
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime
@@ -32,16 +33,26 @@ class UserSync(SQLModel, table=True):
     )
 
 
-class TaskTombstone(SQLModel, table=True):
-    """A deleted task, so delta sync can tell clients it is gone."""
+class Event(SQLModel, table=True):
+    """The outbox: one row per change of an entity, written by the change's own statement, so
+    there is no change without its event and no event without its change. Numbered by the
+    scope's change counter (`seq`), like the entity's version. What delta sync reads for
+    deletions, and what webhooks and reminders will read."""
 
-    __tablename__ = "task_tombstones"
-    __table_args__ = (Index("ix_task_tombstones_deleted_at", "deleted_at"),)
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_occurred_at", "occurred_at"),)
 
-    user_id: str = Field(sa_type=String(USER_ID_MAX_LENGTH), primary_key=True)
+    # The sync scope (app.db.scope): the user today, a list later.
+    scope_id: str = Field(sa_type=String(USER_ID_MAX_LENGTH), primary_key=True)
     seq: int = Field(sa_type=BigInteger, primary_key=True)
-    task_id: uuid.UUID = Field(nullable=False)
-    deleted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    entity_type: str = Field(sa_type=String(32), nullable=False)  # "task"
+    entity_id: uuid.UUID = Field(nullable=False)
+    kind: str = Field(sa_type=String(16), nullable=False)  # created updated completed deleted
+    actor: str = Field(sa_type=String(USER_ID_MAX_LENGTH), nullable=False)  # who wrote it
+    occurred_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    # The entity's stored columns after the change, as the database renders JSON; NULL for
+    # `deleted` (the tombstone).
+    state: Any = Field(default=None, sa_type=JSON, nullable=True)
 
 
 class IdempotencyKey(SQLModel, table=True):

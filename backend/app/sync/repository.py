@@ -1,5 +1,5 @@
-"""The reads of delta sync (the counter and tombstones since a point) and the purge of old
-tombstones. The writes that number each change are in app.db.sequenced."""
+"""The reads of delta sync (the counter, and tombstones, the `deleted` events, since a point)
+and the purge of old events. The writes that number each change are in app.db.sequenced."""
 
 import uuid
 from dataclasses import dataclass
@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.sequenced import TOMBSTONES, USER_SYNC
+from app.db.scope import in_sync_scope
+from app.db.sequenced import EVENTS, USER_SYNC
 from app.models.base import UTCDateTime
 
 # --- delta sync reads -----------------------------------------------------------------------
@@ -20,17 +21,17 @@ class SyncState:
     purged_seq: int  # tombstones up to this one are gone
 
 
-_STATE = select(USER_SYNC.c.seq, USER_SYNC.c.purged_seq).where(
-    USER_SYNC.c.user_id == bindparam("owner")
-)
+_STATE = select(USER_SYNC.c.seq, USER_SYNC.c.purged_seq).where(in_sync_scope(USER_SYNC.c.user_id))
 _TOMBSTONES_SINCE = (
-    select(TOMBSTONES.c.seq, TOMBSTONES.c.task_id)
+    select(EVENTS.c.seq, EVENTS.c.entity_id)
     .where(
-        TOMBSTONES.c.user_id == bindparam("owner"),
-        TOMBSTONES.c.seq > bindparam("since", type_=BigInteger()),
-        TOMBSTONES.c.seq <= bindparam("until", type_=BigInteger()),
+        in_sync_scope(EVENTS.c.scope_id),
+        EVENTS.c.seq > bindparam("since", type_=BigInteger()),
+        EVENTS.c.seq <= bindparam("until", type_=BigInteger()),
+        EVENTS.c.entity_type == "task",
+        EVENTS.c.kind == "deleted",
     )
-    .order_by(TOMBSTONES.c.seq)
+    .order_by(EVENTS.c.seq)
     .limit(bindparam("limit", type_=Integer()))
 )
 
@@ -45,31 +46,34 @@ async def tombstones_since(
 ) -> list[tuple[int, uuid.UUID]]:
     parameters = {"owner": owner, "since": since, "until": until, "limit": limit}
     return [
-        (row.seq, row.task_id) for row in await connection.execute(_TOMBSTONES_SINCE, parameters)
+        (row.seq, row.entity_id) for row in await connection.execute(_TOMBSTONES_SINCE, parameters)
     ]
 
 
 # --- retention ------------------------------------------------------------------------------
 
-_EXPIRED = TOMBSTONES.c.deleted_at < bindparam("cutoff", type_=UTCDateTime())
+_EXPIRED = EVENTS.c.occurred_at < bindparam("cutoff", type_=UTCDateTime())
+# Only a forgotten tombstone can make a token unservable: the live tasks are read from
+# `tasks`, so forgetting the other events changes no /changes answer.
+_EXPIRED_TOMBSTONE = _EXPIRED & (EVENTS.c.kind == "deleted")
 _MARK_PURGED = (
     update(USER_SYNC)
     .where(
-        exists().where(TOMBSTONES.c.user_id == USER_SYNC.c.user_id, _EXPIRED),
+        exists().where(EVENTS.c.scope_id == USER_SYNC.c.user_id, _EXPIRED_TOMBSTONE),
     )
     .values(
-        purged_seq=select(TOMBSTONES.c.seq)
-        .where(TOMBSTONES.c.user_id == USER_SYNC.c.user_id, _EXPIRED)
-        .order_by(TOMBSTONES.c.seq.desc())
+        purged_seq=select(EVENTS.c.seq)
+        .where(EVENTS.c.scope_id == USER_SYNC.c.user_id, _EXPIRED_TOMBSTONE)
+        .order_by(EVENTS.c.seq.desc())
         .limit(1)
         .scalar_subquery()
     )
 )
-_PURGE = delete(TOMBSTONES).where(_EXPIRED)
+_PURGE = delete(EVENTS).where(_EXPIRED)
 
 
-async def purge_tombstones(connection: AsyncConnection, cutoff: datetime) -> None:
-    """Forgets tombstones older than `cutoff`, remembering per user the last seq forgotten (so a
-    token from before it answers 410). `connection` must be in a transaction."""
+async def purge_events(connection: AsyncConnection, cutoff: datetime) -> None:
+    """Forgets events older than `cutoff`, remembering per scope the last tombstone forgotten
+    (so a token from before it answers 410). `connection` must be in a transaction."""
     await connection.execute(_MARK_PURGED, {"cutoff": cutoff})
     await connection.execute(_PURGE, {"cutoff": cutoff})

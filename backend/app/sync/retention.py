@@ -1,4 +1,5 @@
-"""Forgetting what sync keeps only for a while: idempotency keys and tombstones. A periodic job
+"""Forgetting what sync keeps only for a while: idempotency keys and events
+(tombstones among them, after TOMBSTONE_RETENTION_SECONDS). A periodic job
 (app.jobs) does it, once per SYNC_PURGE_SCHEDULE tick across all processes."""
 
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ async def purge_expired(
     tombstones_cutoff = now - timedelta(seconds=settings.tombstone_retention_seconds)
     async with database.transaction() as connection:
         await idempotency.purge(connection, keys_cutoff)
-        await sync.purge_tombstones(connection, tombstones_cutoff)
+        await sync.purge_events(connection, tombstones_cutoff)
 
 
 async def purge_expired_job(context: JobContext) -> None:

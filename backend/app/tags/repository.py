@@ -6,6 +6,7 @@ from typing import TypedDict
 from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.scope import owned_by
 from app.models import metadata
 
 TAGS = metadata.tables["task_tags"]
@@ -19,7 +20,7 @@ class TagCount(TypedDict):
 # One row per folded name; of its spellings, the first in code-point order is shown.
 _COUNTS = (
     select(func.min(TAGS.c.name), func.count())
-    .where(TAGS.c.user_id == bindparam("owner"))
+    .where(owned_by(TAGS))
     .group_by(TAGS.c.name_key)
     .order_by(TAGS.c.name_key)
     .limit(bindparam("limit", type_=Integer))

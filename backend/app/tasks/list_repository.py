@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.scope import owned_by
 from app.kit.keys import NO_DUE, microseconds, start_of_day
 from app.models import metadata
 from app.tasks.query import DueBound, SortKey, TaskFilter, TaskQuery
@@ -104,7 +105,7 @@ def list_statement(
     `unchanged_since` leaves out rows written after that moment: a walk that started then never
     meets a row twice, even if an update moved it past the walk's position."""
     column, backwards = _SORT_COLUMNS[query.sort, query.descending]
-    conditions = [C.user_id == owner, *_filter(query.filter, owner, now)]
+    conditions = [owned_by(TASKS, owner), *_filter(query.filter, owner, now)]
     if unchanged_since is not None:
         conditions.append(C.updated_at <= unchanged_since)
     if after is not None:
@@ -124,7 +125,7 @@ def _filter(task_filter: TaskFilter, owner: str, now: datetime) -> list[ColumnEl
     if f.priorities:
         conditions.append(C.priority.in_(f.priorities))
     for tag in f.tags:
-        tagged = select(TAGS.c.task_id).where(TAGS.c.user_id == owner, TAGS.c.name_key == tag)
+        tagged = select(TAGS.c.task_id).where(owned_by(TAGS, owner), TAGS.c.name_key == tag)
         conditions.append(C.id.in_(tagged))
     if f.due_before is not None:
         conditions.extend(_due_before(f.due_before))

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
+from app.db.scope import owned_by
 from app.db.sequenced import (
     Seq,
     SequencedDelete,
@@ -107,7 +108,7 @@ def record(row: Sequence[Any]) -> TaskRecord:
 
 # Statements are built once, with named parameters: a request pays neither for building one nor
 # for its cache key (memoised on the statement), only for binding values.
-_OWNED = select(*COLUMNS).where(USER_ID == bindparam("owner"))
+_OWNED = select(*COLUMNS).where(owned_by(TASKS))
 _LIST = (
     _OWNED.order_by(CREATED_AT.desc(), ID.desc())
     .limit(bindparam("limit", type_=Integer))
@@ -149,7 +150,7 @@ async def insert_task(
 
 def _owned_task(seq: Seq, guarded: bool) -> ColumnElement[bool]:
     """This id, this owner, and with `guarded`, a version among the If-Match ones."""
-    condition = (ID == bindparam("task_id")) & (USER_ID == bindparam("owner"))
+    condition = (ID == bindparam("task_id")) & owned_by(TASKS)
     condition &= seq_taken_first(seq)
     if guarded:
         condition &= VERSION.in_(bindparam("versions", type_=BigInteger(), expanding=True))

@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.scope import owned_by
 from app.kit.keys import fold
 from app.models import metadata
 
 TAGS = metadata.tables["task_tags"]
 _INSERT = insert(TAGS)
-_DELETE = delete(TAGS).where(
-    TAGS.c.task_id == bindparam("task_id"), TAGS.c.user_id == bindparam("owner")
-)
+_DELETE = delete(TAGS).where(TAGS.c.task_id == bindparam("task_id"), owned_by(TAGS))
 
 
 async def insert_tags(

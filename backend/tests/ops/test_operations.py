@@ -136,6 +136,7 @@ async def test_metrics_count_requests_by_route_and_status(start_app: StartApp) -
     assert metric(text, "taskapi_http_request_duration_seconds_bucket", le="+Inf", **latency) == 2
     assert metric(text, "taskapi_db_connections_in_use") == 0
     assert metric(text, "taskapi_db_connections_max") >= 1
+    assert metric(text, "taskapi_feed_overflows_total") == 0
 
 
 async def test_metrics_count_jwks_fetches(start_app: StartApp) -> None:

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.models import TaskTombstone
+from app.models import Event
 from app.state import app_state
 from app.sync.retention import purge_expired
 from app.sync.tokens import token_of
@@ -177,7 +177,7 @@ async def test_after_tombstones_expire_an_older_token_is_410_and_a_fresh_sync_wo
     recent = (await changes(client))["next_token"]
     async with sessionmaker_of(app)() as session:
         month_ago = clock_now() - timedelta(days=31)
-        await session.execute(update(TaskTombstone).values(deleted_at=month_ago))
+        await session.execute(update(Event).values(occurred_at=month_ago))
         await session.commit()
     state = app_state(app)
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db.feed import CHANNEL, ChangeFeed, Subscription
+from app.db.feed import CHANNEL, MAX_OUTBOX, ChangeFeed, Subscription
 from app.db.listener import APPLICATION_NAME, _payloads, listening
 from tests.support.helpers import make_settings
 
@@ -39,6 +39,30 @@ async def test_a_write_in_one_process_wakes_the_users_streams_in_another(
         writer.written("bob")
         assert await woken(bob)  # notifications arrive in order: alice's was handled before
         assert not await alice.wait(0)  # ... and woke only alice
+
+
+async def test_a_full_outbox_wakes_every_stream_instead_of_dropping_a_name(
+    postgres_url: str,
+) -> None:
+    writer, reader = feed(), feed()
+    bob, carol = reader.subscribe("bob"), reader.subscribe("carol")
+    settings = make_settings(database_url=postgres_url)
+    async with listening(settings, writer), listening(settings, reader):
+        assert await woken(bob)  # connected
+        assert await woken(carol)
+
+        # No await in between: the listener cannot send, so the outbox fills up.
+        for number in range(MAX_OUTBOX):
+            writer.written(f"user-{number}")
+        writer.written("bob")  # one name too many
+
+        assert writer.overflows == 1
+        assert await woken(bob)  # not dropped: everyone is woken, and re-reads
+        assert await woken(carol)
+        writer.written("carol")  # the outbox names users again
+        assert await woken(carol)
+        assert not await bob.wait(0)
+        assert writer.overflows == 1
 
 
 async def test_a_lost_connection_is_replaced_and_wakes_every_stream(postgres_url: str) -> None:
