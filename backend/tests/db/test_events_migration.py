@@ -25,7 +25,7 @@ async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
 
 
 async def test_tombstones_move_to_events_and_back(empty_engine: AsyncEngine) -> None:  # noqa: F811
-    await migrate_to(empty_engine, "0005")
+    await migrate_to(empty_engine, "0006")
     task_id = uuid.uuid4()
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     tombstone = {"user": "alice", "seq": 7, "task": task_id, "at": when}
@@ -43,7 +43,7 @@ async def test_tombstones_move_to_events_and_back(empty_engine: AsyncEngine) -> 
             },
         )
 
-    await migrate_to(empty_engine, "0006")
+    await migrate_to(empty_engine, "0007")
     async with empty_engine.connect() as connection:
         events = (
             await connection.execute(
@@ -52,7 +52,7 @@ async def test_tombstones_move_to_events_and_back(empty_engine: AsyncEngine) -> 
         ).all()
     assert [tuple(row) for row in events] == [("alice", 7, "task", "deleted", "alice", None)]
 
-    await downgrade_to(empty_engine, "0005")
+    await downgrade_to(empty_engine, "0006")
     async with empty_engine.connect() as connection:
         back = (await connection.execute(text("SELECT user_id, seq FROM task_tombstones"))).all()
     assert [tuple(row) for row in back] == [("alice", 7)]
