@@ -13,8 +13,8 @@ from app.errors import (
     UnsupportedMediaType,
     ValidationFailed,
     error_response,
-    log_unexpected,
 )
+from app.http.error_handlers import log_unexpected
 from app.http.rate_limiter import Decision, RateLimiter
 from app.kit.unique_keys import RepeatedKey, loads_unique
 from app.state import app_state

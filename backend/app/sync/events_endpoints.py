@@ -18,6 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from app.auth.dependencies import CurrentPrincipal
 from app.db.database import Database
+from app.db.errors import unavailability_cause
 from app.db.feed import Subscription
 from app.errors import (
     ApiError,
@@ -30,7 +31,6 @@ from app.errors import (
     SyncTokenExpired,
     TokenExpired,
     TooManyStreams,
-    unavailability_cause,
 )
 from app.http.dependencies import DatabaseDep, SettingsDep
 from app.http.openapi import error_responses
