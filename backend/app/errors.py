@@ -7,22 +7,13 @@ means adding one class. Families (`AuthError`, `InvalidInput`, ...) group the co
 handles alike and are never raised themselves.
 """
 
-import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Mount
-
-logger = logging.getLogger("taskapi.errors")
 
 
 class ApiError(Exception):
@@ -160,24 +151,48 @@ class TokenExpired(AuthError):
     description = "the token's `exp` has passed."
 
 
-class TaskForbidden(ApiError):
+class ResourceForbidden(ApiError):
+    """A 403 for a resource of another user's: a subclass sets `resource` and its code, and
+    the texts follow (`class ListForbidden(ResourceForbidden)`, resource "list")."""
+
     status_code = 403
-    error_code = "TASK_FORBIDDEN"
-    detail = "This task belongs to another user"
-    description = "the task belongs to another user."
-    summary = "The task belongs to another user"
+    resource: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        cls.detail = f"This {cls.resource} belongs to another user"
+        cls.description = f"the {cls.resource} belongs to another user."
+        cls.summary = f"The {cls.resource} belongs to another user"
+        super().__init_subclass__(**kwargs)
 
 
-class TaskNotFound(ApiError):
+class ResourceNotFound(ApiError):
+    """A 404 for a resource named by its id: a subclass sets `resource` and its code, and the
+    texts follow. Ids are UUIDs; one that is not answers `NOT_A_UUID` as its detail."""
+
     status_code = 404
+    resource: ClassVar[str]
+    NOT_A_UUID: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        name = cls.resource.capitalize()
+        cls.detail = f"{name} not found"
+        cls.description = f"no {cls.resource} with this id, or the id is not a UUID."
+        cls.summary = f"No such {cls.resource}, or the id is not a UUID"
+        cls.NOT_A_UUID = (
+            f"{name} not found: the id is not a UUID (8-4-4-4-12 hex digits, as "
+            "00000000-0000-4000-8000-000000000000)"
+        )
+        super().__init_subclass__(**kwargs)
+
+
+class TaskForbidden(ResourceForbidden):
+    resource = "task"
+    error_code = "TASK_FORBIDDEN"
+
+
+class TaskNotFound(ResourceNotFound):
+    resource = "task"
     error_code = "TASK_NOT_FOUND"
-    detail = "Task not found"
-    description = "no task with this id, or the id is not a UUID."
-    summary = "No such task, or the id is not a UUID"
-    NOT_A_UUID = (
-        "Task not found: the id is not a UUID (8-4-4-4-12 hex digits, as "
-        "00000000-0000-4000-8000-000000000000)"
-    )
 
 
 class RouteNotFound(ApiError):
@@ -443,150 +458,3 @@ def envelope(
 
 def error_response(error: ApiError) -> JSONResponse:
     return envelope(error.status_code, error.error_code, error.detail, error.headers)
-
-
-# Errors Starlette raises itself (as HTTPException), by status.
-_FRAMEWORK_ERRORS: dict[int, type[ApiError]] = {
-    # FastAPI's only 400: a body it could not parse (nested too deeply, not UTF-8).
-    error.status_code: error
-    for error in (MalformedJson, RouteNotFound, MethodNotAllowed, PayloadTooLarge)
-}
-
-
-def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> ApiError:
-    """One sentence a person can act on: which field, what rule."""
-    if any(error["type"] == "json_invalid" for error in errors):
-        return MalformedJson()
-    messages = []
-    for error in errors:
-        loc = [str(part) for part in error["loc"] if part != "body"]
-        field = ".".join(loc)
-        if error["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif error["type"] == "missing" and not field:
-            message = "a JSON object is required"
-        else:
-            message = error["msg"].removeprefix("Value error, ")
-        messages.append(f"{field}: {message}" if field else message[:1].upper() + message[1:])
-    return ValidationFailed("; ".join(messages))
-
-
-def _http_exception_response(exc: StarletteHTTPException) -> JSONResponse:
-    known = _FRAMEWORK_ERRORS.get(exc.status_code)
-    if known is not None:
-        # A 404's detail would only echo Starlette's wording; ours is the documented one.
-        usable = isinstance(exc.detail, str) and exc.status_code != 404
-        detail = exc.detail if usable else known.detail
-        return envelope(exc.status_code, known.error_code, detail, exc.headers)
-    code = InternalError.error_code if exc.status_code >= 500 else ValidationFailed.error_code
-    detail = exc.detail if isinstance(exc.detail, str) else "Bad request"
-    return envelope(exc.status_code, code, detail, exc.headers)
-
-
-async def _api_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return error_response(exc)
-
-
-async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    return error_response(describe_validation_errors(exc.errors()))
-
-
-async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 405:
-        allowed = _allowed_methods(request)
-        if allowed:
-            exc.headers = {**(exc.headers or {}), "Allow": allowed}
-    return _http_exception_response(exc)
-
-
-_METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
-
-
-def _allowed_methods(request: Request) -> str:
-    """Every method some route answers on this path. Starlette's `Allow` names only those of
-    the first route that matches the path (`GET` for /api/tasks, which has POST too). Asks
-    each route whether it would take the request with another method, so routers included
-    in any way are covered. Only a 405 pays for this."""
-    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
-    allowed = [
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
-        )
-    ]
-    if "GET" in allowed:
-        allowed.insert(allowed.index("GET") + 1, "HEAD")  # app.http.middleware.HeadAsGet
-    return ", ".join(allowed)
-
-
-# SQLSTATE classes and codes that mean "the server cannot serve us now", not "bad statement":
-# 08 connection exception; 57P01-57P03 admin/crash shutdown, cannot connect now (starting up).
-_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
-
-
-def is_database_unavailable(exc: BaseException) -> bool:
-    """Classify by cause, whatever the wrapper: a dropped or refused connection, a server that
-    is starting or shutting down, a pool with no connection to give. A bad statement or a
-    constraint violation is a bug and stays a 500."""
-    return unavailability_cause(exc) is not None
-
-
-def unavailability_cause(exc: BaseException) -> str | None:
-    """Why the database is unavailable, as a short label for the log (the innermost error's
-    type, and its SQLSTATE if any); None when `exc` is not about availability."""
-    chain = _cause_chain(exc)
-    if not (
-        (isinstance(exc, DBAPIError) and exc.connection_invalidated)
-        or any(_means_unavailable(link) for link in chain)
-    ):
-        return None
-    root = chain[-1]
-    sqlstate = getattr(root, "sqlstate", None)
-    return type(root).__name__ + (f" ({sqlstate})" if isinstance(sqlstate, str) else "")
-
-
-def _cause_chain(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not seen for seen in chain):
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
-
-
-def _means_unavailable(exc: BaseException) -> bool:
-    if isinstance(exc, OSError | PoolTimeout | OperationalError | InterfaceError):
-        return True
-    sqlstate = getattr(exc, "sqlstate", None)
-    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
-
-
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    if not is_database_unavailable(exc):
-        return await _unexpected(request, exc)
-    logger.error("database unavailable on %s %s: %r", request.method, request.url.path, exc)
-    busy = isinstance(exc, PoolTimeout)
-    return error_response(DatabaseBusy() if busy else DatabaseUnavailable())
-
-
-def log_unexpected(method: str, path: str, exc: BaseException) -> None:
-    logger.error("unhandled error on %s %s", method, path, exc_info=exc)
-
-
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log_unexpected(request.method, request.url.path, exc)
-    return error_response(InternalError())
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _request_validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_exception)
-    # Connection-level failures only: a bad statement is a bug and stays a logged 500.
-    for exc_type in (DBAPIError, PoolTimeout, OSError):
-        app.add_exception_handler(exc_type, _database_error)
-    app.add_exception_handler(Exception, _unexpected)

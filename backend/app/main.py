@@ -14,10 +14,10 @@ from app.db.database import Database
 from app.db.feed import ChangeFeed
 from app.db.listener import listening
 from app.db.migrate import prepare_schema
-from app.errors import install_error_handlers
 from app.health import endpoints as health
 from app.http.cors import cors
 from app.http.docs import install_docs
+from app.http.error_handlers import install_error_handlers
 from app.http.metrics import METRICS_PATH, install_metrics
 from app.http.middleware import (
     BodySizeLimit,

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
-from starlette.types import Scope
 
 from app.auth.verifier import TokenVerifier
 from app.config import Settings
@@ -11,9 +10,6 @@ from app.db.database import Database
 from app.db.feed import ChangeFeed
 from app.http.rate_limiter import RateLimiter
 from app.jobs.base import JobRunner
-
-# Where a request's scope keeps its verified caller, for the request log and the rate limit.
-_CALLER = "taskapi.caller"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +31,3 @@ def app_state(app: Starlette) -> AppState:
     if not isinstance(state, AppState):  # pragma: no cover - only if the lifespan never ran
         raise RuntimeError("taskapi's lifespan has not run: no application state")
     return state
-
-
-def set_caller(scope: Scope, user_id: str) -> None:
-    scope[_CALLER] = user_id
-
-
-def caller_of(scope: Scope) -> str | None:
-    caller: str | None = scope.get(_CALLER)
-    return caller

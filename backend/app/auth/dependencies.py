@@ -1,4 +1,4 @@
-"""The caller of a request: a verified bearer token's user id, and nothing else."""
+"""The caller of a request, as route dependencies: the verified Principal, or just its user id."""
 
 import logging
 from typing import Annotated
@@ -6,18 +6,20 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
-from fastapi.security.utils import get_authorization_scheme_param
 
-from app.errors import AuthError, InvalidToken, NotAuthenticated
-from app.state import app_state, set_caller
+from app.auth.authenticate import authenticate
+from app.auth.principal import Principal
+from app.errors import AuthError
+from app.state import app_state
 
 auth_log = logging.getLogger("taskapi.auth")
 
 
-class BearerUser(SecurityBase):
+class _Bearer(SecurityBase):
     """`Authorization: Bearer <JWT>` as a single dependency: OpenAPI documents it as FastAPI's
-    `HTTPBearer` scheme, and calling it gives the verified caller's id. (HTTPBearer plus a
-    dependency on it cost a second dependency solve on every request.)"""
+    `HTTPBearer` scheme, and calling it gives the request's Principal, authenticated by the
+    rate limit already when it is on. (HTTPBearer plus a dependency on it cost a second
+    dependency solve on every request.)"""
 
     def __init__(self) -> None:
         self.model = HTTPBearerModel(
@@ -26,16 +28,9 @@ class BearerUser(SecurityBase):
         )
         self.scheme_name = "HTTPBearer"
 
-    async def __call__(self, request: Request) -> str:
-        """The caller's id, from a verified token and nowhere else."""
+    async def _principal(self, request: Request) -> Principal:
         try:
-            scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
-            if scheme.lower() != "bearer" or not token:
-                raise NotAuthenticated(reason="no 'Authorization: Bearer' header")
-            if len(request.headers.getlist("authorization")) > 1:
-                # RFC 9110 allows one; two means a proxy and the app may disagree about the caller.
-                raise InvalidToken(reason="more than one Authorization header")
-            user_id = await app_state(request.app).token_verifier.verify(token)
+            return await authenticate(request.scope, app_state(request.app).token_verifier)
         except AuthError as error:
             client = request.client.host if request.client else "-"
             auth_log.warning(
@@ -46,11 +41,23 @@ class BearerUser(SecurityBase):
                 client,
             )
             raise
-        set_caller(request.scope, user_id)
-        return user_id
 
 
+class BearerPrincipal(_Bearer):
+    async def __call__(self, request: Request) -> Principal:
+        return await self._principal(request)
+
+
+class BearerUser(_Bearer):
+    """The verified caller's id: all most routes need."""
+
+    async def __call__(self, request: Request) -> str:
+        principal = await self._principal(request)
+        return principal.user_id
+
+
+current_principal = BearerPrincipal()
 current_user_id = BearerUser()
 
-
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 CurrentUserId = Annotated[str, Depends(current_user_id)]

@@ -1,4 +1,4 @@
-"""Bearer-token verification (RFC 8725 rules). Returns the caller's user id or raises."""
+"""Bearer-token verification (RFC 8725 rules). Returns the caller as a Principal or raises."""
 
 import time
 from typing import Any, NamedTuple
@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 import jwt
 
 from app.auth.jwks import JwksKeySet
+from app.auth.principal import Principal
 from app.auth.tokens import API_TOKEN_TYPE
 from app.config import Settings
 from app.errors import InvalidToken, TokenExpired
@@ -17,7 +18,7 @@ VERIFIED_CACHE_SIZE = 10_000
 
 
 class Verified(NamedTuple):
-    user_id: str
+    principal: Principal
     valid_until: float  # exp + leeway, in seconds since the epoch
     key_generation: int | None  # the JWKS generation that verified it; None: the shared secret
 
@@ -33,13 +34,13 @@ class VerifiedTokens:
         self._entries: dict[str, Verified] = {}
         self._max_size = max_size
 
-    def get(self, token: str, key_generation: int) -> str | None:
+    def get(self, token: str, key_generation: int) -> Principal | None:
         entry = self._entries.get(token)
         if entry is None:
             return None
         same_keys = entry.key_generation in (None, key_generation)
         if same_keys and time.time() < entry.valid_until:
-            return entry.user_id
+            return entry.principal
         del self._entries[token]
         return None
 
@@ -78,23 +79,21 @@ class TokenVerifier:
     def key_set(self) -> JwksKeySet | None:
         return self._jwks
 
-    def cached(self, token: str) -> str | None:
-        """The caller of a token verified before and still valid; None means: verify it."""
-        return self._verified.get(token, self._key_generation())
-
-    async def verify(self, token: str) -> str:
-        user_id = self.cached(token)
-        if user_id is not None:
-            return user_id
+    async def verify(self, token: str) -> Principal:
+        remembered = self._verified.get(token, self._key_generation())
+        if remembered is not None:
+            return remembered
         if len(token) > self._max_token_bytes:
             raise InvalidToken(reason=f"token longer than {self._max_token_bytes} bytes")
         header = self._header(token)
         key, algorithm = await self._key_for(header)
         claims = self._decode(token, key, algorithm)
-        user_id = self._user_id_from(claims)
+        principal = Principal(self._user_id_from(claims), float(claims["exp"]))
         generation = None if isinstance(key, str) else self._key_generation()
-        self._verified.put(token, Verified(user_id, claims["exp"] + self._leeway, generation))
-        return user_id
+        self._verified.put(
+            token, Verified(principal, principal.expires_at + self._leeway, generation)
+        )
+        return principal
 
     def _key_generation(self) -> int:
         return self._jwks.generation if self._jwks is not None else 0

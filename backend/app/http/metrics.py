@@ -16,8 +16,9 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth.bearer import bearer_token
 from app.config import Settings
-from app.errors import InvalidToken, NotAuthenticated
+from app.errors import AuthError, InvalidToken, NotAuthenticated
 from app.http.request_log import route_of
 
 METRICS_PATH = "/metrics"
@@ -124,16 +125,20 @@ def install_metrics(app: FastAPI, settings: Settings) -> None:
     """The measuring middleware and the /metrics route, when METRICS_TOKEN is set."""
     if settings.metrics_token is None:
         return
-    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+    expected = settings.metrics_token.get_secret_value().encode()
     registry = CollectorRegistry()
     metrics = RequestMetrics(registry)
     registry.register(StateCollector(app))
 
     @app.get(METRICS_PATH, include_in_schema=False)
     async def prometheus_metrics(request: Request) -> Response:
-        sent = request.headers.get("authorization")
-        if sent is None:
-            raise NotAuthenticated()
+        try:
+            sent = bearer_token(request.scope)
+        except AuthError:
+            # Any Authorization header that is not the metrics token is a wrong token.
+            if "authorization" not in request.headers:
+                raise NotAuthenticated() from None
+            sent = ""
         if not hmac.compare_digest(sent.encode(), expected):
             raise InvalidToken(reason="wrong metrics token")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)

@@ -3,6 +3,7 @@ a 500 that still passes through CORS, headers every response should carry, and r
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth.authenticate import authenticate
 from app.auth.verifier import TokenVerifier
 from app.errors import (
     ApiError,
@@ -12,11 +13,11 @@ from app.errors import (
     UnsupportedMediaType,
     ValidationFailed,
     error_response,
-    log_unexpected,
 )
+from app.http.error_handlers import log_unexpected
 from app.http.rate_limiter import Decision, RateLimiter
 from app.kit.unique_keys import RepeatedKey, loads_unique
-from app.state import app_state, set_caller
+from app.state import app_state
 
 _SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -236,35 +237,16 @@ class RateLimit:
 async def _count(
     limiter: RateLimiter, verifier: TokenVerifier, scope: Scope
 ) -> tuple[Decision | None, str]:
-    """The decision for this request and whom it counted against."""
-    token = _bearer_token(scope)
-    user = verifier.cached(token) if token is not None else None
-    address = scope["client"][0] if scope.get("client") else "-"
-    if user is None and token is not None:
+    """The decision for this request and whom it counted against. The principal (or the
+    refusal) stays in the scope: the route's dependency reads it instead of verifying again."""
+    try:
         # Verified even from an address past its quota: refusing unverified tokens there would
         # let a few bad requests lock out every valid user behind the same address (a NAT, a
         # proxy). A signature check costs less than that; only tokens that fail count below.
-        user = await _verified(verifier, token)
-    if user is not None:
-        set_caller(scope, user)
-        return (await limiter.hit(limiter.user, user) if limiter.user else None), user
-    if limiter.address is None:
-        return None, address
-    return await limiter.hit(limiter.address, address), address
-
-
-async def _verified(verifier: TokenVerifier, token: str) -> str | None:
-    try:
-        return await verifier.verify(token)
-    except ApiError:  # refused (or keys unavailable): the route's own check says why
-        return None
-
-
-def _bearer_token(scope: Scope) -> str | None:
-    """The bearer token, if the request has exactly one Authorization header. With two, the
-    route refuses the request (401): it is counted against the address, never a user."""
-    values = [value for name, value in scope["headers"] if name == b"authorization"]
-    if len(values) != 1:
-        return None
-    scheme, _, token = values[0].decode("latin-1").partition(" ")
-    return (token.strip() or None) if scheme.lower() == "bearer" else None
+        user = (await authenticate(scope, verifier)).user_id
+    except ApiError:  # no token, refused, or keys unavailable: the route's own check says why
+        address = scope["client"][0] if scope.get("client") else "-"
+        if limiter.address is None:
+            return None, address
+        return await limiter.hit(limiter.address, address), address
+    return (await limiter.hit(limiter.user, user) if limiter.user else None), user

@@ -20,8 +20,8 @@ import orjson
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.auth.authenticate import principal_of
 from app.errors import InternalError, error_response
-from app.state import caller_of
 
 logger = logging.getLogger("taskapi.request")
 
@@ -92,12 +92,13 @@ class RequestLog:
             raise
         finally:
             if self.log_requests:
+                principal = principal_of(scope)
                 fields = {
                     "method": scope["method"],
                     "route": route_of(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - began) * 1000, 2),
-                    "user_id": caller_of(scope),
+                    "user_id": principal.user_id if principal else None,
                     "client": scope["client"][0] if scope.get("client") else None,
                 }
                 logger.info("request", extra={"fields": fields})

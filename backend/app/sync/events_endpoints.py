@@ -12,15 +12,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-import jwt
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.security.utils import get_authorization_scheme_param
 from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from app.auth.dependencies import CurrentUserId
-from app.config import Settings
+from app.auth.dependencies import CurrentPrincipal
 from app.db.database import Database
+from app.db.errors import unavailability_cause
 from app.db.feed import Subscription
 from app.errors import (
     ApiError,
@@ -33,7 +31,6 @@ from app.errors import (
     SyncTokenExpired,
     TokenExpired,
     TooManyStreams,
-    unavailability_cause,
 )
 from app.http.dependencies import DatabaseDep, SettingsDep
 from app.http.openapi import error_responses
@@ -104,7 +101,7 @@ class EventStream(StreamingResponse):
 )
 async def stream_events(
     request: Request,
-    user_id: CurrentUserId,
+    principal: CurrentPrincipal,
     database: DatabaseDep,
     settings: SettingsDep,
     since: Annotated[
@@ -125,10 +122,12 @@ async def stream_events(
     The response never ends (Server-Sent Events): Swagger UI's "Try it out" waits for an end
     and shows nothing. Use `EventSource`, or `curl -N -H "Authorization: Bearer $TOKEN"
     .../api/tasks/events`."""
+    user_id = principal.user_id
     token = last_event_id or since
     start = await stream_start(database, user_id, None if token is None else seq_of(token, user_id))
     subscription = app_state(request.app).feed.subscribe(user_id)
-    deadline = _token_deadline(request, settings)
+    # When the bearer token stops being accepted, as the verifier judges it: exp plus the leeway.
+    deadline = principal.expires_at + settings.jwt_leeway_seconds
     body = _events(database, user_id, start, subscription, deadline, settings.sse_heartbeat_seconds)
     return EventStream(body, subscription, settings.sse_send_timeout_seconds)
 
@@ -215,10 +214,3 @@ def _close(error: ApiError) -> bytes:
 def _event(name: str, data: object, event_id: str | None = None) -> bytes:
     id_line = b"" if event_id is None else f"id: {event_id}\n".encode()
     return b"event: " + name.encode() + b"\n" + id_line + b"data: " + json_bytes(data) + b"\n\n"
-
-
-def _token_deadline(request: Request, settings: Settings) -> float:
-    """When the (already verified) bearer token stops being accepted: exp plus the leeway."""
-    _, token = get_authorization_scheme_param(request.headers.get("authorization"))
-    claims = jwt.decode(token, options={"verify_signature": False})
-    return float(claims["exp"]) + settings.jwt_leeway_seconds

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal, get_args
 from fastapi import Depends, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, ValidationError
 
-from app.errors import ValidationFailed, describe_validation_errors
+from app.errors import ValidationFailed
 from app.http.dependencies import Pagination
+from app.http.error_handlers import describe_validation_errors
 from app.kit.keys import fold
 from app.kit.schemas import check_storable_text
 from app.models.task import TAG_MAX_LENGTH

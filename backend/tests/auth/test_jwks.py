@@ -210,7 +210,7 @@ async def test_better_auth_token_is_accepted_for_each_algorithm(
     token = better_auth_token(keys[algorithm], ALICE)
     assert jwt.get_unverified_header(token) == {"alg": algorithm, "kid": keys[algorithm].kid}
 
-    assert await verifier.verify(token) == ALICE
+    assert (await verifier.verify(token)).user_id == ALICE
 
 
 @pytest.mark.parametrize(
@@ -236,7 +236,7 @@ async def test_audience_list_naming_this_api_is_accepted(
     verifier: TokenVerifier, keys: dict[str, SigningKey]
 ) -> None:
     token = better_auth_token(keys["ES256"], ALICE, aud=["https://other.example.com", BASE_URL])
-    assert await verifier.verify(token) == ALICE
+    assert (await verifier.verify(token)).user_id == ALICE
 
 
 async def test_expired_token_is_token_expired(
@@ -251,7 +251,7 @@ async def test_user_id_comes_from_sub_not_the_user_record_in_the_token(
     verifier: TokenVerifier, keys: dict[str, SigningKey]
 ) -> None:
     token = better_auth_token(keys["EdDSA"], ALICE, id="someone-else", email="x@example.com")
-    assert await verifier.verify(token) == ALICE
+    assert (await verifier.verify(token)).user_id == ALICE
 
 
 @pytest.mark.parametrize("algorithm", ["EdDSA", "RS256", "PS256"])
@@ -262,7 +262,7 @@ async def test_key_listed_without_alg_is_bound_by_its_type(
     key = generate_key("RS256" if algorithm != "EdDSA" else "EdDSA")
     key = SigningKey(algorithm, key.private_key)
     jwks_server.keys = [key.jwk(with_alg=False)]
-    assert await verifier.verify(better_auth_token(key, ALICE)) == ALICE
+    assert (await verifier.verify(better_auth_token(key, ALICE))).user_id == ALICE
 
 
 async def test_token_without_kid_is_accepted_while_one_key_fits(
@@ -270,7 +270,7 @@ async def test_token_without_kid_is_accepted_while_one_key_fits(
 ) -> None:
     token = better_auth_token(keys["ES256"], ALICE, header={"kid": None})
     assert "kid" not in jwt.get_unverified_header(token)
-    assert await verifier.verify(token) == ALICE
+    assert (await verifier.verify(token)).user_id == ALICE
 
 
 async def test_token_without_kid_is_refused_when_several_keys_fit(
@@ -278,7 +278,7 @@ async def test_token_without_kid_is_refused_when_several_keys_fit(
 ) -> None:
     second = generate_key("ES256")
     jwks_server.keys = [*jwks_server.keys, second.jwk()]
-    assert await verifier.verify(better_auth_token(second, ALICE)) == ALICE  # loads it
+    assert (await verifier.verify(better_auth_token(second, ALICE))).user_id == ALICE  # loads it
 
     await refused(verifier, better_auth_token(keys["ES256"], ALICE, header={"kid": None}))
 
@@ -293,8 +293,10 @@ async def test_shared_secret_tokens_are_refused_in_jwks_only_mode(
 async def test_both_modes_accept_their_own_tokens(
     verifier: TokenVerifier, keys: dict[str, SigningKey]
 ) -> None:
-    assert await verifier.verify(better_auth_token(keys["EdDSA"], ALICE)) == ALICE
-    assert await verifier.verify(token_for(ALICE, issuer=BASE_URL, audience=BASE_URL)) == ALICE
+    assert (await verifier.verify(better_auth_token(keys["EdDSA"], ALICE))).user_id == ALICE
+    assert (
+        await verifier.verify(token_for(ALICE, issuer=BASE_URL, audience=BASE_URL))
+    ).user_id == ALICE
 
 
 # --- Rotation and refresh ------------------------------------------------------------------
@@ -306,9 +308,9 @@ async def test_rotated_key_is_accepted_without_restart(
     new_key = generate_key("EdDSA")
     jwks_server.keys = [*jwks_server.keys, new_key.jwk()]  # the old key stays for its grace period
 
-    assert await verifier.verify(better_auth_token(new_key, ALICE)) == ALICE
+    assert (await verifier.verify(better_auth_token(new_key, ALICE))).user_id == ALICE
     assert jwks_server.requests == 2  # one refresh, for the unknown kid
-    assert await verifier.verify(better_auth_token(keys["EdDSA"], ALICE)) == ALICE
+    assert (await verifier.verify(better_auth_token(keys["EdDSA"], ALICE))).user_id == ALICE
 
 
 @pytest.mark.parametrize("extra_settings", [{"auth_jwks_refresh_seconds": 0.05}], indirect=True)
@@ -317,7 +319,7 @@ async def test_keys_are_refreshed_in_the_background_and_removed_keys_stop_workin
 ) -> None:
     removed = keys["ES256"]
     token = better_auth_token(removed, ALICE)
-    assert await verifier.verify(token) == ALICE
+    assert (await verifier.verify(token)).user_id == ALICE
 
     jwks_server.keys = [key.jwk() for key in keys.values() if key is not removed]
     seen = jwks_server.requests
@@ -330,7 +332,7 @@ async def test_an_empty_key_set_revokes_every_key(
     verifier: TokenVerifier, jwks_server: JwksServer, keys: dict[str, SigningKey]
 ) -> None:
     token = better_auth_token(keys["EdDSA"], ALICE)
-    assert await verifier.verify(token) == ALICE
+    assert (await verifier.verify(token)).user_id == ALICE
     jwks_server.keys = []
     assert verifier.key_set is not None
 
@@ -394,7 +396,7 @@ async def test_concurrent_requests_with_a_new_kid_share_one_fetch_and_all_succee
 
     users = await asyncio.gather(*(verifier.verify(token) for _ in range(10)))
 
-    assert users == [ALICE] * 10
+    assert [principal.user_id for principal in users] == [ALICE] * 10
     assert jwks_server.requests == 2
 
 
@@ -413,7 +415,7 @@ async def test_jwks_unreachable_at_start_is_unavailable_then_recovers_by_itself(
         await unavailable(verifier, token)
         server = JwksServer([key.jwk() for key in keys.values()], port=port).start()
         try:
-            assert await verifier.verify(token) == ALICE
+            assert (await verifier.verify(token)).user_id == ALICE
         finally:
             server.stop()
 
@@ -434,7 +436,7 @@ async def test_jwks_down_with_warm_cache_keeps_known_keys_and_is_unavailable_for
 ) -> None:
     jwks_server.status = 500
 
-    assert await verifier.verify(better_auth_token(keys["ES512"], ALICE)) == ALICE
+    assert (await verifier.verify(better_auth_token(keys["ES512"], ALICE))).user_id == ALICE
     rotated = generate_key("EdDSA")  # signed with a key we could not fetch
     await unavailable(verifier, better_auth_token(rotated, ALICE))
 
@@ -631,7 +633,7 @@ async def test_es384_is_refused_by_default_and_accepted_when_allowed(
     async with key_verifier(jwks_server.url) as verifier:
         await refused(verifier, token)
     async with key_verifier(jwks_server.url, auth_jwks_algorithms=["EdDSA", "ES384"]) as verifier:
-        assert await verifier.verify(token) == ALICE
+        assert (await verifier.verify(token)).user_id == ALICE
 
 
 async def test_ec_key_on_the_wrong_curve_for_its_alg_is_not_loaded(

@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from app.auth.principal import Principal
 from app.auth.tokens import API_TOKEN_TYPE, mint_token
 from app.auth.verifier import TokenVerifier, Verified, VerifiedTokens
 from app.errors import AuthError, InvalidToken, TokenExpired
@@ -95,7 +96,8 @@ def signed_with_its_own_key(alg: str) -> str:
 
 
 async def verify(token: str, **settings: Any) -> str:
-    return await TokenVerifier(make_settings(**settings)).verify(token)
+    principal = await TokenVerifier(make_settings(**settings)).verify(token)
+    return principal.user_id
 
 
 async def refusal(token: str, **settings: Any) -> AuthError:
@@ -510,8 +512,8 @@ async def test_token_without_the_custom_claim_as_a_string_is_invalid(
 async def test_a_remembered_token_is_refused_once_it_expires() -> None:
     verifier = TokenVerifier(make_settings(jwt_leeway_seconds=0))
     token = hs256(claims(exp=now() + 1))
-    assert await verifier.verify(token) == ALICE
-    assert await verifier.verify(token) == ALICE  # served from memory
+    assert (await verifier.verify(token)).user_id == ALICE
+    assert (await verifier.verify(token)).user_id == ALICE  # served from memory
     expires = jwt.decode(token, options={"verify_signature": False})["exp"]
     await asyncio.sleep(max(0.0, expires - time.time()) + 0.05)
     with pytest.raises(TokenExpired):
@@ -529,15 +531,19 @@ async def test_a_refused_token_is_never_remembered() -> None:
 def test_remembered_tokens_are_bounded_oldest_first() -> None:
     remembered = VerifiedTokens(max_size=2)
     for token in ("a", "b", "c"):
-        remembered.put(token, Verified(token.upper(), time.time() + 60, None))
+        remembered.put(token, Verified(Principal(token.upper(), 0), time.time() + 60, None))
     assert remembered.get("a", 0) is None
-    assert (remembered.get("b", 0), remembered.get("c", 0)) == ("B", "C")
+    assert (remembered.get("b", 0), remembered.get("c", 0)) == (
+        Principal("B", 0),
+        Principal("C", 0),
+    )
 
 
 def test_a_token_verified_by_an_older_key_set_is_checked_again() -> None:
     remembered = VerifiedTokens()
-    remembered.put("jwks", Verified("alice", time.time() + 60, key_generation=1))
-    remembered.put("secret", Verified("bob", time.time() + 60, key_generation=None))
-    assert remembered.get("jwks", 1) == "alice"
+    alice, bob = Principal("alice", 0), Principal("bob", 0)
+    remembered.put("jwks", Verified(alice, time.time() + 60, key_generation=1))
+    remembered.put("secret", Verified(bob, time.time() + 60, key_generation=None))
+    assert remembered.get("jwks", 1) == alice
     assert remembered.get("jwks", 2) is None  # keys re-read since: verify from scratch
-    assert remembered.get("secret", 2) == "bob"  # the shared secret does not rotate
+    assert remembered.get("secret", 2) == bob  # the shared secret does not rotate

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Program
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.errors import is_database_unavailable
+from app.db.errors import is_database_unavailable
 from tests.support.helpers import ALICE, auth, make_settings, running_app
 
 

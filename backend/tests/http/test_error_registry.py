@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import ERROR_CODE_DESCRIPTION, ApiError, ErrorCode
+from app.errors import (
+    ERROR_CODE_DESCRIPTION,
+    ApiError,
+    ErrorCode,
+    ResourceForbidden,
+    ResourceNotFound,
+    TaskForbidden,
+    TaskNotFound,
+)
 from app.http.openapi import _DESCRIPTIONS, describe
 
 README = Path(__file__).parents[3] / "README.md"
@@ -50,3 +58,25 @@ def test_a_family_is_never_raised_as_itself() -> None:
     families = {error.__mro__[1] for error in ApiError.registry} - set(ApiError.registry)
     for family in families - {ApiError}:
         assert "error_code" not in vars(family), family
+
+
+def test_a_resource_error_names_its_resource_in_every_text() -> None:
+    # No error_code: a family member that is never registered, so the registry stays as it is.
+    class WidgetNotFound(ResourceNotFound):
+        resource = "widget"
+
+    class WidgetForbidden(ResourceForbidden):
+        resource = "widget"
+
+    assert WidgetNotFound().detail == "Widget not found"
+    assert WidgetNotFound.NOT_A_UUID.startswith("Widget not found: the id is not a UUID")
+    assert WidgetNotFound.description == "no widget with this id, or the id is not a UUID."
+    assert WidgetForbidden().detail == "This widget belongs to another user"
+    assert WidgetForbidden.status_code == 403
+    assert WidgetNotFound not in ApiError.registry
+    # The codes clients see keep their texts.
+    assert (TaskNotFound.error_code, TaskNotFound.detail) == ("TASK_NOT_FOUND", "Task not found")
+    assert (TaskForbidden.error_code, TaskForbidden.detail) == (
+        "TASK_FORBIDDEN",
+        "This task belongs to another user",
+    )

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth.tokens import mint_token
 from app.auth.verifier import TokenVerifier
 from app.config import Settings
-from app.errors import describe_validation_errors
+from app.http.error_handlers import describe_validation_errors
 from app.kit.keys import due_keys, fold
 from app.main import create_app
 from app.models import Task, metadata
