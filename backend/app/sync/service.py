@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db.database import Database
 from app.errors import SyncTokenExpired
 from app.sync import repository as sync_repository
-from app.tasks import repository
-from app.tasks.repository import TaskRecord
+from app.tasks import service as task_service
+from app.tasks.service import TaskRecord
 
 # Rows written before sync existed have version 0; a first sync must include them.
 _BEFORE_EVERYTHING = -1
@@ -48,7 +48,7 @@ async def read_changes(
     if since is not None:
         _check_token(state, since)
     start = _BEFORE_EVERYTHING if since is None else since
-    tasks = await repository.tasks_changed(connection, owner, start, state.seq, limit + 1)
+    tasks = await task_service.tasks_changed(connection, owner, start, state.seq, limit + 1)
     changes = [Change(seq, task, task["id"]) for seq, task in tasks]
     if since is not None:
         tombstones = await sync_repository.tombstones_since(

@@ -27,7 +27,7 @@ from app.tasks import list_repository as task_list
 from app.tasks import repository, tag_rows
 from app.tasks.cursor import Position, decode_cursor, encode_cursor
 from app.tasks.query import TaskQuery
-from app.tasks.repository import TaskRecord
+from app.tasks.repository import TaskRecord as TaskRecord  # the row shape other domains read
 from app.tasks.schemas import PRIORITIES, TaskCreate, TaskUpdate
 
 
@@ -218,3 +218,11 @@ def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:
 async def _why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiError:
     """The owner-scoped query found nothing: another user's task (403) or none at all (404)."""
     return TaskForbidden() if await repository.task_exists(connection, task_id) else TaskNotFound()
+
+
+async def tasks_changed(
+    connection: AsyncConnection, owner: str, since: int, until: int, limit: int
+) -> list[tuple[int, TaskRecord]]:
+    """For delta sync (app.sync): the owner's tasks whose last change is numbered in
+    (since, until], oldest change first, each with that number."""
+    return await repository.tasks_changed(connection, owner, since, until, limit)
