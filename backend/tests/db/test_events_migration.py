@@ -4,24 +4,11 @@ go back on downgrade."""
 import uuid
 from datetime import UTC, datetime
 
-from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db.migrate import alembic_config
 from tests.db.test_migrations import empty_database_url, empty_engine  # noqa: F401 (fixtures)
-from tests.tasks.test_task_quota import migrate_to
-
-
-async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
-    def downgrade(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(downgrade)
+from tests.support.migrations import downgrade_to, migrate_to
 
 
 async def test_tombstones_move_to_events_and_back(empty_engine: AsyncEngine) -> None:  # noqa: F811

@@ -7,17 +7,17 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.database import create_engine, resolve_database_url
-from app.db.migrate import alembic_config, upgrade_to_head
+from app.db.migrate import upgrade_to_head
 from app.jobs.postgres import APPLICATION_NAME, jobs_database, psycopg_conninfo
 from tests.conftest import _recreate_database
 from tests.support.helpers import make_settings
+from tests.support.migrations import downgrade_to
 
 PROCRASTINATE_OBJECTS = """
     SELECT 'table ' || tablename FROM pg_tables
@@ -49,16 +49,6 @@ async def engine(fresh_postgres_url: str) -> AsyncIterator[AsyncEngine]:
 async def procrastinate_objects(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as connection:
         return set((await connection.execute(text(PROCRASTINATE_OBJECTS))).scalars())
-
-
-async def downgrade_to(engine: AsyncEngine, revision: str) -> None:
-    def downgrade(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(downgrade)
 
 
 async def test_postgres_gets_the_queue_and_loses_it_on_downgrade(engine: AsyncEngine) -> None:

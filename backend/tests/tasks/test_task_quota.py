@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from alembic import command
 from fastapi import FastAPI
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db.migrate import alembic_config
 from app.models import metadata
 from app.models.sync import IdempotencyKey
 from tests.db.test_migrations import empty_database_url, empty_engine  # noqa: F401 (fixtures)
@@ -25,6 +23,7 @@ from tests.support.helpers import (
     create_task,
     sessionmaker_of,
 )
+from tests.support.migrations import migrate_to
 
 QUOTA = 3
 
@@ -32,16 +31,6 @@ QUOTA = 3
 @pytest.fixture
 def settings_overrides() -> dict[str, object]:
     return {"max_tasks_per_user": QUOTA}
-
-
-async def migrate_to(engine: AsyncEngine, revision: str) -> None:
-    def upgrade(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade)
 
 
 async def titles_of(app: FastAPI, user: str) -> list[str]:
