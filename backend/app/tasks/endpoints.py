@@ -127,17 +127,18 @@ async def create_task(
     request: Request, body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep
 ) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
-    max_tasks = app_state(request.app).settings.max_tasks_per_user
-    task = await service.create_task(database, user_id, body, max_tasks)
-    headers = {"ETag": task["etag"], "Location": _location(request, task["id"])}
+    settings = app_state(request.app).settings
+    task = await service.create_task(database, user_id, body, settings.max_tasks_per_user)
+    location = _location(request, settings.public_base_url, task["id"])
+    headers = {"ETag": task["etag"], "Location": location}
     return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
 
 
-def _location(request: Request, task_id: object) -> str:
+def _location(request: Request, base_url: str | None, task_id: object) -> str:
     """The new task's URL: relative, or absolute on `PUBLIC_BASE_URL`; never built on the
-    request's Host header, which the client chooses (as for `Link`)."""
-    base_url = app_state(request.app).settings.public_base_url or ""
-    return f"{base_url}{request.url.path.rstrip('/')}/{task_id}"
+    request's Host header, which the client chooses (as for `Link`). The path comes from the
+    scope: building `request.url` would parse the whole URL on every create."""
+    return f"{base_url or ''}{request.scope['path'].rstrip('/')}/{task_id}"
 
 
 @router.get(
