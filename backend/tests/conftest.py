@@ -10,8 +10,9 @@ which case the run fails.
 import asyncio
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -45,6 +46,17 @@ async def _recreate_database(admin_url: str, name: str, *, drop_only: bool = Fal
                 await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     finally:
         await engine.dispose()
+
+
+@contextmanager
+def new_postgres_database(server_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on `server_url`, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_recreate_database(server_url, name))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_recreate_database(server_url, name, drop_only=True))
 
 
 async def migrate_database(url: str) -> None:

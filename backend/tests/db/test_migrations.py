@@ -2,8 +2,6 @@
 when told to), migrations go down and up again, and the models match them. Both databases."""
 
 import ast
-import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -16,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from fastapi import FastAPI
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.database import create_engine
@@ -29,7 +27,7 @@ from app.db.migrate import (
     upgrade_to_head,
 )
 from app.models import metadata
-from tests.conftest import _recreate_database
+from tests.conftest import new_postgres_database
 from tests.support.helpers import (
     ALICE,
     all_tasks,
@@ -50,13 +48,8 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         path.touch()
         yield f"sqlite+aiosqlite:///{path}"
         return
-    server_url: str = request.getfixturevalue("postgres_url")
-    name = f"taskapi_empty_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_recreate_database(server_url, name))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_recreate_database(server_url, name, drop_only=True))
+    with new_postgres_database(request.getfixturevalue("postgres_url"), "taskapi_empty") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,21 +1,18 @@
 """Procrastinate's schema comes with our migrations, on PostgreSQL only, and goes with them;
 the job worker reaches the app's database whatever form DATABASE_URL takes."""
 
-import asyncio
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.database import create_engine, resolve_database_url
 from app.db.migrate import upgrade_to_head
 from app.jobs.postgres import APPLICATION_NAME, jobs_database, psycopg_conninfo
-from tests.conftest import _recreate_database
+from tests.conftest import new_postgres_database
 from tests.support.helpers import make_settings
 from tests.support.migrations import downgrade_to
 
@@ -31,12 +28,8 @@ PROCRASTINATE_OBJECTS = """
 
 @pytest.fixture
 def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
-    name = f"taskapi_jobs_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_recreate_database(postgres_url, name))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_recreate_database(postgres_url, name, drop_only=True))
+    with new_postgres_database(postgres_url, "taskapi_jobs") as url:
+        yield url
 
 
 @pytest.fixture
