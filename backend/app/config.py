@@ -108,6 +108,10 @@ class Settings(BaseSettings):
 
     # Tasks one user may hold: a create past it is a 409 TASK_QUOTA_EXCEEDED.
     max_tasks_per_user: int = Field(default=100_000, ge=1)
+    # Lists one user may hold (409 LIST_QUOTA_EXCEEDED past it), and tasks one list may hold
+    # (409 LIST_FULL for a create, update or move that would put more in it).
+    max_lists_per_user: int = Field(default=1_000, ge=1)
+    max_tasks_per_list: int = Field(default=10_000, ge=1)
 
     # Sync (README "Building an offline-first client"). A repeated Idempotency-Key replays the
     # first response for this long; deleted tasks are reported to delta sync for this long (an

@@ -118,6 +118,15 @@ class InvalidSyncToken(InvalidInput):
     description = "`since` (or `Last-Event-ID`) is not a sync token of the caller's."
 
 
+class InvalidListId(InvalidInput):
+    error_code = "INVALID_LIST_ID"
+    detail = "This list id names none of your lists"
+    description = (
+        "a list id in the body or query (`list_id`, `move_to`, `before`, `after`) names no list "
+        "of the caller's: missing or another user's, alike; nothing was written."
+    )
+
+
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 
@@ -195,6 +204,16 @@ class TaskNotFound(ResourceNotFound):
     error_code = "TASK_NOT_FOUND"
 
 
+class ListForbidden(ResourceForbidden):
+    resource = "list"
+    error_code = "LIST_FORBIDDEN"
+
+
+class ListNotFound(ResourceNotFound):
+    resource = "list"
+    error_code = "LIST_NOT_FOUND"
+
+
 class RouteNotFound(ApiError):
     status_code = 404
     error_code = "NOT_FOUND"
@@ -242,6 +261,12 @@ class PreconditionFailed(ApiError):
     @property
     def headers(self) -> dict[str, str]:
         return {"ETag": self.etag}
+
+
+class ListPreconditionFailed(PreconditionFailed):
+    """The same code, about a list (no `error_code` of its own: not a new entry)."""
+
+    detail = "The list has changed since you read it (If-Match does not match its ETag)"
 
 
 class PayloadTooLarge(ApiError):
@@ -326,6 +351,38 @@ class TaskQuotaExceeded(ApiError):
     detail = "You have as many tasks as this server allows: delete some to create more"
     description = "the caller already has `MAX_TASKS_PER_USER` tasks; nothing was created."
     summary = "The caller's task quota is used up"
+
+
+class ListQuotaExceeded(ApiError):
+    status_code = 409
+    error_code = "LIST_QUOTA_EXCEEDED"
+    detail = "You have as many lists as this server allows: delete some to create more"
+    description = "the caller already has `MAX_LISTS_PER_USER` lists; nothing was created."
+    summary = "The caller's list quota is used up"
+
+
+class ListFull(ApiError):
+    status_code = 409
+    error_code = "LIST_FULL"
+    detail = "That list holds as many tasks as this server allows: nothing was written"
+    description = (
+        "the target list would hold more than `MAX_TASKS_PER_LIST` tasks; nothing was written."
+    )
+    summary = "The list holds as many tasks as allowed"
+
+
+class ListNotEmpty(ApiError):
+    status_code = 409
+    error_code = "LIST_NOT_EMPTY"
+    detail = (
+        "This list has tasks: delete it with ?tasks=delete (its tasks go too) or "
+        "?move_to=<list id> (they move there)"
+    )
+    description = (
+        "the list has tasks and the DELETE said neither `tasks=delete` nor `move_to`; nothing "
+        "was deleted."
+    )
+    summary = "The list has tasks"
 
 
 class IdempotencyKeyReused(ApiError):

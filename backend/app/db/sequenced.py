@@ -40,8 +40,9 @@ from sqlalchemy import (
     null,
     select,
     true,
+    update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import UpdateBase
@@ -67,6 +68,7 @@ TASK_STATE = (
     "priority",
     "tags",
     "version",
+    "list_id",
 )
 _EVENT_COLUMNS = [
     "scope_id",
@@ -117,7 +119,7 @@ class SequencedWrite:
             written.c.completed_at == bindparam("now", type_=UTCDateTime())
         )
         kind = case((this_write_completed, "completed"), else_="updated")
-        event = _event_of(written, kind, written.c.updated_at, written.c.version == _POSTGRES_SEQ)
+        event = event_of(written, kind, written.c.updated_at, written.c.version == _POSTGRES_SEQ)
         postgres = select(*written.c).add_cte(event)
         return cls(postgres=postgres, sqlite=write(_SQLITE_SEQ))
 
@@ -128,7 +130,7 @@ class SequencedWrite:
         return await connection.execute(self.postgres if postgres else self.sqlite, parameters)
 
 
-def _event_of(
+def event_of(
     written: CTE,
     kind: ColumnElement[str],
     occurred_at: ColumnElement[Any],
@@ -228,7 +230,7 @@ class SequencedInsertIfRoom:
             .returning(*(table.c[name] for name in TASK_STATE))
             .cte("written")
         )
-        event = _event_of(written, literal("created", String()), written.c.created_at)
+        event = event_of(written, literal("created", String()), written.c.created_at)
         self.postgres = select(written.c.version).add_cte(event)
         self.sqlite = (
             insert(table)
@@ -242,3 +244,59 @@ class SequencedInsertIfRoom:
         result = await connection.execute(self.postgres if postgres else self.sqlite, parameters)
         version: int | None = result.scalar_one_or_none()
         return version
+
+
+# --- writes of several entities in one transaction -------------------------------------------
+
+_LOCK = {
+    dialect.name: dialect.insert(USER_SYNC)
+    .values(user_id=scope_key(), seq=0, purged_seq=0)
+    .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq})
+    .returning(USER_SYNC.c.seq)
+    for dialect in (postgresql, sqlite)
+}
+_TAKE = (
+    update(USER_SYNC)
+    .where(in_sync_scope(USER_SYNC.c.user_id))
+    .values(seq=USER_SYNC.c.seq + bindparam("count", type_=BigInteger()))
+    .returning(USER_SYNC.c.seq)
+)
+
+
+async def lock_scope(connection: AsyncConnection, owner: str) -> int:
+    """Takes the scope's change counter (its row lock, held until the transaction ends) before
+    any row is read or written, as every write does; returns its value. `connection` must be in
+    a transaction. Reads made after it see every earlier write of the scope committed."""
+    statement = _LOCK[connection.dialect.name]
+    seq: int = (await connection.execute(statement, {"owner": owner})).scalar_one()
+    return seq
+
+
+async def take_seqs(connection: AsyncConnection, owner: str, count: int) -> int:
+    """The first of `count` new change numbers, after `lock_scope` (each entity a write changes
+    gets its own, and its event is numbered with it)."""
+    last: int = (
+        await connection.execute(_TAKE, {"owner": owner, "count": count})
+    ).scalar_one()
+    return last - count + 1
+
+
+def event_row(
+    owner: str, seq: int, entity_type: str, entity_id: Any, kind: str, at: Any, state: Any
+) -> dict[str, Any]:
+    """An event written by the application itself (entities without statement-built events)."""
+    return dict(
+        scope_id=owner,
+        seq=seq,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        kind=kind,
+        actor=owner,
+        occurred_at=at,
+        state=state,
+    )
+
+
+async def append_events(connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await connection.execute(insert(EVENTS), list(rows))

@@ -40,7 +40,8 @@ _DESCRIPTIONS: dict[type[ApiError], str] = {
     InvalidInput: "Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not "
     "JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another "
     "user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` "
-    "for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token.",
+    "for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, "
+    "`INVALID_LIST_ID` for a list id that names none of the caller's lists.",
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
     "every database connection (or the server's connection limit) is in use; retry after "
     "`Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or "
@@ -147,6 +148,7 @@ TAGS = [
         "description": "Catch-up (`changes`) and live (`events`) for offline clients.",
     },
     {"name": "tags", "description": "The caller's tags, with how many tasks carry each."},
+    {"name": "lists", "description": "The caller's lists of tasks, in the caller's own order."},
     {"name": "health", "description": "Liveness and readiness, for load balancers; no token."},
 ]
 CONTACT = {"name": "taskapi maintainers"}

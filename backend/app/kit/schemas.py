@@ -2,9 +2,10 @@
 
 import re
 import unicodedata
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 # NUL is rejected by PostgreSQL text columns; lone surrogates cannot be encoded as UTF-8.
 # Either would otherwise fail inside the driver as a 500.
@@ -39,3 +40,18 @@ class StrictInput(BaseModel):
     @classmethod
     def _refuse_unstorable_text(cls, value: Any) -> Any:
         return check_storable_text(value) if isinstance(value, str) else value
+
+
+CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _canonical_uuid(value: Any) -> Any:
+    # Only 8-4-4-4-12 hex digits: `uuid.UUID` would also take `{...}`, `urn:uuid:...` and 32
+    # bare digits, giving one resource several spellings.
+    if not isinstance(value, str) or CANONICAL_UUID.fullmatch(value) is None:
+        raise ValueError("must be a UUID (8-4-4-4-12 hex digits)")
+    return value
+
+
+# An id in a body: a JSON string in the canonical spelling.
+ResourceId = Annotated[uuid.UUID, BeforeValidator(_canonical_uuid), Field(strict=False)]

@@ -4,5 +4,6 @@ from app.models.base import metadata
 from app.models.sync import Event, IdempotencyKey, UserSync
 from app.models.tag import TaskTag
 from app.models.task import Task
+from app.models.task_list import TaskList
 
-__all__ = ["Event", "IdempotencyKey", "Task", "TaskTag", "UserSync", "metadata"]
+__all__ = ["Event", "IdempotencyKey", "Task", "TaskList", "TaskTag", "UserSync", "metadata"]

@@ -1,7 +1,18 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Index, SmallInteger, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    Uuid,
+)
 from sqlmodel import Field, SQLModel
 
 from app.kit.keys import NO_DUE
@@ -33,6 +44,8 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_user_id_title_key_id", "user_id", "title_key", "id"),
         # Delta sync reads a user's tasks changed after a given seq.
         Index("ix_tasks_user_id_version", "user_id", "version"),
+        # `?list=` (and `?list=none`): one list's tasks in the default order.
+        Index("ix_tasks_user_id_list_id_created_at_id", "user_id", "list_id", "created_at", "id"),
         CheckConstraint("length(title) >= 1", name="title_not_empty"),
         CheckConstraint("length(user_id) >= 1", name="user_id_not_empty"),
         CheckConstraint("priority BETWEEN 0 AND 3", name="priority_rank"),
@@ -59,6 +72,11 @@ class Task(SQLModel, table=True):
     priority: int = Field(default=0, sa_type=SmallInteger, nullable=False)
     # As written, in order; `task_tags` holds the same names for filtering and counting.
     tags: list[str] = Field(default_factory=list, sa_type=TagList, nullable=False)
+    # The list it belongs to, or None. No ON DELETE: deleting a list says what becomes of its
+    # tasks (app.lists.service), and the database refuses a list deleted from under them.
+    list_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(Uuid(), ForeignKey("lists.id"), nullable=True)
+    )
     # Derived (app.kit.keys): casefolded text to search and sort, and the due date as two sort
     # keys that put tasks without one last in either direction.
     # Server-derived columns stay out of `model_dump()`: it shows what clients wrote.

@@ -65,6 +65,7 @@ class TaskRecord(TypedDict):
     due_at: datetime | None
     priority: str
     tags: list[str]
+    list_id: uuid.UUID | None
     etag: str  # from the `version` column
 
 
@@ -87,8 +88,9 @@ def record(row: Sequence[Any]) -> TaskRecord:
         due_at,
         priority,
         tags,
+        list_id,
         version,
-    ) = row[:13]
+    ) = row[:14]
     return {
         "id": id_,
         "user_id": user_id,
@@ -102,6 +104,7 @@ def record(row: Sequence[Any]) -> TaskRecord:
         "due_at": due_at,
         "priority": PRIORITIES[priority],
         "tags": tags,
+        "list_id": list_id,
         "etag": etag_of(version),
     }
 

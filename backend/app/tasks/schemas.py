@@ -19,7 +19,12 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from app.kit.keys import fold
-from app.kit.schemas import StrictInput, check_storable_text, has_visible_character
+from app.kit.schemas import (
+    ResourceId,
+    StrictInput,
+    check_storable_text,
+    has_visible_character,
+)
 from app.models.task import (
     DESCRIPTION_MAX_LENGTH,
     MAX_TAGS_PER_TASK,
@@ -90,6 +95,10 @@ Tags = Annotated[list[str], AfterValidator(check_tags)]
 _MAX_TAGS: dict[str, Any] = {"maxItems": MAX_TAGS_PER_TASK}
 _DUE_DATE = "All-day due date, `YYYY-MM-DD`: never shifts with time zones. Setting it clears "
 _DUE_AT = "Due date-time with an offset (RFC 3339); stored and returned in UTC. Setting it clears "
+_LIST_ID = (
+    "The list the task is in (one of the caller's lists), or null: in no list, which is what "
+    "omitting it means."
+)
 _TAGS = (
     f"Up to {MAX_TAGS_PER_TASK} tags of 1 to {TAG_MAX_LENGTH} characters after trimming, no "
     "two equal ignoring case; kept as written, in order."
@@ -162,6 +171,7 @@ class TaskCreate(_VisibleTitle):
         json_schema_extra=_default_in_words,
     )
     tags: Tags = Field(default_factory=list, description=_TAGS, json_schema_extra=_MAX_TAGS)
+    list_id: ResourceId | None = Field(default=None, description=_LIST_ID)
 
 
 class TaskUpdate(_VisibleTitle):
@@ -180,6 +190,9 @@ class TaskUpdate(_VisibleTitle):
         default=None,
         description=_TAGS + " Replaces the task's tags; `[]` removes them all.",
         json_schema_extra=_MAX_TAGS,
+    )
+    list_id: ResourceId | None = Field(
+        default=None, description=_LIST_ID + " null takes it out of its list."
     )
 
     model_config = ConfigDict(
@@ -233,6 +246,7 @@ class TaskRead(BaseModel):
     due_at: datetime | None = Field(description="Timed due, UTC; null if none or all-day.")
     priority: Priority
     tags: list[str] = Field(description="As written, in the order given.")
+    list_id: uuid.UUID | None = Field(description="The task's list; null: in no list.")
     etag: str = Field(
         description='The task\'s version as a strong entity tag (`"12"`), as in the `ETag` '
         "header: changes only when a value really changes. Send it in `If-Match` to write only "
