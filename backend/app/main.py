@@ -31,6 +31,7 @@ from app.http.rate_limiter import open_rate_limiter
 from app.http.request_log import RequestLog
 from app.http.server import on_shutdown
 from app.jobs import open_job_runner
+from app.lists import endpoints as lists
 from app.state import AppState, set_app_state
 from app.sync import changes_endpoints as changes
 from app.sync import events_endpoints as events
@@ -121,6 +122,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.include_router(changes.router)
     app.include_router(events.router)
     app.include_router(tags.router)
+    app.include_router(lists.router)
+    app.include_router(changes.everything)
+    app.include_router(events.everything)
     app.include_router(health.router)
     if settings.api_docs:
         install_docs(app)

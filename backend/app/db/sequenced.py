@@ -249,11 +249,11 @@ class SequencedInsertIfRoom:
 # --- writes of several entities in one transaction -------------------------------------------
 
 _LOCK = {
-    dialect.name: dialect.insert(USER_SYNC)
+    name: dialect.insert(USER_SYNC)
     .values(user_id=scope_key(), seq=0, purged_seq=0)
     .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq})
     .returning(USER_SYNC.c.seq)
-    for dialect in (postgresql, sqlite)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 _TAKE = (
     update(USER_SYNC)
@@ -275,9 +275,7 @@ async def lock_scope(connection: AsyncConnection, owner: str) -> int:
 async def take_seqs(connection: AsyncConnection, owner: str, count: int) -> int:
     """The first of `count` new change numbers, after `lock_scope` (each entity a write changes
     gets its own, and its event is numbered with it)."""
-    last: int = (
-        await connection.execute(_TAKE, {"owner": owner, "count": count})
-    ).scalar_one()
+    last: int = (await connection.execute(_TAKE, {"owner": owner, "count": count})).scalar_one()
     return last - count + 1
 
 
@@ -285,16 +283,16 @@ def event_row(
     owner: str, seq: int, entity_type: str, entity_id: Any, kind: str, at: Any, state: Any
 ) -> dict[str, Any]:
     """An event written by the application itself (entities without statement-built events)."""
-    return dict(
-        scope_id=owner,
-        seq=seq,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        kind=kind,
-        actor=owner,
-        occurred_at=at,
-        state=state,
-    )
+    return {
+        "scope_id": owner,
+        "seq": seq,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "kind": kind,
+        "actor": owner,
+        "occurred_at": at,
+        "state": state,
+    }
 
 
 async def append_events(connection: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:

@@ -34,9 +34,10 @@ class Gap:
 def key_in(gap: Gap) -> str:
     """A key strictly inside the gap, as short as the library can make it."""
     try:
-        return generate_key_between(gap.low, gap.high)
+        key: str = generate_key_between(gap.low, gap.high)
     except FIError as error:  # only for keys this module did not make (or made out of order)
         raise ValueError(f"no key between {gap.low!r} and {gap.high!r}") from error
+    return key
 
 
 def spread(count: int) -> list[str]:

@@ -17,6 +17,8 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from app.auth.dependencies import CurrentPrincipal
+from app.auth.principal import Principal
+from app.config import Settings
 from app.db.database import Database
 from app.db.errors import unavailability_cause
 from app.db.feed import Subscription
@@ -42,6 +44,8 @@ from app.sync.tokens import MAX_TOKEN_LENGTH, seq_of, token_of
 
 logger = logging.getLogger("taskapi.sync")
 router = APIRouter(prefix="/api/tasks", tags=["sync"])
+# Every entity type (tasks and lists); /api/tasks/events stays tasks only, as it always was.
+everything = APIRouter(prefix="/api", tags=["sync"])
 
 _STREAM_DESCRIPTION = """\
 `text/event-stream`. First `event: ready` (its `id` is the token the stream starts from), then
@@ -80,24 +84,32 @@ class EventStream(StreamingResponse):
             self._subscription.close()
 
 
+_ALL_STREAM_DESCRIPTION = """\
+`text/event-stream`, as `/api/tasks/events` but with every entity type, each event named
+`<type>.<kind>`: `task.created`, `task.updated`, `task.deleted`, `list.created`,
+`list.updated`, `list.deleted` (data: the task or list as GET returns it, or `{"id": ...}` for a
+deletion); `ready`, `close` and heartbeats as there. The same sync tokens."""
+_STREAM_ERRORS = error_responses(
+    InvalidInput,
+    AuthError,
+    SyncTokenExpired,
+    RateLimited,
+    TooManyStreams,
+    ServiceUnavailable,
+    descriptions={
+        429: "Too many requests (`RATE_LIMITED`), or too many open event streams: "
+        "`TOO_MANY_STREAMS` (this user) or `STREAM_CAPACITY_REACHED` (this server); retry "
+        "after `Retry-After` seconds."
+    },
+)
+
+
 @router.get(
     "/events",
     response_class=EventStream,
     status_code=200,
     response_description=_STREAM_DESCRIPTION,
-    responses=error_responses(
-        InvalidInput,
-        AuthError,
-        SyncTokenExpired,
-        RateLimited,
-        TooManyStreams,
-        ServiceUnavailable,
-        descriptions={
-            429: "Too many requests (`RATE_LIMITED`), or too many open event streams: "
-            "`TOO_MANY_STREAMS` (this user) or `STREAM_CAPACITY_REACHED` (this server); retry "
-            "after `Retry-After` seconds."
-        },
-    ),
+    responses=_STREAM_ERRORS,
 )
 async def stream_events(
     request: Request,
@@ -122,13 +134,55 @@ async def stream_events(
     The response never ends (Server-Sent Events): Swagger UI's "Try it out" waits for an end
     and shows nothing. Use `EventSource`, or `curl -N -H "Authorization: Bearer $TOKEN"
     .../api/tasks/events`."""
+    return await _stream(request, principal, database, settings, last_event_id or since, False)
+
+
+@everything.get(
+    "/events",
+    response_class=EventStream,
+    status_code=200,
+    response_description=_ALL_STREAM_DESCRIPTION,
+    responses=_STREAM_ERRORS,
+)
+async def stream_all_events(
+    request: Request,
+    principal: CurrentPrincipal,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    since: Annotated[
+        str | None,
+        Query(max_length=MAX_TOKEN_LENGTH, description="Start after this sync token."),
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            max_length=MAX_TOKEN_LENGTH,
+            description="Resume after this event (wins over `since`).",
+        ),
+    ] = None,
+) -> EventStream:
+    """Stream the caller's changes of tasks and lists live; without a token, from now on.
+
+    Never ends (Server-Sent Events): use `EventSource`, or `curl -N`."""
+    return await _stream(request, principal, database, settings, last_event_id or since, True)
+
+
+async def _stream(
+    request: Request,
+    principal: Principal,
+    database: Database,
+    settings: Settings,
+    token: str | None,
+    with_lists: bool,
+) -> EventStream:
     user_id = principal.user_id
-    token = last_event_id or since
     start = await stream_start(database, user_id, None if token is None else seq_of(token, user_id))
     subscription = app_state(request.app).feed.subscribe(user_id)
     # When the bearer token stops being accepted, as the verifier judges it: exp plus the leeway.
     deadline = principal.expires_at + settings.jwt_leeway_seconds
-    body = _events(database, user_id, start, subscription, deadline, settings.sse_heartbeat_seconds)
+    heartbeat = settings.sse_heartbeat_seconds
+    body = _events(database, user_id, start, subscription, deadline, heartbeat, with_lists)
     return EventStream(body, subscription, settings.sse_send_timeout_seconds)
 
 
@@ -139,6 +193,7 @@ async def _events(
     subscription: Subscription,
     deadline: float,
     heartbeat_seconds: float,
+    with_lists: bool = False,
 ) -> AsyncIterator[bytes]:
     start = token_of(since, owner)
     yield _event("ready", {"next_token": start}, start)
@@ -146,9 +201,11 @@ async def _events(
         while True:
             has_more = True
             while has_more:
-                result = await changes_since(database, owner, since, DEFAULT_PAGE_SIZE)
+                result = await changes_since(
+                    database, owner, since, DEFAULT_PAGE_SIZE, with_lists=with_lists
+                )
                 for change in result.changes:
-                    yield _change_event(change, owner)
+                    yield _change_event(change, owner, typed=with_lists)
                 since, has_more = result.seq, result.has_more
             remaining = deadline - time.time()
             if remaining <= 0:
@@ -198,13 +255,16 @@ class _OncePerCause:
 _stream_failures = _OncePerCause(interval_seconds=60)
 
 
-def _change_event(change: Change, owner: str) -> bytes:
+def _change_event(change: Change, owner: str, *, typed: bool = False) -> bytes:
+    """`created`, `updated`, `deleted`; with `typed`, `<type>.<kind>` (`list.updated`)."""
     token = token_of(change.seq, owner)
-    if change.task is None:
-        return _event("deleted", {"id": change.task_id}, token)
-    # A task never changed since it was created has its creation time as last update.
-    created = change.task["created_at"] == change.task["updated_at"]
-    return _event("created" if created else "updated", change.task, token)
+    prefix = f"{change.entity_type}." if typed else ""
+    entity = change.task if change.task is not None else change.list
+    if entity is None:
+        return _event(prefix + "deleted", {"id": change.task_id}, token)
+    # An entity never changed since it was created has its creation time as last update.
+    created = entity["created_at"] == entity["updated_at"]
+    return _event(prefix + ("created" if created else "updated"), entity, token)
 
 
 def _close(error: ApiError) -> bytes:

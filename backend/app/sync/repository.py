@@ -23,12 +23,12 @@ class SyncState:
 
 _STATE = select(USER_SYNC.c.seq, USER_SYNC.c.purged_seq).where(in_sync_scope(USER_SYNC.c.user_id))
 _TOMBSTONES_SINCE = (
-    select(EVENTS.c.seq, EVENTS.c.entity_id)
+    select(EVENTS.c.seq, EVENTS.c.entity_id, EVENTS.c.entity_type)
     .where(
         in_sync_scope(EVENTS.c.scope_id),
         EVENTS.c.seq > bindparam("since", type_=BigInteger()),
         EVENTS.c.seq <= bindparam("until", type_=BigInteger()),
-        EVENTS.c.entity_type == "task",
+        EVENTS.c.entity_type.in_(bindparam("types", expanding=True)),
         EVENTS.c.kind == "deleted",
     )
     .order_by(EVENTS.c.seq)
@@ -42,12 +42,23 @@ async def sync_state(connection: AsyncConnection, owner: str) -> SyncState:
 
 
 async def tombstones_since(
-    connection: AsyncConnection, owner: str, since: int, until: int, limit: int
-) -> list[tuple[int, uuid.UUID]]:
-    parameters = {"owner": owner, "since": since, "until": until, "limit": limit}
-    return [
-        (row.seq, row.entity_id) for row in await connection.execute(_TOMBSTONES_SINCE, parameters)
-    ]
+    connection: AsyncConnection,
+    owner: str,
+    since: int,
+    until: int,
+    limit: int,
+    entity_types: tuple[str, ...] = ("task",),
+) -> list[tuple[int, uuid.UUID, str]]:
+    """The `deleted` events of these entity types numbered in (since, until], oldest first."""
+    parameters = {
+        "owner": owner,
+        "since": since,
+        "until": until,
+        "limit": limit,
+        "types": list(entity_types),
+    }
+    rows = await connection.execute(_TOMBSTONES_SINCE, parameters)
+    return [(row.seq, row.entity_id, row.entity_type) for row in rows]
 
 
 # --- retention ------------------------------------------------------------------------------

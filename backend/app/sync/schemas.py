@@ -4,6 +4,7 @@ import uuid
 
 from pydantic import BaseModel, Field
 
+from app.lists.schemas import ListRead
 from app.tasks.schemas import TaskRead
 
 
@@ -16,3 +17,13 @@ class ChangesRead(BaseModel):
     has_more: bool = Field(
         description="More changes follow: call again at once with `next_token` (also in `Link`)."
     )
+
+
+class AllChangesRead(ChangesRead):
+    """The body of GET /api/changes: tasks and lists. A client applies `lists` before `tasks`
+    (a task names its list) and `deleted` before `deleted_lists`."""
+
+    lists: list[ListRead] = Field(
+        description="Lists created or changed since the token, as they are now, oldest first."
+    )
+    deleted_lists: list[uuid.UUID] = Field(description="Ids of lists deleted since the token.")

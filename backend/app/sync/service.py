@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.database import Database
 from app.errors import SyncTokenExpired
+from app.lists import service as list_service
+from app.lists.service import ListRecord
 from app.sync import repository as sync_repository
 from app.tasks import service as task_service
 from app.tasks.service import TaskRecord
@@ -24,8 +26,14 @@ _BEFORE_EVERYTHING = -1
 @dataclass(frozen=True, slots=True)
 class Change:
     seq: int
-    task: TaskRecord | None  # None: deleted
-    task_id: uuid.UUID
+    task: TaskRecord | None  # None: deleted (or a list's change)
+    task_id: uuid.UUID  # the entity's id, whatever its type
+    entity_type: str = "task"  # or "list"
+    list: ListRecord | None = None  # a list as it is now; None: deleted (or a task's change)
+
+    @property
+    def deleted(self) -> bool:
+        return self.task is None and self.list is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +43,23 @@ class Changes:
     has_more: bool
 
 
-async def changes_since(database: Database, owner: str, since: int | None, limit: int) -> Changes:
-    """Without `since`: every task (no tombstones, the client starts empty)."""
+async def changes_since(
+    database: Database, owner: str, since: int | None, limit: int, *, with_lists: bool = False
+) -> Changes:
+    """Without `since`: every task (and list) (no tombstones, the client starts empty).
+    `with_lists`: lists and their deletions too (`/api/changes`, `/api/events`); without it,
+    tasks only, exactly as before lists existed."""
     async with database.connect() as connection:
-        return await read_changes(connection, owner, since, limit)
+        return await read_changes(connection, owner, since, limit, with_lists=with_lists)
 
 
 async def read_changes(
-    connection: AsyncConnection, owner: str, since: int | None, limit: int
+    connection: AsyncConnection,
+    owner: str,
+    since: int | None,
+    limit: int,
+    *,
+    with_lists: bool = False,
 ) -> Changes:
     state = await sync_repository.sync_state(connection, owner)
     if since is not None:
@@ -50,11 +67,20 @@ async def read_changes(
     start = _BEFORE_EVERYTHING if since is None else since
     tasks = await task_service.tasks_changed(connection, owner, start, state.seq, limit + 1)
     changes = [Change(seq, task, task["id"]) for seq, task in tasks]
+    if with_lists:
+        lists = await list_service.lists_changed(connection, owner, start, state.seq, limit + 1)
+        changes += [Change(seq, None, list_["id"], "list", list_) for seq, list_ in lists]
     if since is not None:
         tombstones = await sync_repository.tombstones_since(
-            connection, owner, since, state.seq, limit + 1
+            connection,
+            owner,
+            since,
+            state.seq,
+            limit + 1,
+            ("task", "list") if with_lists else ("task",),
         )
-        changes += [Change(seq, None, task_id) for seq, task_id in tombstones]
+        changes += [Change(seq, None, id_, kind) for seq, id_, kind in tombstones]
+    if with_lists or since is not None:
         changes.sort(key=lambda change: change.seq)
     if len(changes) > limit:
         return Changes(changes[:limit], changes[limit - 1].seq, has_more=True)

@@ -8,6 +8,7 @@ from app.errors import (
     IdempotencyKeyReused,
     InvalidIfMatch,
     InvalidInput,
+    ListFull,
     PayloadTooLarge,
     PreconditionFailed,
     RateLimited,
@@ -43,6 +44,10 @@ _BAD_PAGE_DESCRIPTION = (
     "filter value or sort key that does not exist, a malformed date, a boolean other than "
     "`true`/`false`, `cursor` with an `offset` above 0; "
     "`INVALID_CURSOR`: a cursor that was altered, or belongs to another user, filter or sort."
+)
+_CONFLICT_DESCRIPTION = (
+    "`TASK_QUOTA_EXCEEDED`: the caller has `MAX_TASKS_PER_USER` tasks; `LIST_FULL`: the list "
+    "named by `list_id` has `MAX_TASKS_PER_LIST` tasks. Nothing was written."
 )
 _ETAG = {"ETag": {"description": "The task's version, strong.", "schema": {"type": "string"}}}
 _LOCATION = {
@@ -118,6 +123,7 @@ async def list_tasks(
             IdempotencyKeyReused,
             RateLimited,
             ServiceUnavailable,
+            descriptions={409: _CONFLICT_DESCRIPTION},
         ),
     },
     openapi_extra={"parameters": [conditional.IDEMPOTENCY_KEY]},
@@ -128,7 +134,9 @@ async def create_task(
 ) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
     settings = app_state(request.app).settings
-    task = await service.create_task(database, user_id, body, settings.max_tasks_per_user)
+    task = await service.create_task(
+        database, user_id, body, settings.max_tasks_per_user, settings.max_tasks_per_list
+    )
     location = _location(request, settings.public_base_url, task["id"])
     headers = {"ETag": task["etag"], "Location": location}
     return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
@@ -175,6 +183,7 @@ async def get_task(
             AuthError,
             TaskForbidden,
             TaskNotFound,
+            ListFull,
             PreconditionFailed,
             PayloadTooLarge,
             RateLimited,
@@ -192,7 +201,8 @@ async def update_task(
 ) -> Response:
     """Change some fields of one of the caller's tasks; omitted fields are kept."""
     if_match = conditional.if_match(request)
-    task = await service.update_task(database, user_id, task_id, body, if_match)
+    max_per_list = app_state(request.app).settings.max_tasks_per_list
+    task = await service.update_task(database, user_id, task_id, body, if_match, max_per_list)
     return JsonBody(task, headers={"ETag": task["etag"]})
 
 

@@ -5,6 +5,7 @@ is given twice is a 400, not a silent choice of either."""
 
 import functools
 import re
+import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -15,7 +16,7 @@ from app.errors import ValidationFailed
 from app.http.dependencies import Pagination
 from app.http.error_handlers import describe_validation_errors
 from app.kit.keys import fold
-from app.kit.schemas import check_storable_text
+from app.kit.schemas import CANONICAL_UUID, check_storable_text
 from app.models.task import TAG_MAX_LENGTH
 from app.state import app_state
 from app.tasks.cursor import MAX_CURSOR_LENGTH, cursor_key
@@ -56,7 +57,7 @@ def enum_varnames(values: tuple[str, ...]) -> list[JsonValue]:
     ]
 
 
-_SINGLE = ("completed", "due_before", "due_after", "overdue", "q", "sort", "cursor")
+_SINGLE = ("completed", "due_before", "due_after", "overdue", "q", "list", "sort", "cursor")
 # Parameters that did not exist before cursors: any of them puts the list in cursor mode.
 _NEW = (*_REPEATABLE, *_SINGLE)
 _LEGACY_SORTS = {"asc": "created_at", "desc": "-created_at"}
@@ -130,6 +131,17 @@ def _text(q: str | None) -> str | None:
     return fold(q.strip())
 
 
+NO_LIST = "none"
+
+
+def _list_id(text: str | None) -> uuid.UUID | None:
+    if text is None or text == NO_LIST:
+        return None
+    if CANONICAL_UUID.fullmatch(text) is None:
+        raise ValidationFailed("query.list: must be a list's id (a UUID) or none")
+    return uuid.UUID(text)
+
+
 def _tag_keys(tags: list[str]) -> tuple[str, ...]:
     keys = []
     for tag in tags:
@@ -175,6 +187,13 @@ class ListParameters(BaseModel):
         max_length=Q_MAX_LENGTH,
         description="Text in the title or description, ignoring case (Unicode casefolding); "
         "empty means no search.",
+    )
+    list_: str | None = Field(
+        None,
+        alias="list",
+        max_length=36,
+        description="Only tasks in this list (its id), or `none`: only tasks in no list. A list "
+        "of another user's matches nothing.",
     )
     sort: SortParameter = Field(
         "-created_at",
@@ -234,6 +253,8 @@ async def task_list_query(request: Request, page: Pagination) -> TaskQuery:
         due_after=_due_bound("due_after", parsed.due_after, before=False),
         overdue=bool(parsed.overdue),
         text=_text(parsed.q),
+        list_id=_list_id(parsed.list_),
+        no_list=parsed.list_ == NO_LIST,
     )
     sort = _LEGACY_SORTS.get(parsed.sort, parsed.sort)
     key: SortKey = sort.removeprefix("-")  # type: ignore[assignment]

@@ -134,6 +134,10 @@ def _filter(task_filter: TaskFilter, owner: str, now: datetime) -> list[ColumnEl
         conditions.append(C.is_completed.is_(False))
     if f.due_after is not None:
         conditions.extend(_due_after(f.due_after))
+    if f.list_id is not None:
+        conditions.append(C.list_id == f.list_id)
+    if f.no_list:
+        conditions.append(C.list_id.is_(None))
     if f.text is not None:
         pattern = f"%{_escape_like(f.text)}%"
         conditions.append(

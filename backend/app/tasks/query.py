@@ -4,6 +4,7 @@ repository."""
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
@@ -50,6 +51,8 @@ class TaskFilter:
     due_after: DueBound | None = None
     overdue: bool = False
     text: str | None = None  # folded
+    list_id: uuid.UUID | None = None  # tasks in this list
+    no_list: bool = False  # tasks in no list
 
     @property
     def is_empty(self) -> bool:
@@ -88,4 +91,6 @@ class TaskQuery:
             self.sort,
             self.descending,
         ]
+        if f.list_id is not None or f.no_list:  # appended: cursors from before lists stay valid
+            canonical.append("none" if f.no_list else str(f.list_id))
         return hashlib.sha256(json.dumps(canonical).encode()).digest()

@@ -5,16 +5,21 @@ tags are written too. Either way the commit happens before the function returns,
 response is sent."""
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.database import Database
 from app.errors import (
     ApiError,
     InvalidCursor,
+    InvalidListId,
+    ListFull,
     PreconditionFailed,
     TaskForbidden,
     TaskNotFound,
@@ -24,7 +29,7 @@ from app.kit.etags import Precondition
 from app.kit.keys import due_keys, fold
 from app.kit.pagination import Page, PageParams
 from app.tasks import list_repository as task_list
-from app.tasks import repository, tag_rows
+from app.tasks import list_rows, repository, tag_rows
 from app.tasks.cursor import Position, decode_cursor, encode_cursor
 from app.tasks.query import TaskQuery
 from app.tasks.repository import TaskRecord as TaskRecord  # the row shape other domains read
@@ -102,18 +107,35 @@ async def _cursor_page(
     return TaskPage([task for task, _ in rows[: page.limit]], True, next_cursor)
 
 
+# Tasks one list may hold, for callers that do not say (a setting: MAX_TASKS_PER_LIST).
+DEFAULT_MAX_TASKS_PER_LIST = 10_000
+
+
 async def create_task(
-    database: Database, owner: str, data: TaskCreate, max_tasks: int
+    database: Database,
+    owner: str,
+    data: TaskCreate,
+    max_tasks: int,
+    max_tasks_per_list: int = DEFAULT_MAX_TASKS_PER_LIST,
 ) -> TaskRecord:
-    async with database.write(owner, several_statements=bool(data.tags)) as connection:
-        return await insert_new_task(connection, owner, data, database.clock(), max_tasks)
+    several = bool(data.tags) or data.list_id is not None
+    async with database.write(owner, several_statements=several) as connection:
+        return await insert_new_task(
+            connection, owner, data, database.clock(), max_tasks, max_tasks_per_list
+        )
 
 
 async def insert_new_task(
-    connection: AsyncConnection, owner: str, data: TaskCreate, now: datetime, max_tasks: int
+    connection: AsyncConnection,
+    owner: str,
+    data: TaskCreate,
+    now: datetime,
+    max_tasks: int,
+    max_tasks_per_list: int = DEFAULT_MAX_TASKS_PER_LIST,
 ) -> TaskRecord:
     """Stores the task `data` describes, and its tags, in the caller's unit of work; or
-    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already."""
+    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already
+    (InvalidListId or ListFull for a list that is not the owner's or is full)."""
     task = TaskRecord(
         id=uuid.uuid4(),
         user_id=owner,
@@ -127,10 +149,18 @@ async def insert_new_task(
         due_at=data.due_at,
         priority=data.priority,
         tags=data.tags,
+        list_id=data.list_id,
         etag="",  # the database numbers the version
     )
     columns = _stored_columns({name: value for name, value in task.items() if name != "etag"})
-    etag = await repository.insert_task(connection, columns, max_tasks)
+    if data.list_id is None:  # the common case: one statement, as before lists
+        etag = await repository.insert_task(connection, columns, max_tasks)
+    else:
+        await _check_list(connection, owner, data.list_id)
+        async with _list_deleted_meanwhile():
+            etag = await repository.insert_task(connection, columns, max_tasks)
+        if etag is not None:
+            await _check_room(connection, owner, data.list_id, max_tasks_per_list)
     if etag is None:
         raise TaskQuotaExceeded()
     task["etag"] = etag
@@ -153,16 +183,24 @@ async def update_task(
     task_id: uuid.UUID,
     data: TaskUpdate,
     if_match: Precondition | None = None,
+    max_tasks_per_list: int = DEFAULT_MAX_TASKS_PER_LIST,
 ) -> TaskRecord:
     """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing."""
     changes = _stored_columns(data.changes())
     tags: list[str] | None = changes.get("tags")
-    async with database.write(owner, several_statements=tags is not None) as connection:
-        task = await repository.update_task(
-            connection, owner, task_id, changes, database.clock(), _versions(if_match)
-        )
+    to_list: uuid.UUID | None = changes.get("list_id")
+    several = tags is not None or to_list is not None
+    async with database.write(owner, several_statements=several) as connection:
+        if to_list is not None:
+            await _check_list(connection, owner, to_list)
+        async with _list_deleted_meanwhile():
+            task = await repository.update_task(
+                connection, owner, task_id, changes, database.clock(), _versions(if_match)
+            )
         if task is None:
             raise await _why_not_written(connection, owner, task_id, if_match)
+        if to_list is not None:
+            await _check_room(connection, owner, to_list, max_tasks_per_list)
         if tags is not None:
             await tag_rows.replace_tags(connection, owner, task_id, tags)
     return task
@@ -175,6 +213,48 @@ async def delete_task(
         now = database.clock()
         if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
             raise await _why_not_written(connection, owner, task_id, if_match)
+
+
+async def _check_list(connection: AsyncConnection, owner: str, list_id: uuid.UUID) -> None:
+    """Before the write: the list is the owner's (missing and another user's alike: 400)."""
+    if await list_rows.task_count(connection, owner, list_id) is None:
+        raise InvalidListId()
+
+
+async def _check_room(
+    connection: AsyncConnection, owner: str, list_id: uuid.UUID, max_tasks_per_list: int
+) -> None:
+    """After the write, which took the owner's change counter: the list's count is exact (no
+    write of the owner's can run meanwhile), so over the limit the transaction rolls back."""
+    count = await list_rows.task_count(connection, owner, list_id)
+    if count is None:
+        raise InvalidListId()
+    if count > max_tasks_per_list:
+        raise ListFull()
+
+
+@asynccontextmanager
+async def _list_deleted_meanwhile() -> AsyncIterator[None]:
+    """The list was checked, then deleted before the write took the counter: the foreign key
+    refuses the task, and the client hears what it would have heard a moment later."""
+    try:
+        yield
+    except IntegrityError:
+        raise InvalidListId() from None
+
+
+async def move_list_tasks(
+    connection: AsyncConnection, owner: str, from_list: uuid.UUID, to_list: uuid.UUID, now: datetime
+) -> None:
+    """For a list's deletion (app.lists), in its transaction: its tasks go to `to_list`."""
+    await list_rows.move_all(connection, owner, from_list, to_list, now)
+
+
+async def delete_list_tasks(
+    connection: AsyncConnection, owner: str, list_id: uuid.UUID, now: datetime
+) -> None:
+    """For a list's deletion (app.lists), in its transaction: its tasks are deleted."""
+    await list_rows.delete_all(connection, owner, list_id, now)
 
 
 def _versions(if_match: Precondition | None) -> list[int] | None:

@@ -78,7 +78,11 @@ SQLITE_COUNTING = (
     + _REMOVE.format(open=_SQLITE_OPEN.format(row="OLD"))
     + " END",
 )
-_COUNTING_TRIGGERS = ("tasks_list_count_insert", "tasks_list_count_update", "tasks_list_count_delete")
+_COUNTING_TRIGGERS = (
+    "tasks_list_count_insert",
+    "tasks_list_count_update",
+    "tasks_list_count_delete",
+)
 
 
 def _state(with_list: bool) -> str:
@@ -151,9 +155,7 @@ def upgrade() -> None:
     op.create_index("ix_lists_user_id_version", "lists", ["user_id", "version"], unique=False)
     if postgres:
         op.add_column("tasks", sa.Column("list_id", sa.Uuid(), nullable=True))
-        op.create_foreign_key(
-            op.f("fk_tasks_list_id_lists"), "tasks", "lists", ["list_id"], ["id"]
-        )
+        op.create_foreign_key(op.f("fk_tasks_list_id_lists"), "tasks", "lists", ["list_id"], ["id"])
     else:
         # Plain ALTER TABLE (a batch copy of `tasks` would trip over its triggers and, with
         # foreign keys on, cascade to its tags).
