@@ -117,7 +117,8 @@ async def neighbour(
     """The position next to `key` on `side` ("before", "after"), or the first or last of all
     ("first", "last"), among the owner's lists other than `moving`."""
     statement = {"first": _FIRST, "last": _LAST, "after": _NEXT, "before": _PREVIOUS}[side]
-    parameters = {"owner": owner, "list_id": moving, "key": key}
+    # No list has the nil id: with no list moving, every list counts (`id != NULL` would not).
+    parameters = {"owner": owner, "list_id": moving or uuid.UUID(int=0), "key": key}
     position: str | None = await connection.scalar(statement, parameters)
     return position
 
