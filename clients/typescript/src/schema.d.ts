@@ -126,6 +126,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Lists
+         * @description List the caller's lists in their order, archived ones included, each with its counts.
+         */
+        get: operations["list_lists"];
+        put?: never;
+        /**
+         * Create List
+         * @description Create a list, placed after the caller's other lists. With `Idempotency-Key`, a retry
+         *     creates nothing more.
+         */
+        post: operations["create_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists/{list_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get List
+         * @description Read one of the caller's lists. (Its counts are not part of its ETag: a 304 can come
+         *     with counts that have changed since.)
+         */
+        get: operations["get_list"];
+        /**
+         * Update List
+         * @description Change some fields of one of the caller's lists; omitted fields are kept.
+         */
+        put: operations["update_list"];
+        post?: never;
+        /**
+         * Delete List
+         * @description Delete one of the caller's lists. A list with tasks needs `tasks=delete` or
+         *     `move_to=<list id>` (409 `LIST_NOT_EMPTY` otherwise); either way it is one transaction, and
+         *     each task deleted or moved appears in the changes feed and on the event streams.
+         */
+        delete: operations["delete_list"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists/{list_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move List
+         * @description Move one of the caller's lists: `before` or `after` another of their lists, `first` or
+         *     `last`. Only this list's `position` is written; a list already there is left unchanged.
+         */
+        post: operations["move_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List All Changes
+         * @description The caller's tasks and lists created or changed, and ids of those deleted, since
+         *     `since`: enough to rebuild every list and task. Tokens are those of `/api/tasks/changes`
+         *     and both event streams.
+         */
+        get: operations["list_all_changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream All Events
+         * @description Stream the caller's changes of tasks and lists live; without a token, from now on.
+         *
+         *     Never ends (Server-Sent Events): use `EventSource`, or `curl -N`.
+         */
+        get: operations["stream_all_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -192,6 +313,43 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AllChangesRead
+         * @description The body of GET /api/changes: tasks and lists. A client applies `lists` before `tasks`
+         *     (a task names its list) and `deleted` before `deleted_lists`.
+         */
+        AllChangesRead: {
+            /**
+             * Tasks
+             * @description Tasks created or changed since the token, as they are now, oldest first.
+             */
+            tasks: components["schemas"]["TaskRead"][];
+            /**
+             * Deleted
+             * @description Ids of tasks deleted since the token.
+             */
+            deleted: string[];
+            /**
+             * Next Token
+             * @description Pass as `since` next time (opaque).
+             */
+            next_token: string;
+            /**
+             * Has More
+             * @description More changes follow: call again at once with `next_token` (also in `Link`).
+             */
+            has_more: boolean;
+            /**
+             * Lists
+             * @description Lists created or changed since the token, as they are now, oldest first.
+             */
+            lists: components["schemas"]["ListRead"][];
+            /**
+             * Deleted Lists
+             * @description Ids of lists deleted since the token.
+             */
+            deleted_lists: string[];
+        };
         /** ChangesRead */
         ChangesRead: {
             /**
@@ -220,7 +378,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -241,11 +399,14 @@ export interface components {
              *     - `INVALID_IDEMPOTENCY_KEY` (400): the `Idempotency-Key` header is empty, too long, repeated or has bad characters.
              *     - `INVALID_IF_MATCH` (400): `If-Match` is neither `*` nor a list of quoted entity tags (`6` for `"6"`).
              *     - `INVALID_SYNC_TOKEN` (400): `since` (or `Last-Event-ID`) is not a sync token of the caller's.
+             *     - `INVALID_LIST_ID` (400): a list id in the body or query (`list_id`, `move_to`, `before`, `after`) names no list of the caller's: missing or another user's, alike; nothing was written.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
              *     - `TOKEN_EXPIRED` (401): the token's `exp` has passed.
              *     - `TASK_FORBIDDEN` (403): the task belongs to another user.
              *     - `TASK_NOT_FOUND` (404): no task with this id, or the id is not a UUID.
+             *     - `LIST_FORBIDDEN` (403): the list belongs to another user.
+             *     - `LIST_NOT_FOUND` (404): no list with this id, or the id is not a UUID.
              *     - `NOT_FOUND` (404): no such path.
              *     - `METHOD_NOT_ALLOWED` (405): the path exists, the method does not.
              *     - `SYNC_TOKEN_EXPIRED` (410): the token predates the tombstones kept (or this database): resync from scratch.
@@ -257,6 +418,9 @@ export interface components {
              *     - `HEADERS_TOO_LARGE` (431): the request line and headers exceed `MAX_REQUEST_HEAD_BYTES`; the connection is closed.
              *     - `RATE_LIMITED` (429): too many requests from this user or address; retry after `Retry-After` seconds.
              *     - `TASK_QUOTA_EXCEEDED` (409): the caller already has `MAX_TASKS_PER_USER` tasks; nothing was created.
+             *     - `LIST_QUOTA_EXCEEDED` (409): the caller already has `MAX_LISTS_PER_USER` lists; nothing was created.
+             *     - `LIST_FULL` (409): the target list would hold more than `MAX_TASKS_PER_LIST` tasks; nothing was written.
+             *     - `LIST_NOT_EMPTY` (409): the list has tasks and the DELETE said neither `tasks=delete` nor `move_to`; nothing was deleted.
              *     - `IDEMPOTENCY_KEY_REUSED` (422): the `Idempotency-Key` was used before with a different body; use a new key.
              *     - `TOO_MANY_STREAMS` (429): the caller already holds `SSE_MAX_STREAMS_PER_USER` event streams.
              *     - `STREAM_CAPACITY_REACHED` (429): the server already holds `SSE_MAX_STREAMS` event streams; retry later.
@@ -278,6 +442,139 @@ export interface components {
         Health: {
             /** Status */
             status: string;
+        };
+        /**
+         * ListCreate
+         * @example {
+         *       "color": "#22aa66",
+         *       "name": "Groceries"
+         *     }
+         */
+        ListCreate: {
+            /**
+             * Name
+             * @description Trimmed; 1 to 255 characters, some of them visible.
+             */
+            name: string;
+            /**
+             * Color
+             * @description `"#rrggbb"` (hex, stored in lower case), or null for none.
+             */
+            color?: string | null;
+            /**
+             * Archived
+             * @description Optional; false when omitted.
+             */
+            archived?: boolean;
+        };
+        /**
+         * ListMove
+         * @description Where the list goes among the caller's lists: exactly one of the four.
+         * @example {
+         *       "after": "00000000-0000-4000-8000-000000000000"
+         *     }
+         * @example {
+         *       "first": true
+         *     }
+         */
+        ListMove: {
+            /**
+             * Before
+             * Format: uuid
+             * @description Right before this list of the caller's.
+             */
+            before?: string;
+            /**
+             * After
+             * Format: uuid
+             * @description Right after this list of the caller's.
+             */
+            after?: string;
+            /**
+             * First
+             * @description `true`: first of the caller's lists.
+             * @constant
+             */
+            first?: true;
+            /**
+             * Last
+             * @description `true`: last of the caller's lists.
+             * @constant
+             */
+            last?: true;
+        };
+        /** ListRead */
+        ListRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Color
+             * @description `"#rrggbb"`, or null.
+             */
+            color: string | null;
+            /**
+             * Position
+             * @description The list's place among the caller's lists: lists sort by it (byte order, then id). Opaque: move a list with `POST /api/lists/{id}/move`.
+             */
+            position: string;
+            /** Archived */
+            archived: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             * @description UTC, ISO 8601 with offset.
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @description UTC; changes only when a value really changes.
+             */
+            updated_at: string;
+            /**
+             * Task Count
+             * @description How many tasks are in the list.
+             */
+            task_count: number;
+            /**
+             * Open Task Count
+             * @description How many of them are not completed.
+             */
+            open_task_count: number;
+            /**
+             * Etag
+             * @description The list's version as a strong entity tag (`"12"`), as in the `ETag` header: changes when the list's own fields or place change (not its counts).
+             */
+            etag: string;
+        };
+        /**
+         * ListUpdate
+         * @description Partial: omitted fields stay as they are. The order changes through `.../move`.
+         * @example {
+         *       "archived": true
+         *     }
+         */
+        ListUpdate: {
+            /**
+             * Name
+             * @description Trimmed; 1 to 255 characters, some of them visible. Not null.
+             */
+            name?: string;
+            /**
+             * Color
+             * @description `"#rrggbb"` (hex, stored in lower case), or null for none.
+             */
+            color?: string | null;
+            /**
+             * Archived
+             * @description Cannot be null.
+             */
+            archived?: boolean;
         };
         /** TagRead */
         TagRead: {
@@ -341,6 +638,11 @@ export interface components {
              * @description Up to 20 tags of 1 to 50 characters after trimming, no two equal ignoring case; kept as written, in order.
              */
             tags?: string[];
+            /**
+             * List Id
+             * @description The list the task is in (one of the caller's lists), or null: in no list, which is what omitting it means.
+             */
+            list_id?: string | null;
         };
         /** TaskRead */
         TaskRead: {
@@ -395,6 +697,11 @@ export interface components {
              */
             tags: string[];
             /**
+             * List Id
+             * @description The task's list; null: in no list.
+             */
+            list_id: string | null;
+            /**
              * Etag
              * @description The task's version as a strong entity tag (`"12"`), as in the `ETag` header: changes only when a value really changes. Send it in `If-Match` to write only if nobody changed the task since.
              */
@@ -446,6 +753,11 @@ export interface components {
              * @description Up to 20 tags of 1 to 50 characters after trimming, no two equal ignoring case; kept as written, in order. Replaces the task's tags; `[]` removes them all.
              */
             tags?: string[];
+            /**
+             * List Id
+             * @description The list the task is in (one of the caller's lists), or null: in no list, which is what omitting it means. null takes it out of its list.
+             */
+            list_id?: string | null;
         };
     };
     responses: never;
@@ -475,6 +787,8 @@ export interface operations {
                 overdue?: boolean | null;
                 /** @description Text in the title or description, ignoring case (Unicode casefolding); empty means no search. */
                 q?: string | null;
+                /** @description Only tasks in this list (its id), or `none`: only tasks in no list. A list of another user's matches nothing. */
+                list?: string | null;
                 /** @description Order: a key, `-` first for descending. Tasks without a due date come last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) */
                 sort?: "asc" | "desc" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due" | "-due" | "priority" | "-priority" | "title" | "-title";
                 /** @description From the previous page's `Link: rel="next"`; empty on the first page to get cursor links with no other parameter. Not with an `offset` above 0. */
@@ -636,7 +950,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -670,7 +984,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The caller's task quota is used up: `TASK_QUOTA_EXCEEDED`. */
+            /** @description `TASK_QUOTA_EXCEEDED`: the caller has `MAX_TASKS_PER_USER` tasks; `LIST_FULL`: the list named by `list_id` has `MAX_TASKS_PER_LIST` tasks. Nothing was written. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -997,7 +1311,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1058,6 +1372,22 @@ export interface operations {
                      *       "detail": "Task not found",
                      *       "error_code": "TASK_NOT_FOUND",
                      *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The list holds as many tasks as allowed: `LIST_FULL`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "That list holds as many tasks as this server allows: nothing was written",
+                     *       "error_code": "LIST_FULL",
+                     *       "status_code": 409
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
@@ -1379,7 +1709,7 @@ export interface operations {
             /** @description The caller's changes since the token, and the next token. */
             200: {
                 headers: {
-                    /** @description More changes follow: `</api/tasks/changes?since=T&limit=L>; rel="next"`. */
+                    /** @description More changes follow: the same path with `?since=T&limit=L` (`</api/tasks/changes?since=T&limit=L>; rel="next"`). */
                     Link?: string;
                     [name: string]: unknown;
                 };
@@ -1387,7 +1717,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1543,7 +1873,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1752,6 +2082,1451 @@ export interface operations {
                      * @example {
                      *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
                      *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_lists: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's lists, in their order (`position`, then id). */
+            200: {
+                headers: {
+                    /** @description More lists follow: `</api/lists?limit=L&offset=O>; rel="next"`. */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListRead"][];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "query.limit: Input should be less than or equal to 500",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A unique key (a UUID) for this request: a retry with the same key and body gets the first response again (`Idempotency-Replayed: true`), not a second task. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListCreate"];
+            };
+        };
+        responses: {
+            /** @description The created list, last of the caller's lists. */
+            201: {
+                headers: {
+                    /** @description The list's version, strong. */
+                    ETag?: string;
+                    /** @description The new list's URL (`/api/lists/{id}`), relative unless the server sets `PUBLIC_BASE_URL`. */
+                    Location?: string;
+                    /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key`. */
+                    "Idempotency-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's list quota is used up: `LIST_QUOTA_EXCEEDED`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "You have as many lists as this server allows: delete some to create more",
+                     *       "error_code": "LIST_QUOTA_EXCEEDED",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different body: `IDEMPOTENCY_KEY_REUSED`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This Idempotency-Key was already used with a different request body",
+                     *       "error_code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "status_code": 422
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag(s) the client holds: 304 with no body if one is current. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description The list's UUID. */
+                list_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list. */
+            200: {
+                headers: {
+                    /** @description The list's version, strong. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListRead"];
+                };
+            };
+            /** @description `If-None-Match` names the current ETag: no body. */
+            304: {
+                headers: {
+                    /** @description The list's version, strong. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The list belongs to another user: `LIST_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This list belongs to another user",
+                     *       "error_code": "LIST_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such list, or the id is not a UUID: `LIST_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "List not found",
+                     *       "error_code": "LIST_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The list's UUID. */
+                list_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListUpdate"];
+            };
+        };
+        responses: {
+            /** @description The list as stored now. */
+            200: {
+                headers: {
+                    /** @description The list's version, strong. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The list belongs to another user: `LIST_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This list belongs to another user",
+                     *       "error_code": "LIST_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such list, or the id is not a UUID: `LIST_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "List not found",
+                     *       "error_code": "LIST_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_list: {
+        parameters: {
+            query?: {
+                /** @description `delete`: the list's tasks are deleted with it. */
+                tasks?: "delete" | null;
+                /** @description Another list of the caller's: the list's tasks move there. */
+                move_to?: string | null;
+            };
+            header?: {
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The list's UUID. */
+                list_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its tasks deleted or moved as asked; no body. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `INVALID_LIST_ID` (`move_to` names none of the caller's lists), `VALIDATION_ERROR` (both `tasks` and `move_to`, `move_to` the list itself, an unknown `tasks` value), `INVALID_IF_MATCH`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This list id names none of your lists",
+                     *       "error_code": "INVALID_LIST_ID",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The list belongs to another user: `LIST_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This list belongs to another user",
+                     *       "error_code": "LIST_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such list, or the id is not a UUID: `LIST_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "List not found",
+                     *       "error_code": "LIST_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `LIST_NOT_EMPTY`: the list has tasks and the request said neither `tasks=delete` nor `move_to`; `LIST_FULL`: `move_to`'s list would hold more than `MAX_TASKS_PER_LIST` tasks. Nothing was deleted. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "That list holds as many tasks as this server allows: nothing was written",
+                     *       "error_code": "LIST_FULL",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    move_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
+                "If-Match"?: string;
+                /** @description A unique key (a UUID) for this request: a retry with the same key and body gets the first response again (`Idempotency-Replayed: true`), not a second task. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The list's UUID. */
+                list_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListMove"];
+            };
+        };
+        responses: {
+            /** @description The list in its new place. */
+            200: {
+                headers: {
+                    /** @description The list's version, strong. */
+                    ETag?: string;
+                    /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key`. */
+                    "Idempotency-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The list belongs to another user: `LIST_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This list belongs to another user",
+                     *       "error_code": "LIST_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such list, or the id is not a UUID: `LIST_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "List not found",
+                     *       "error_code": "LIST_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different body: `IDEMPOTENCY_KEY_REUSED`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This Idempotency-Key was already used with a different request body",
+                     *       "error_code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "status_code": 422
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_all_changes: {
+        parameters: {
+            query?: {
+                /** @description The `next_token` of the previous call; omit it for everything. */
+                since?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's changes of every kind since the token, and the next token. */
+            200: {
+                headers: {
+                    /** @description More changes follow: the same path with `?since=T&limit=L` (`</api/tasks/changes?since=T&limit=L>; rel="next"`). */
+                    Link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllChangesRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token predates the deletions kept: resync from scratch: `SYNC_TOKEN_EXPIRED`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This sync token is older than the deletions kept on record: sync again from scratch (without `since`)",
+                     *       "error_code": "SYNC_TOKEN_EXPIRED",
+                     *       "status_code": 410
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    stream_all_events: {
+        parameters: {
+            query?: {
+                /** @description Start after this sync token. */
+                since?: string | null;
+            };
+            header?: {
+                /** @description Resume after this event (wins over `since`). */
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description `text/event-stream`, as `/api/tasks/events` but with every entity type, each event named
+             *     `<type>.<kind>`: `task.created`, `task.updated`, `task.deleted`, `list.created`,
+             *     `list.updated`, `list.deleted` (data: the task or list as GET returns it, or `{"id": ...}` for a
+             *     deletion); `ready`, `close` and heartbeats as there. The same sync tokens.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The token predates the deletions kept: resync from scratch: `SYNC_TOKEN_EXPIRED`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This sync token is older than the deletions kept on record: sync again from scratch (without `since`)",
+                     *       "error_code": "SYNC_TOKEN_EXPIRED",
+                     *       "status_code": 410
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests (`RATE_LIMITED`), or too many open event streams: `TOO_MANY_STREAMS` (this user) or `STREAM_CAPACITY_REACHED` (this server); retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before opening a stream again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "You have too many event streams open: close one first",
+                     *       "error_code": "TOO_MANY_STREAMS",
                      *       "status_code": 429
                      *     }
                      */
