@@ -39,7 +39,7 @@ OPERATIONS = {
     ),
     ("put", "/api/tasks/{task_id}"): (
         "update_task",
-        {"200", "400", "401", "403", "404", "412", "413", "415", "429", "414", "500", "503"},
+        {"200", "400", "401", "403", "404", "409", "412", "413", "415", "429", "414", "500", "503"},
     ),
     ("delete", "/api/tasks/{task_id}"): (
         "delete_task",
@@ -49,6 +49,35 @@ OPERATIONS = {
     ("get", "/health/live"): ("liveness", {"200", "414", "500"}),
     ("get", "/health/ready"): ("readiness", {"200", "414", "500", "503"}),
     ("get", "/api/tags"): ("list_tags", {"200", "400", "401", "429", "414", "500", "503"}),
+    ("get", "/api/lists"): ("list_lists", {"200", "400", "401", "429", "414", "500", "503"}),
+    ("post", "/api/lists"): (
+        "create_list",
+        {"201", "400", "401", "409", "413", "414", "415", "422", "429", "500", "503"},
+    ),
+    ("get", "/api/lists/{list_id}"): (
+        "get_list",
+        {"200", "304", "401", "403", "404", "429", "414", "500", "503"},
+    ),
+    ("put", "/api/lists/{list_id}"): (
+        "update_list",
+        {"200", "400", "401", "403", "404", "412", "413", "415", "429", "414", "500", "503"},
+    ),
+    ("delete", "/api/lists/{list_id}"): (
+        "delete_list",
+        {"204", "400", "401", "403", "404", "409", "412", "429", "414", "500", "503"},
+    ),
+    ("post", "/api/lists/{list_id}/move"): (
+        "move_list",
+        {"200", "400", "401", "403", "404", "412", "413", "415", "422", "429", "414", "500", "503"},
+    ),
+    ("get", "/api/changes"): (
+        "list_all_changes",
+        {"200", "400", "401", "410", "429", "414", "500", "503"},
+    ),
+    ("get", "/api/events"): (
+        "stream_all_events",
+        {"200", "400", "401", "410", "429", "414", "500", "503"},
+    ),
 }
 TASK_OPERATIONS = [key for key in OPERATIONS if key[1].startswith("/api/tasks")]
 FAILING_OPERATIONS = [key for key, (_, codes) in OPERATIONS.items() if max(map(int, codes)) >= 400]
@@ -132,7 +161,12 @@ def test_only_a_reused_idempotency_key_documents_422(document: dict[str, Any]) -
         for method, described in methods.items()
         if "422" in described["responses"]
     ]
-    assert with_422 == [("post", "/api/tasks")]
+    # The POSTs that take an Idempotency-Key.
+    assert with_422 == [
+        ("post", "/api/tasks"),
+        ("post", "/api/lists"),
+        ("post", "/api/lists/{list_id}/move"),
+    ]
     example = operation(document, "post", "/api/tasks")["responses"]["422"]["content"]
     assert example["application/json"]["example"]["error_code"] == "IDEMPOTENCY_KEY_REUSED"
     assert "HTTPValidationError" not in document["components"]["schemas"]

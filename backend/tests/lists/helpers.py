@@ -21,9 +21,7 @@ async def create_list(client: httpx.AsyncClient, user: str = ALICE, **body: Any)
 async def list_rows(app: FastAPI) -> list[dict[str, Any]]:
     """Every list row, whoever owns it, in (user, position) order."""
     async with sessionmaker_of(app)() as session:
-        rows = await session.scalars(
-            select(TaskList).order_by(TaskList.user_id, TaskList.position)  # type: ignore[arg-type]
-        )
+        rows = await session.scalars(select(TaskList).order_by(TaskList.user_id, TaskList.position))
         return [row.model_dump() for row in rows.all()]
 
 

@@ -52,8 +52,9 @@ async def test_tasks_delete_deletes_the_lists_tasks_each_with_its_tombstone(
     tail = (await events(app))[-4:]
     assert sorted(tail[:3]) == sorted(("task", "deleted", uuid.UUID(id_).hex) for id_ in gone)
     assert tail[3] == ("list", "deleted", uuid.UUID(doomed["id"]).hex)
-    changes = await client.get("/api/tasks/changes?since=" + await _token_before(client, 4),
-                               headers=auth(ALICE))
+    changes = await client.get(
+        "/api/tasks/changes?since=" + await _token_before(client, 4), headers=auth(ALICE)
+    )
     assert sorted(changes.json()["deleted"]) == sorted(gone)
 
 
@@ -64,7 +65,9 @@ async def _token_before(client: httpx.AsyncClient, changes: int) -> str:
     latest = (await client.get("/api/tasks/changes?limit=1", headers=auth(ALICE))).json()
     while latest["has_more"]:
         latest = (
-            await client.get(f"/api/tasks/changes?since={latest['next_token']}", headers=auth(ALICE))
+            await client.get(
+                f"/api/tasks/changes?since={latest['next_token']}", headers=auth(ALICE)
+            )
         ).json()
     return token_of(seq_of(latest["next_token"], ALICE) - changes, ALICE)
 
@@ -84,9 +87,9 @@ async def test_move_to_moves_the_tasks_each_as_a_new_version(
     for task in moved:
         assert str(rows[task["id"]].list_id) == new["id"]
         assert rows[task["id"]].version > int(task["etag"].strip('"'))
-    assert [(row["name"], row["task_count"], row["open_task_count"]) for row in await list_rows(app)] == [
-        ("new", 3, 2)
-    ]
+    assert [
+        (row["name"], row["task_count"], row["open_task_count"]) for row in await list_rows(app)
+    ] == [("new", 3, 2)]
     tail = await events(app)
     assert [kind for _, kind, _ in tail[-4:-1]] == ["updated"] * 3
     assert tail[-1] == ("list", "deleted", uuid.UUID(old["id"]).hex)

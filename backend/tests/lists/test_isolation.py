@@ -60,6 +60,4 @@ async def test_another_users_list_id_cannot_reach_their_counts(
     )
 
     assert_error(response, 400, "INVALID_LIST_ID")
-    assert [(row["task_count"], row["open_task_count"]) for row in await list_rows(app)] == [
-        (0, 0)
-    ]
+    assert [(row["task_count"], row["open_task_count"]) for row in await list_rows(app)] == [(0, 0)]

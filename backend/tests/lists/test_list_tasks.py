@@ -62,8 +62,12 @@ async def test_counts_follow_creates_completions_moves_and_deletes(
     assert await counts() == [(2, 1), (0, 0)]
     await client.put(f"/api/tasks/{first['id']}", json={"is_completed": True}, headers=auth(ALICE))
     assert await counts() == [(2, 0), (0, 0)]
-    await client.put(f"/api/tasks/{second['id']}", json={"list_id": work["id"]}, headers=auth(ALICE))
-    await client.put(f"/api/tasks/{second['id']}", json={"is_completed": False}, headers=auth(ALICE))
+    await client.put(
+        f"/api/tasks/{second['id']}", json={"list_id": work["id"]}, headers=auth(ALICE)
+    )
+    await client.put(
+        f"/api/tasks/{second['id']}", json={"is_completed": False}, headers=auth(ALICE)
+    )
     assert await counts() == [(1, 0), (1, 1)]
     await client.delete(f"/api/tasks/{first['id']}", headers=auth(ALICE))
     assert await counts() == [(0, 0), (1, 1)]
@@ -97,7 +101,9 @@ async def test_a_list_that_is_not_the_callers_is_one_400_and_nothing_is_written(
 async def test_a_malformed_list_id_is_a_validation_error(
     client: httpx.AsyncClient, app: FastAPI, value: Any
 ) -> None:
-    response = await client.post("/api/tasks", json={"title": "x", "list_id": value}, headers=auth(ALICE))
+    response = await client.post(
+        "/api/tasks", json={"title": "x", "list_id": value}, headers=auth(ALICE)
+    )
 
     assert_error(response, 400, "VALIDATION_ERROR", mentions=("list_id",))
     assert await all_rows(app) == []

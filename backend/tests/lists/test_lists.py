@@ -69,9 +69,7 @@ async def test_conditional_requests(client: httpx.AsyncClient, app: FastAPI) -> 
     etag = created["etag"]
 
     not_modified = await client.get(url, headers={**auth(ALICE), "If-None-Match": etag})
-    stale = await client.put(
-        url, json={"name": "x"}, headers={**auth(ALICE), "If-Match": '"999"'}
-    )
+    stale = await client.put(url, json={"name": "x"}, headers={**auth(ALICE), "If-Match": '"999"'})
     malformed = await client.put(url, json={"name": "x"}, headers={**auth(ALICE), "If-Match": "1"})
     fresh = await client.put(url, json={"name": "y"}, headers={**auth(ALICE), "If-Match": etag})
     stale_delete = await client.delete(url, headers={**auth(ALICE), "If-Match": etag})

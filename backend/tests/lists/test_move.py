@@ -22,9 +22,7 @@ async def move(
     return await client.post(f"/api/lists/{moved['id']}/move", json=body, headers=auth(user))
 
 
-async def test_every_kind_of_move_writes_one_list(
-    client: httpx.AsyncClient, app: FastAPI
-) -> None:
+async def test_every_kind_of_move_writes_one_list(client: httpx.AsyncClient, app: FastAPI) -> None:
     a, b, c, d = [await create_list(client, name=name) for name in "abcd"]
 
     assert (await move(client, d, first=True)).status_code == 200
@@ -56,7 +54,8 @@ async def test_a_move_to_where_it_is_changes_nothing(
 
 
 async def test_if_match_guards_a_move(client: httpx.AsyncClient) -> None:
-    a, b = await create_list(client, name="a"), await create_list(client, name="b")
+    await create_list(client, name="a")
+    b = await create_list(client, name="b")
     url = f"/api/lists/{b['id']}/move"
 
     stale = await client.post(url, json={"first": True}, headers={**auth(ALICE), "If-Match": '"1"'})

@@ -157,7 +157,7 @@ BAD_UPDATE_BODIES = [
     pytest.param(
         {},
         "Provide at least one of: title, description, is_completed, due_date, due_at, "
-        "priority, tags",
+        "priority, tags, list_id",
         id="no-fields",
     ),
     pytest.param(
