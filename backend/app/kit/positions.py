@@ -7,7 +7,6 @@ Ties cannot happen through the API (a key is computed under the scope's change-c
 the neighbours as committed), and readers break any tie by id all the same."""
 
 from dataclasses import dataclass
-from typing import Literal
 
 from fractional_indexing import FIError, generate_key_between, generate_n_keys_between
 
@@ -43,6 +42,3 @@ def key_in(gap: Gap) -> str:
 def spread(count: int) -> list[str]:
     """`count` fresh keys in order, evenly spaced: for siblings whose keys grew too long."""
     return list(generate_n_keys_between(None, None, count))
-
-
-Place = Literal["before", "after", "first", "last"]

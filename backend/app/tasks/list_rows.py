@@ -7,6 +7,7 @@ the sync triggers), so each one shows in delta sync and on the stream."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Insert, Select, Subquery, Update
 
 from app.db.scope import caller, owned_by, scope_key
 from app.db.sequenced import EVENTS, TASK_STATE, event_of, take_seqs
@@ -47,20 +49,20 @@ _IN_LIST = owned_by(TASKS) & (TASKS.c.list_id == _LIST)
 _COUNT_IN_LIST = select(func.count()).select_from(TASKS).where(_IN_LIST)
 
 
-def _numbered() -> object:
+def _numbered() -> Subquery:
     """The list's tasks, each with its change number: `first` onwards, in id order."""
     number = _FIRST - 1 + func.row_number().over(order_by=TASKS.c.id)
     return select(TASKS.c.id, number.label("seq")).where(_IN_LIST).subquery("numbered")
 
 
-def _move_statement() -> tuple[object, object]:
+def _move_statement() -> tuple[Select[Any], Update]:
     numbered = _numbered()
     moved = (
         update(TASKS)
-        .where(TASKS.c.id == numbered.c.id)  # type: ignore[attr-defined]
+        .where(TASKS.c.id == numbered.c.id)
         .values(
             list_id=bindparam("to_list"),
-            version=numbered.c.seq,  # type: ignore[attr-defined]
+            version=numbered.c.seq,
             updated_at=greatest(TASKS.c.updated_at, _NOW),
         )
         .returning(*(TASKS.c[name] for name in TASK_STATE))
@@ -71,7 +73,7 @@ def _move_statement() -> tuple[object, object]:
     return postgres, moved  # SQLite: the sync triggers write each event
 
 
-def _delete_statement() -> object:
+def _delete_statement() -> Insert:
     gone = delete(TASKS).where(_IN_LIST).returning(TASKS.c.id).cte("gone")
     seq = _FIRST - 1 + func.row_number().over(order_by=gone.c.id)
     rows = select(
@@ -103,7 +105,7 @@ async def move_all(
         return
     parameters["first"] = await take_seqs(connection, owner, count)
     postgres = connection.dialect.name == "postgresql"
-    await connection.execute(_MOVE_POSTGRES if postgres else _MOVE_SQLITE, parameters)  # type: ignore[call-overload]
+    await connection.execute(_MOVE_POSTGRES if postgres else _MOVE_SQLITE, parameters)
 
 
 async def delete_all(
@@ -117,4 +119,4 @@ async def delete_all(
     count = await connection.scalar(_COUNT_IN_LIST, parameters)
     if count:
         parameters["first"] = await take_seqs(connection, owner, count)
-        await connection.execute(_DELETE_POSTGRES, parameters)  # type: ignore[call-overload]
+        await connection.execute(_DELETE_POSTGRES, parameters)
