@@ -248,13 +248,30 @@ class SequencedInsertIfRoom:
 
 # --- writes of several entities in one transaction -------------------------------------------
 
-_LOCK = {
-    name: dialect.insert(USER_SYNC)
-    .values(user_id=scope_key(), seq=0, purged_seq=0)
-    .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq})
-    .returning(USER_SYNC.c.seq)
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+
+def _counter_lock(dialect_insert: Any) -> Executable:
+    statement: Executable = (
+        dialect_insert(USER_SYNC)
+        .values(user_id=scope_key(), seq=0, purged_seq=0)
+        .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq})
+    )
+    return statement
+
+
+_COUNTER_LOCK = {
+    "postgresql": _counter_lock(postgresql.insert),
+    "sqlite": _counter_lock(sqlite.insert),
 }
+
+
+async def take_counter_lock(connection: AsyncConnection, owner: str) -> None:
+    """First statement of a transaction that reads rows before it writes them (a cascade, a
+    move): it holds the owner's change counter from here to the commit, so the rows read
+    cannot change before they are written, and it locks in the order every write does
+    (counter first). On SQLite it also takes the write lock before the first read."""
+    await connection.execute(_COUNTER_LOCK[connection.dialect.name], {"owner": owner})
+
+
 _TAKE = (
     update(USER_SYNC)
     .where(in_sync_scope(USER_SYNC.c.user_id))
@@ -263,18 +280,9 @@ _TAKE = (
 )
 
 
-async def lock_scope(connection: AsyncConnection, owner: str) -> int:
-    """Takes the scope's change counter (its row lock, held until the transaction ends) before
-    any row is read or written, as every write does; returns its value. `connection` must be in
-    a transaction. Reads made after it see every earlier write of the scope committed."""
-    statement = _LOCK[connection.dialect.name]
-    seq: int = (await connection.execute(statement, {"owner": owner})).scalar_one()
-    return seq
-
-
 async def take_seqs(connection: AsyncConnection, owner: str, count: int) -> int:
-    """The first of `count` new change numbers, after `lock_scope` (each entity a write changes
-    gets its own, and its event is numbered with it)."""
+    """The first of `count` new change numbers, after `take_counter_lock` (each entity a
+    write changes gets its own, and its event is numbered with it)."""
     last: int = (await connection.execute(_TAKE, {"owner": owner, "count": count})).scalar_one()
     return last - count + 1
 

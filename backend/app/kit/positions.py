@@ -1,44 +1,67 @@
-"""Manual order as fractional keys (the `fractional-indexing` library): a position is a short
-base-62 string, and there is always a key between any two, so a move writes one row instead of
-renumbering its siblings. Keys compare as plain bytes (code points): the column is `COLLATE "C"`
-on PostgreSQL, and SQLite compares text that way by default.
+"""Position keys: strings whose byte order is the user's order (fractional indexing, the
+`fractional-indexing` library's base-62 keys). A move writes one key between its neighbours'
+keys; nothing is renumbered and no float runs out of precision.
 
-Ties cannot happen through the API (a key is computed under the scope's change-counter lock from
-the neighbours as committed), and readers break any tie by id all the same."""
+A new item's key comes from the clock, so an append needs no query for the last sibling: an
+integer key `i` + the microseconds since 1970 in 9 base-62 digits (fixed width: valid until
+the year 2398), then 3 random base-62 digits as a fractional part so two appends in the same
+microsecond (almost) never tie. Later appends sort after earlier ones while the clock moves
+forward; a "last" move takes the last sibling's integer part plus one (one microsecond), still
+below any append made a microsecond or more later. Keys compare as bytes: PostgreSQL stores them
+with `COLLATE "C"`, SQLite compares text bytewise. Equal keys are ordered by id.
+"""
 
-from dataclasses import dataclass
+import secrets
+from datetime import datetime
 
-from fractional_indexing import FIError, generate_key_between, generate_n_keys_between
+from fractional_indexing import (
+    BASE_62_DIGITS,
+    FIError,
+    generate_key_between,
+    generate_n_keys_between,
+)
 
-# Keys grow by about one character per six moves into the same gap; past this length the
-# siblings are given fresh, evenly spaced keys (`spread`).
-MAX_POSITION_LENGTH = 64
+from app.kit.keys import microseconds
 
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """Where a moved or new item goes: strictly after `low`, strictly before `high` (None: the
-    start or the end of the siblings)."""
-
-    low: str | None
-    high: str | None
-
-    def holds(self, position: str) -> bool:
-        """The item at `position` is already in this gap: moving it there changes nothing."""
-        return (self.low is None or self.low < position) and (
-            self.high is None or position < self.high
-        )
+_CLOCK_HEAD = "i"  # an integer part of 9 digits after the head
+_CLOCK_DIGITS = 9
+_SUFFIX_DIGITS = 3
 
 
-def key_in(gap: Gap) -> str:
-    """A key strictly inside the gap, as short as the library can make it."""
+class PositionKeyTooLong(ValueError):
+    """The key between two neighbours would pass the length limit."""
+
+
+def _base62(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, digit = divmod(number, 62)
+        digits.append(BASE_62_DIGITS[digit])
+    if number:
+        raise ValueError("does not fit")
+    return "".join(reversed(digits))
+
+
+def append_key(now: datetime) -> str:
+    """The key of an item appended at `now`: after every item appended earlier."""
+    suffix = "".join(secrets.choice(BASE_62_DIGITS) for _ in range(_SUFFIX_DIGITS - 1))
+    last = secrets.choice(BASE_62_DIGITS[1:])  # a fractional part never ends in "0"
+    return f"{_CLOCK_HEAD}{_base62(microseconds(now), _CLOCK_DIGITS)}{suffix}{last}"
+
+
+def key_between(before: str | None, after: str | None, max_length: int) -> str:
+    """A key strictly between two neighbours' keys (None: the start or the end of the
+    siblings). PositionKeyTooLong past `max_length` characters."""
     try:
-        key: str = generate_key_between(gap.low, gap.high)
-    except FIError as error:  # only for keys this module did not make (or made out of order)
-        raise ValueError(f"no key between {gap.low!r} and {gap.high!r}") from error
+        key = str(generate_key_between(before, after))
+    except FIError as error:  # equal or malformed neighbours: a bug of the caller
+        raise ValueError(str(error)) from None
+    if len(key) > max_length:
+        raise PositionKeyTooLong(key)
     return key
 
 
 def spread(count: int) -> list[str]:
-    """`count` fresh keys in order, evenly spaced: for siblings whose keys grew too long."""
-    return list(generate_n_keys_between(None, None, count))
+    """`count` fresh keys in order, short and evenly spaced: for siblings whose keys grew too
+    long (each move into the same gap adds about a character every six moves)."""
+    return [str(key) for key in generate_n_keys_between(None, None, count)]

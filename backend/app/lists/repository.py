@@ -1,8 +1,8 @@
 """Every lists query. Each one takes the owner and filters by it in SQL (`owned_by`), except
 `list_exists`, which only answers whether an id exists at all (403 against 404).
 
-Writes run inside the service's transaction, after `lock_scope` (app.db.sequenced): the lists'
-events are written here, one per changed list, numbered with the list's new version."""
+Writes run inside the service's transaction, after `take_counter_lock` (app.db.sequenced): the
+lists' events are written here, one per changed list, numbered with the list's new version."""
 
 import uuid
 from collections.abc import Sequence

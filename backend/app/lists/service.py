@@ -1,9 +1,10 @@
 """List rules: ownership (403 against 404), If-Match, quotas, the place of a list among the
 caller's lists, and what happens to a deleted list's tasks.
 
-Every write is one transaction that first takes the caller's change counter (`lock_scope`), so
-the counts and neighbours it reads are exact (every earlier write of the caller is committed,
-none can start meanwhile), and each changed list or task gets its own change number and event.
+Every write is one transaction that first takes the caller's change counter
+(`take_counter_lock`), so the counts and neighbours it reads are exact (every earlier write of
+the caller is committed, none can start meanwhile), and each changed list or task gets its own
+change number and event.
 """
 
 import uuid
@@ -13,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.database import Database
-from app.db.sequenced import lock_scope, take_seqs
+from app.db.sequenced import take_counter_lock, take_seqs
 from app.errors import (
     ApiError,
     InvalidListId,
@@ -27,11 +28,28 @@ from app.errors import (
 )
 from app.kit.etags import Precondition, etag_of
 from app.kit.pagination import Page, PageParams
-from app.kit.positions import MAX_POSITION_LENGTH, Gap, key_in, spread
+from app.kit.positions import PositionKeyTooLong, key_between, spread
 from app.lists import repository
 from app.lists.repository import ListRecord as ListRecord
 from app.lists.schemas import ListCreate, ListMove, ListUpdate
 from app.tasks import service as task_service
+
+# A list's key past this length: every list gets a fresh key (see `move_list`), never a 409.
+POSITION_MAX_LENGTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Where a list goes: strictly after `low`, strictly before `high` (None: the start or
+    the end of the caller's lists)."""
+
+    low: str | None
+    high: str | None
+
+    def holds(self, position: str) -> bool:
+        """A list at `position` is already in this gap: moving it there changes nothing."""
+        above = self.low is None or self.low < position
+        return above and (self.high is None or position < self.high)
 
 
 async def list_lists(database: Database, owner: str, page: PageParams) -> Page[ListRecord]:
@@ -52,7 +70,7 @@ async def create_list(
 ) -> ListRecord:
     """New lists go last."""
     async with database.write(owner, several_statements=True) as connection:
-        await lock_scope(connection, owner)
+        await take_counter_lock(connection, owner)
         if await repository.count_lists(connection, owner) >= max_lists:
             raise ListQuotaExceeded()
         last = await repository.neighbour(connection, owner, None, side="last")
@@ -61,7 +79,7 @@ async def create_list(
             id=uuid.uuid4(),
             name=data.name,
             color=data.color,
-            position=key_in(Gap(last, None)),
+            position=key_between(last, None, POSITION_MAX_LENGTH),
             archived=data.archived,
             created_at=now,
             updated_at=now,
@@ -83,7 +101,7 @@ async def update_list(
     if_match: Precondition | None,
 ) -> ListRecord:
     async with database.write(owner, several_statements=True) as connection:
-        await lock_scope(connection, owner)
+        await take_counter_lock(connection, owner)
         current = await _owned(connection, owner, list_id, if_match)
         changes = {k: v for k, v in data.changes().items() if current[k] != v}  # type: ignore[literal-required]
         if not changes:
@@ -104,18 +122,19 @@ async def move_list(
     """One row written (its position), unless the keys around the target grew too long: then
     every list gets a fresh key, once in a long while."""
     async with database.write(owner, several_statements=True) as connection:
-        await lock_scope(connection, owner)
+        await take_counter_lock(connection, owner)
         current = await _owned(connection, owner, list_id, if_match)
         gap = await _gap(connection, owner, list_id, to)
         if gap.holds(current["position"]):
             return current  # already there
-        key = key_in(gap)
         now = database.clock()
-        if len(key) <= MAX_POSITION_LENGTH:
-            version = await take_seqs(connection, owner, 1)
-            changes = {"position": key}
-            return await repository.update_list(connection, owner, current, changes, now, version)
-        return await _respread(connection, owner, current, gap, now)
+        try:
+            key = key_between(gap.low, gap.high, POSITION_MAX_LENGTH)
+        except PositionKeyTooLong:
+            return await _respread(connection, owner, current, gap, now)
+        version = await take_seqs(connection, owner, 1)
+        changes = {"position": key}
+        return await repository.update_list(connection, owner, current, changes, now, version)
 
 
 async def _gap(connection: AsyncConnection, owner: str, moving: uuid.UUID, to: ListMove) -> Gap:
@@ -168,7 +187,7 @@ async def delete_list(
     max_tasks_per_list: int,
 ) -> None:
     async with database.write(owner, several_statements=True) as connection:
-        await lock_scope(connection, owner)
+        await take_counter_lock(connection, owner)
         current = await _owned(connection, owner, list_id, if_match)
         target = None
         if tasks.move_to is not None:

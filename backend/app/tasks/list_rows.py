@@ -1,7 +1,7 @@
 """The tasks' side of lists: whether a list may take a task (the caller's, with room), and the
 writes of all of a list's tasks at once when the list is deleted.
 
-The bulk writes run in the lists service's transaction, after `lock_scope`: every task they
+The bulk writes run in the lists service's transaction, after `take_counter_lock`: every task they
 change gets its own change number and event (on PostgreSQL a CTE of the statement, on SQLite
 the sync triggers), so each one shows in delta sync and on the stream."""
 

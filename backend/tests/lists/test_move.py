@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.kit.positions import MAX_POSITION_LENGTH
+from app.lists.service import POSITION_MAX_LENGTH
 from tests.lists.helpers import create_list, events, list_rows
 from tests.support.helpers import ALICE, BOB, assert_error, auth
 
@@ -110,12 +110,12 @@ async def test_keys_that_grow_too_long_are_spread_again_in_the_same_order(
     a, b, c = [await create_list(client, name=name) for name in "abc"]
     moving, target = c, b
     # Always into the same gap (right after `a`): each key is longer than the last.
-    for _ in range(MAX_POSITION_LENGTH * 7):
+    for _ in range(POSITION_MAX_LENGTH * 7):
         response = await move(client, moving, after=a["id"])
         assert response.status_code == 200
         moving, target = target, moving
     positions = [row["position"] for row in await list_rows(app)]
 
-    assert max(len(position) for position in positions) <= MAX_POSITION_LENGTH
+    assert max(len(position) for position in positions) <= POSITION_MAX_LENGTH
     assert len(set(positions)) == 3
     assert (await names_in_order(client))[0] == "a"
