@@ -151,6 +151,25 @@ class TokenExpired(AuthError):
     description = "the token's `exp` has passed."
 
 
+class InsufficientScope(ApiError):
+    """The MCP endpoint's 403 (RFC 6750 3.1): the token is valid but lacks the scope the
+    request needs; `WWW-Authenticate` names it, so a client can ask for it (step-up)."""
+
+    status_code = 403
+    error_code = "INSUFFICIENT_SCOPE"
+    detail = "The token lacks the scope this needs"
+    description = "(MCP only) the token lacks the scope a tool needs; `WWW-Authenticate` names it."
+    summary = "The token lacks a scope"
+
+    def __init__(self, scope: str, challenge: str) -> None:
+        super().__init__(f"The token lacks the scope {scope!r}, which this needs")
+        self.challenge = challenge
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": self.challenge}
+
+
 class ResourceForbidden(ApiError):
     """A 403 for a resource of another user's: a subclass sets `resource` and its code, and
     the texts follow (`class ListForbidden(ResourceForbidden)`, resource "list")."""

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -31,6 +31,7 @@ from app.http.rate_limiter import open_rate_limiter
 from app.http.request_log import RequestLog
 from app.http.server import on_shutdown
 from app.jobs import open_job_runner
+from app.mcp.server import MCP_PATH, install_mcp, mcp_verifier
 from app.state import AppState, set_app_state
 from app.sync import changes_endpoints as changes
 from app.sync import events_endpoints as events
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 # The worker runs here unless JOBS_IN_PROCESS is off (`taskapi worker` runs it).
                 open_job_runner(settings, database, work=settings.jobs_in_process) as jobs,
                 listening(settings, feed),
+                AsyncExitStack() as mcp_running,
             ):
                 if settings.cursor_secret is None and settings.better_auth_secret is None:
                     logger.warning(
@@ -90,7 +92,12 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                         "so another replica or a restart answers them with INVALID_CURSOR"
                     )
                 verifier = TokenVerifier(settings, jwks)
-                set_app_state(app, AppState(settings, database, verifier, feed, limiter, jobs))
+                state = AppState(
+                    settings, database, verifier, feed, limiter, jobs, mcp_verifier(settings, jwks)
+                )
+                set_app_state(app, state)
+                if mcp is not None:
+                    await mcp_running.enter_async_context(mcp.running())
                 # SIGTERM: streams end at once with a `close` event, before uvicorn waits.
                 forget = on_shutdown(feed.end_all)
                 try:
@@ -122,6 +129,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.include_router(events.router)
     app.include_router(tags.router)
     app.include_router(health.router)
+    mcp = install_mcp(app, settings)  # /mcp when MCP_RESOURCE_URL is set, after every /api route
     if settings.api_docs:
         install_docs(app)
 
@@ -131,7 +139,9 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit != "off" or settings.rate_limit_anonymous != "off":
-        app.add_middleware(RateLimit, exempt_paths=health.PROBE_PATHS | {METRICS_PATH})
+        # /mcp counts its requests itself, per user (app.mcp.guard).
+        exempt = health.PROBE_PATHS | {METRICS_PATH, *([MCP_PATH] if mcp else [])}
+        app.add_middleware(RateLimit, exempt_paths=exempt)
     app.add_middleware(cors, allow_origins=settings.cors_allow_origins)
     app.add_middleware(SecurityHeaders)
     install_metrics(app, settings)

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.scope import owned_by
@@ -115,6 +115,15 @@ def list_statement(
     order = (column.desc(), C.id.desc()) if backwards else (column.asc(), C.id.asc())
     statement = select(*COLUMNS, column).where(*conditions).order_by(*order).limit(limit)
     return statement.offset(offset) if offset else statement
+
+
+async def count(
+    connection: AsyncConnection, owner: str, task_filter: TaskFilter, *, now: datetime
+) -> int:
+    """How many of the owner's tasks match the filter (the MCP overview's counts)."""
+    conditions = [owned_by(TASKS, owner), *_filter(task_filter, owner, now)]
+    statement = select(func.count()).select_from(TASKS).where(*conditions)
+    return int((await connection.execute(statement)).scalar_one())
 
 
 def _filter(task_filter: TaskFilter, owner: str, now: datetime) -> list[ColumnElement[bool]]:

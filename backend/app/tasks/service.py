@@ -26,7 +26,7 @@ from app.kit.pagination import Page, PageParams
 from app.tasks import list_repository as task_list
 from app.tasks import repository, tag_rows
 from app.tasks.cursor import Position, decode_cursor, encode_cursor
-from app.tasks.query import TaskQuery
+from app.tasks.query import TaskFilter, TaskQuery
 from app.tasks.repository import TaskRecord as TaskRecord  # the row shape other domains read
 from app.tasks.schemas import PRIORITIES, TaskCreate, TaskUpdate
 
@@ -100,6 +100,11 @@ async def _cursor_page(
     last, key = rows[page.limit - 1]
     next_cursor = encode_cursor(Position(key, last["id"], started), cursor_key, owner, fingerprint)
     return TaskPage([task for task, _ in rows[: page.limit]], True, next_cursor)
+
+
+async def count_tasks(database: Database, owner: str, task_filter: TaskFilter) -> int:
+    async with database.connect() as connection:
+        return await task_list.count(connection, owner, task_filter, now=database.clock())
 
 
 async def create_task(

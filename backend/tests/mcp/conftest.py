@@ -1,0 +1,79 @@
+"""/mcp against a live `taskapi serve` (a real socket, production settings), called with the
+official SDK's own client over streamable HTTP; the database is read directly to check what was
+written."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from fastapi import FastAPI
+from mcp.client import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp_types import CallToolResult
+
+from tests.conftest import StartApp
+from tests.support.helpers import free_port, token_for
+from tests.support.live_server import live_server
+
+
+@dataclass(frozen=True)
+class Served:
+    app: FastAPI  # the same database, in process: for direct reads and writes
+    base_url: str
+    mcp_url: str  # also MCP_RESOURCE_URL: the audience its tokens name
+
+    def token(self, user_id: str, **kwargs: Any) -> str:
+        """A shared-secret token for /mcp: its `aud` is the MCP resource URL."""
+        return token_for(user_id, audience=self.mcp_url, **kwargs)
+
+
+@pytest.fixture
+def mcp_settings() -> dict[str, str]:
+    """Override in a test module for other settings of the live server."""
+    return {}
+
+
+@pytest.fixture
+async def served(
+    start_app: StartApp, database_url: str, tmp_path: Path, mcp_settings: dict[str, str]
+) -> AsyncIterator[Served]:
+    port = free_port()
+    mcp_url = f"http://127.0.0.1:{port}/mcp"
+    settings = {"mcp_resource_url": mcp_url, **mcp_settings}
+    async with start_app() as (app, _):
+        with live_server(database_url, tmp_path, port=port, **settings) as base_url:
+            yield Served(app, base_url, mcp_url)
+
+
+@asynccontextmanager
+async def mcp_client(url: str, token: str | None) -> AsyncIterator[Client]:
+    """The SDK's client, connected (initialized) over streamable HTTP with this bearer token."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        yield client
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    """A tool's structured result; the call must succeed."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, text_of(result)
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def refused(client: Client, tool: str, **arguments: Any) -> str:
+    """A tool error's text; the call must fail as a tool error (not a protocol error)."""
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, result.structured_content
+    return text_of(result)
+
+
+def text_of(result: CallToolResult) -> str:
+    return " ".join(getattr(item, "text", "") for item in result.content)
