@@ -17,7 +17,7 @@ from mcp_types import CallToolResult
 
 from tests.conftest import StartApp
 from tests.support.helpers import free_port, token_for
-from tests.support.live_server import live_server
+from tests.support.live_server import live_server_on
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ async def served(
     mcp_url = f"http://127.0.0.1:{port}/mcp"
     settings = {"mcp_resource_url": mcp_url, **mcp_settings}
     async with start_app() as (app, _):
-        with live_server(database_url, tmp_path, port=port, **settings) as base_url:
+        with live_server_on(port, database_url, tmp_path, **settings) as base_url:
             yield Served(app, base_url, mcp_url)
 
 
@@ -64,8 +64,9 @@ async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
     """A tool's structured result; the call must succeed."""
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, text_of(result)
-    assert result.structured_content is not None
-    return result.structured_content
+    content: dict[str, Any] | None = result.structured_content
+    assert content is not None
+    return content
 
 
 async def refused(client: Client, tool: str, **arguments: Any) -> str:
