@@ -2,10 +2,10 @@
 official SDK's own client over streamable HTTP; the database is read directly to check what was
 written."""
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -15,8 +15,13 @@ from mcp.client import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult
 
-from tests.conftest import StartApp
-from tests.support.helpers import free_port, token_for
+from tests.support.helpers import (
+    delete_all_tasks,
+    free_port,
+    make_settings,
+    running_app,
+    token_for,
+)
 from tests.support.live_server import live_server_on
 
 
@@ -31,22 +36,45 @@ class Served:
         return token_for(user_id, audience=self.mcp_url, **kwargs)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def mcp_settings() -> dict[str, str]:
     """Override in a test module for other settings of the live server."""
     return {}
 
 
-@pytest.fixture
-async def served(
-    start_app: StartApp, database_url: str, tmp_path: Path, mcp_settings: dict[str, str]
-) -> AsyncIterator[Served]:
+@dataclass(frozen=True)
+class LiveServer:
+    database_url: str
+    base_url: str
+    mcp_url: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def live(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    mcp_settings: dict[str, str],
+) -> Iterator[LiveServer]:
+    """One live server per module and database (a server takes seconds to start); each test
+    empties its tables (`served`)."""
+    folder = tmp_path_factory.mktemp("mcp")
+    if request.param == "sqlite":
+        database_url = f"sqlite+aiosqlite:///{folder / 'taskapi.db'}"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), folder / "taskapi.db")
+    else:
+        database_url = request.getfixturevalue("postgres_url")
     port = free_port()
     mcp_url = f"http://127.0.0.1:{port}/mcp"
     settings = {"mcp_resource_url": mcp_url, **mcp_settings}
-    async with start_app() as (app, _):
-        with live_server_on(port, database_url, tmp_path, **settings) as base_url:
-            yield Served(app, base_url, mcp_url)
+    with live_server_on(port, database_url, folder, **settings) as base_url:
+        yield LiveServer(database_url, base_url, mcp_url)
+
+
+@pytest.fixture
+async def served(live: LiveServer) -> AsyncIterator[Served]:
+    async with running_app(make_settings(database_url=live.database_url)) as (app, _):
+        await delete_all_tasks(app)
+        yield Served(app, live.base_url, live.mcp_url)
 
 
 @asynccontextmanager
