@@ -135,7 +135,8 @@ async def test_complete_tasks_completes_and_reopens(served: Served) -> None:
     assert again["tasks"][0] == done["tasks"][0]  # a retry changes nothing
     assert reopened["tasks"][0]["completed_at"] is None
     rows = {row.id: row for row in await all_tasks(served.app)}
-    assert rows[milk.id].is_completed and rows[milk.id].completed_at is not None
+    assert rows[milk.id].is_completed
+    assert rows[milk.id].completed_at is not None
     assert not rows[rent.id].is_completed
 
 
@@ -160,7 +161,8 @@ async def test_reschedule_tasks_sets_or_clears_the_due_and_nothing_else(served: 
     assert result["tasks"][1]["due_date"] is None
     assert "not both" in both
     rows = {row.id: row for row in await all_tasks(served.app)}
-    assert rows[rent.id].due_date is None and rows[rent.id].due_at is None
+    assert rows[rent.id].due_date is None
+    assert rows[rent.id].due_at is None
     assert rows[milk.id].title == "Buy milk"
 
 
@@ -202,7 +204,8 @@ async def test_bad_input_is_a_tool_error_a_model_can_act_on(served: Served) -> N
     assert "use an IANA name such as 'Europe/Paris'" in zone
     assert "ids.0" in not_uuid
     assert "updates" in empty
-    assert "owner" in unknown and "Extra inputs are not permitted" in unknown
+    assert "owner" in unknown
+    assert "Extra inputs are not permitted" in unknown
     for text in (zone, not_uuid, empty, unknown):
         assert "Traceback" not in text
     assert await all_tasks(served.app) == []
