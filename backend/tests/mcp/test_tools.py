@@ -169,14 +169,15 @@ async def test_reschedule_tasks_sets_or_clears_the_due_and_nothing_else(served: 
 async def test_overview_counts_overdue_today_and_upcoming(served: Served) -> None:
     now = wall_now()
     today = now.date()
-    for title, due in [
+    dues: list[tuple[str, dict[str, object]]] = [
         ("yesterday", {"due_date": today - timedelta(days=1)}),
         ("an hour ago", {"due_at": now - timedelta(hours=1)}),
         ("today", {"due_date": today}),
         ("in 3 days", {"due_date": today + timedelta(days=3)}),
         ("in 10 days", {"due_date": today + timedelta(days=10)}),
         ("no due", {}),
-    ]:
+    ]
+    for title, due in dues:
         await make_task(served.app, ALICE, title=title, **due)
     await make_task(served.app, ALICE, title="done", is_completed=True, due_date=today)
     async with mcp_client(served.mcp_url, served.token(ALICE)) as client:
