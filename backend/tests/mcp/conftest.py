@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import httpx2
 import pytest
 from fastapi import FastAPI
@@ -106,3 +107,28 @@ async def refused(client: Client, tool: str, **arguments: Any) -> str:
 
 def text_of(result: CallToolResult) -> str:
     return " ".join(getattr(item, "text", "") for item in result.content)
+
+
+# A raw JSON-RPC message over streamable HTTP (stateless: no initialize needed), for what the
+# SDK's client hides: statuses and headers.
+PROTOCOL = {
+    "Accept": "application/json, text/event-stream",
+    "Content-Type": "application/json",
+    "MCP-Protocol-Version": "2025-06-18",
+}
+
+
+def rpc(
+    url: str,
+    token: str | None,
+    method: str,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    authorization = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+    return httpx.post(url, json=body, headers={**PROTOCOL, **authorization, **(headers or {})})
+
+
+def call_tool_raw(url: str, token: str | None, tool: str, **arguments: Any) -> httpx.Response:
+    return rpc(url, token, "tools/call", {"name": tool, "arguments": arguments})
