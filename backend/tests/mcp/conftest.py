@@ -118,7 +118,12 @@ PROTOCOL = {
 }
 
 
-def rpc(
+async def http(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=30) as client:
+        return await client.request(method, url, **kwargs)
+
+
+async def rpc(
     url: str,
     token: str | None,
     method: str,
@@ -127,8 +132,9 @@ def rpc(
 ) -> httpx.Response:
     authorization = {"Authorization": f"Bearer {token}"} if token else {}
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
-    return httpx.post(url, json=body, headers={**PROTOCOL, **authorization, **(headers or {})})
+    all_headers = {**PROTOCOL, **authorization, **(headers or {})}
+    return await http("POST", url, json=body, headers=all_headers)
 
 
-def call_tool_raw(url: str, token: str | None, tool: str, **arguments: Any) -> httpx.Response:
-    return rpc(url, token, "tools/call", {"name": tool, "arguments": arguments})
+async def call_tool_raw(url: str, token: str | None, tool: str, **arguments: Any) -> httpx.Response:
+    return await rpc(url, token, "tools/call", {"name": tool, "arguments": arguments})

@@ -5,11 +5,11 @@ Auth token accepted, and DNS-rebinding protection."""
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from tests.conftest import StartApp
-from tests.mcp.conftest import Served, call, call_tool_raw, mcp_client, rpc
+from tests.mcp.conftest import Served, call, call_tool_raw, http, mcp_client, rpc
 from tests.support.better_auth_server import better_auth_server
 from tests.support.helpers import ALICE, AUTH_DETAILS, all_tasks, free_port, token_for
 from tests.support.live_server import live_server_on
@@ -20,7 +20,7 @@ def metadata_url(served: Served) -> str:
 
 
 async def test_no_token_is_a_401_pointing_at_the_metadata(served: Served) -> None:
-    response = rpc(served.mcp_url, None, "tools/list")
+    response = await rpc(served.mcp_url, None, "tools/list")
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == (
@@ -54,7 +54,7 @@ async def test_a_token_not_for_this_resource_is_refused_and_writes_nothing(
         "a bad signature": served.token(ALICE)[:-4] + "AAAA",
     }[case]
 
-    response = call_tool_raw(
+    response = await call_tool_raw(
         served.mcp_url, token, "add_tasks", tasks=[{"title": "x"}], idempotency_key="k"
     )
 
@@ -69,13 +69,14 @@ async def test_a_token_not_for_this_resource_is_refused_and_writes_nothing(
 async def test_the_sdk_client_is_refused_without_a_valid_token(served: Served) -> None:
     expired = served.token(ALICE, expires_in=timedelta(minutes=-5))
     for token in (None, expired):
-        with pytest.raises(Exception):  # noqa: B017 - whatever the SDK raises for a 401
+        with pytest.raises(ExceptionGroup) as raised:
             async with mcp_client(served.mcp_url, token) as client:
                 await client.list_tools()
+        assert raised.group_contains(MCPError, match="error response")
 
 
 async def test_the_protected_resource_metadata(served: Served) -> None:
-    response = httpx.get(metadata_url(served))
+    response = await http("GET", metadata_url(served))
 
     assert response.status_code == 200
     assert response.json() == {
@@ -83,17 +84,18 @@ async def test_the_protected_resource_metadata(served: Served) -> None:
         "bearer_methods_supported": ["header"],
         "resource_name": "taskapi",
     }
-    assert httpx.get(f"{served.base_url}/.well-known/oauth-protected-resource").json() == (
-        response.json()
-    )
+    root = await http("GET", f"{served.base_url}/.well-known/oauth-protected-resource")
+    assert root.json() == (response.json())
 
 
 async def test_dns_rebinding_protection_checks_host_and_origin(served: Served) -> None:
     token = served.token(ALICE)
 
-    bad_host = rpc(served.mcp_url, token, "tools/list", headers={"Host": "evil.example"})
-    bad_origin = rpc(served.mcp_url, token, "tools/list", headers={"Origin": "http://evil.test"})
-    own_origin = rpc(served.mcp_url, token, "tools/list", headers={"Origin": served.base_url})
+    bad_host = await rpc(served.mcp_url, token, "tools/list", headers={"Host": "evil.example"})
+    bad_origin = await rpc(
+        served.mcp_url, token, "tools/list", headers={"Origin": "http://evil.test"}
+    )
+    own_origin = await rpc(served.mcp_url, token, "tools/list", headers={"Origin": served.base_url})
 
     assert bad_host.status_code == 421
     assert bad_origin.status_code == 403
@@ -118,9 +120,9 @@ async def test_a_real_better_auth_token_for_the_mcp_resource_is_accepted(
                     added = await call(
                         client, "add_tasks", tasks=[{"title": "from Claude"}], idempotency_key="1"
                     )
-                metadata = httpx.get(f"{base_url}/.well-known/oauth-protected-resource/mcp")
+                metadata = await http("GET", f"{base_url}/.well-known/oauth-protected-resource/mcp")
                 # The REST API's audience is the app's, so the MCP token is no REST token.
-                rest = httpx.get(f"{base_url}/api/tasks", headers=_bearer(auth.token))
+                rest = await http("GET", f"{base_url}/api/tasks", headers=_bearer(auth.token))
             rows = await all_tasks(app)
 
     assert added["tasks"][0]["user_id"] == auth.user_id

@@ -1,9 +1,7 @@
 """One user's assistant never sees or changes another user's tasks, not even by id; and the
 REST API and MCP read and write the same tasks."""
 
-import httpx
-
-from tests.mcp.conftest import Served, call, mcp_client, refused
+from tests.mcp.conftest import Served, call, http, mcp_client, refused
 from tests.support.clock import wall_now
 from tests.support.helpers import ALICE, BOB, all_tasks, auth, make_task
 
@@ -44,7 +42,9 @@ async def test_idempotency_keys_are_per_user(served: Served) -> None:
 
 async def test_rest_and_mcp_see_the_same_tasks(served: Served) -> None:
     api = f"{served.base_url}/api/tasks"
-    made = httpx.post(api, json={"title": "from the app", "tags": ["home"]}, headers=auth(ALICE))
+    made = await http(
+        "POST", api, json={"title": "from the app", "tags": ["home"]}, headers=auth(ALICE)
+    )
     async with mcp_client(served.mcp_url, served.token(ALICE)) as client:
         found = await call(client, "find_tasks")
         added = await call(
@@ -57,6 +57,6 @@ async def test_rest_and_mcp_see_the_same_tasks(served: Served) -> None:
 
     assert made.status_code == 201
     assert found["tasks"] == [made.json()]
-    read_back = httpx.get(f"{api}/{task_id}", headers=auth(ALICE))
+    read_back = await http("GET", f"{api}/{task_id}", headers=auth(ALICE))
     assert read_back.json() == updated["tasks"][0]
     assert read_back.headers["etag"] == updated["tasks"][0]["etag"]

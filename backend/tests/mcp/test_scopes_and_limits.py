@@ -1,10 +1,9 @@
 """With scopes configured, each tool needs its scope (a 403 that names it, so a client can ask
 for it); the rate limit counts MCP requests per user."""
 
-import httpx
 import pytest
 
-from tests.mcp.conftest import Served, call, call_tool_raw, mcp_client, rpc
+from tests.mcp.conftest import Served, call, call_tool_raw, http, mcp_client, rpc
 from tests.support.helpers import ALICE, BOB, all_tasks
 
 READ, WRITE = "tasks:read", "tasks:write"
@@ -26,7 +25,7 @@ async def test_a_read_scope_reads_but_cannot_write(served: Served) -> None:
     async with mcp_client(served.mcp_url, token) as client:
         found = await call(client, "find_tasks")
 
-    response = call_tool_raw(
+    response = await call_tool_raw(
         served.mcp_url, token, "add_tasks", tasks=[{"title": "x"}], idempotency_key="k"
     )
 
@@ -39,10 +38,10 @@ async def test_a_read_scope_reads_but_cannot_write(served: Served) -> None:
 
 async def test_a_write_scope_writes_but_cannot_read(served: Served) -> None:
     token = served.token(BOB, extra_claims={"scp": [WRITE]})
-    added = call_tool_raw(
+    added = await call_tool_raw(
         served.mcp_url, token, "add_tasks", tasks=[{"title": "x"}], idempotency_key="k"
     )
-    found = call_tool_raw(served.mcp_url, token, "find_tasks")
+    found = await call_tool_raw(served.mcp_url, token, "find_tasks")
 
     assert added.status_code == 200
     assert added.json()["result"]["structuredContent"]["tasks"][0]["title"] == "x"
@@ -52,14 +51,18 @@ async def test_a_write_scope_writes_but_cannot_read(served: Served) -> None:
 
 
 async def test_a_token_without_either_scope_is_refused_at_once(served: Served) -> None:
-    response = rpc(served.mcp_url, served.token(ALICE, extra_claims={"scope": "openid"}), "ping")
+    response = await rpc(
+        served.mcp_url, served.token(ALICE, extra_claims={"scope": "openid"}), "ping"
+    )
 
     assert response.status_code == 403
     assert response.headers["www-authenticate"] == challenge(served, READ)
 
 
 async def test_the_metadata_lists_the_scopes(served: Served) -> None:
-    document = httpx.get(f"{served.base_url}/.well-known/oauth-protected-resource/mcp").json()
+    document = (
+        await http("GET", f"{served.base_url}/.well-known/oauth-protected-resource/mcp")
+    ).json()
 
     assert document["scopes_supported"] == [READ, WRITE]
 
@@ -68,9 +71,9 @@ async def test_the_rate_limit_counts_each_user_apart(served: Served) -> None:
     carol = served.token("carol", extra_claims={"scope": READ})
     dave = served.token("dave", extra_claims={"scope": READ})
 
-    answers = [rpc(served.mcp_url, carol, "ping").status_code for _ in range(LIMIT + 1)]
-    refused = rpc(served.mcp_url, carol, "ping")
-    other_user = rpc(served.mcp_url, dave, "ping")
+    answers = [(await rpc(served.mcp_url, carol, "ping")).status_code for _ in range(LIMIT + 1)]
+    refused = await rpc(served.mcp_url, carol, "ping")
+    other_user = await rpc(served.mcp_url, dave, "ping")
 
     assert answers == [200] * LIMIT + [429]
     assert refused.json()["error_code"] == "RATE_LIMITED"
