@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -31,12 +32,14 @@ from app.http.rate_limiter import open_rate_limiter
 from app.http.request_log import RequestLog
 from app.http.server import on_shutdown
 from app.jobs import open_job_runner
-from app.mcp.server import MCP_PATH, install_mcp, mcp_verifier
 from app.state import AppState, set_app_state
 from app.sync import changes_endpoints as changes
 from app.sync import events_endpoints as events
 from app.tags import endpoints as tags
 from app.tasks import endpoints as tasks
+
+if TYPE_CHECKING:
+    from app.mcp.server import McpEndpoint
 
 logger = logging.getLogger("taskapi")
 
@@ -92,9 +95,8 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                         "so another replica or a restart answers them with INVALID_CURSOR"
                     )
                 verifier = TokenVerifier(settings, jwks)
-                state = AppState(
-                    settings, database, verifier, feed, limiter, jobs, mcp_verifier(settings, jwks)
-                )
+                mcp_verifier = mcp.verifier(settings, jwks) if mcp is not None else None
+                state = AppState(settings, database, verifier, feed, limiter, jobs, mcp_verifier)
                 set_app_state(app, state)
                 if mcp is not None:
                     await mcp_running.enter_async_context(mcp.running())
@@ -129,7 +131,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.include_router(events.router)
     app.include_router(tags.router)
     app.include_router(health.router)
-    mcp = install_mcp(app, settings)  # /mcp when MCP_RESOURCE_URL is set, after every /api route
+    mcp = _install_mcp(app, settings)  # after every /api route
     if settings.api_docs:
         install_docs(app)
 
@@ -140,10 +142,19 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit != "off" or settings.rate_limit_anonymous != "off":
         # /mcp counts its requests itself, per user (app.mcp.guard).
-        exempt = health.PROBE_PATHS | {METRICS_PATH, *([MCP_PATH] if mcp else [])}
+        exempt = health.PROBE_PATHS | {METRICS_PATH, *([mcp.path] if mcp else [])}
         app.add_middleware(RateLimit, exempt_paths=exempt)
     app.add_middleware(cors, allow_origins=settings.cors_allow_origins)
     app.add_middleware(SecurityHeaders)
     install_metrics(app, settings)
     app.add_middleware(RequestLog, log_requests=settings.access_log)
     return app
+
+
+def _install_mcp(app: FastAPI, settings: Settings) -> "McpEndpoint | None":
+    """/mcp when MCP_RESOURCE_URL is set; the MCP SDK is not even imported otherwise."""
+    if settings.mcp_resource_url is None:
+        return None
+    from app.mcp.server import install_mcp
+
+    return install_mcp(app, settings)

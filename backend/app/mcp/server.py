@@ -59,11 +59,21 @@ TOOLS: dict[str, tuple[Callable[..., Any], str, ToolAnnotations]] = {
 @dataclass(frozen=True)
 class McpEndpoint:
     manager: StreamableHTTPSessionManager
+    path: str = MCP_PATH
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         async with self.manager.run():
             yield
+
+    @staticmethod
+    def verifier(settings: Settings, jwks: JwksKeySet | None) -> TokenVerifier:
+        """The REST API's verifier, bound to the MCP resource: `aud` must name
+        MCP_RESOURCE_URL, `iss` MCP_AUTH_ISSUER (else AUTH_ISSUER). A token issued for the REST
+        API is refused."""
+        return TokenVerifier(
+            settings, jwks, audience=settings.mcp_resource_url, issuer=settings.mcp_issuer
+        )
 
 
 def build_server() -> MCPServer[Any]:
@@ -120,13 +130,3 @@ def install_mcp(app: FastAPI, settings: Settings) -> McpEndpoint | None:
     for path in dict.fromkeys((metadata_path(settings.mcp_resource_url), WELL_KNOWN)):
         app.router.routes.append(Route(path, endpoint=document, methods=["GET"]))
     return McpEndpoint(manager)
-
-
-def mcp_verifier(settings: Settings, jwks: JwksKeySet | None) -> TokenVerifier | None:
-    """The REST API's verifier, bound to the MCP resource: `aud` must name MCP_RESOURCE_URL,
-    `iss` MCP_AUTH_ISSUER (else AUTH_ISSUER). A token issued for the REST API is refused."""
-    if settings.mcp_resource_url is None:
-        return None
-    return TokenVerifier(
-        settings, jwks, audience=settings.mcp_resource_url, issuer=settings.mcp_issuer
-    )
