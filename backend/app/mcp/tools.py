@@ -3,31 +3,19 @@ call of the task services for the caller the guard verified. A refusal is a tool
 text says what to change; a batch is one transaction, so a refused item leaves nothing written."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import orjson
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from app.auth.authenticate import principal_of
-from app.config import Settings
-from app.db.database import Database
-from app.errors import (
-    ApiError,
-    IdempotencyKeyReused,
-    ResourceForbidden,
-    ResourceNotFound,
-)
 from app.http.responses import json_bytes
 from app.idempotency.service import IdempotentRequest, StoredResponse, respond_once
 from app.kit.keys import fold
 from app.kit.pagination import PageParams
+from app.mcp.caller import McpContext, caller, tool_errors, write_each
 from app.mcp.schemas import (
     MAX_PAGE,
     MAX_TASKS_PER_CALL,
@@ -43,82 +31,17 @@ from app.mcp.schemas import (
     TextQuery,
     TimeZone,
 )
-from app.state import app_state
 from app.tasks import service as task_service
 from app.tasks.query import DueBound, SortKey, TaskFilter, TaskQuery
 from app.tasks.schemas import PRIORITIES, Priority, TaskCreate, TaskRead, TaskUpdate, check_tags
 
-Need = Literal["read", "write"]
-McpContext = Context[Any, Any]
 _MICROSECOND = timedelta(microseconds=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    owner: str
-    database: Database
-    settings: Settings
-
-
-def caller(ctx: McpContext, need: Need) -> Caller:
-    """Who calls: the principal app.mcp.guard verified for this HTTP request (its token's
-    subject, nothing else), holding the scope this tool needs when scopes are configured."""
-    request = ctx.request_context.request
-    principal = principal_of(request.scope) if request is not None else None
-    if request is None or principal is None:  # the guard answers 401 before any tool runs
-        raise ToolError("Not authenticated")
-    scope = request.scope
-    state = app_state(scope["app"])
-    settings = state.settings
-    required = settings.mcp_write_scope if need == "write" else settings.mcp_read_scope
-    if required is not None and required not in principal.scopes:
-        raise ToolError(f"The token lacks the scope {required!r}, which this tool needs")
-    return Caller(principal.user_id, state.database, settings)
-
-
-def refused(error: ApiError, task_id: uuid.UUID | None = None) -> ToolError:
-    """A service's refusal, as a sentence a model can act on. Another user's task reads as
-    no task at all: a tool never tells whether an id exists elsewhere."""
-    if isinstance(error, ResourceNotFound | ResourceForbidden):
-        return ToolError(
-            f"No task {task_id} among this user's tasks; nothing was changed. "
-            "Use find_tasks to get the ids."
-        )
-    if isinstance(error, IdempotencyKeyReused):
-        return ToolError(
-            "This idempotency_key was used before with other tasks: send a new key for a new "
-            "request (the same key only to retry the same call)."
-        )
-    return ToolError(f"{error.detail} (nothing was changed)")
-
-
-@asynccontextmanager
-async def one_transaction(who: Caller) -> AsyncIterator[None]:
-    """A batch of writes that all happen or none (Database.unit_of_work)."""
-    async with who.database.unit_of_work(who.owner):
-        yield
-
-
-async def write_each(
-    who: Caller,
-    ids: list[uuid.UUID],
-    write: Callable[[int, uuid.UUID], Awaitable[Any]],
-) -> Tasks:
-    written: list[Any] = []
-    current: uuid.UUID | None = None
-    try:
-        async with one_transaction(who):
-            for index, task_id in enumerate(ids):
-                current = task_id
-                written.append(await write(index, task_id))
-    except ApiError as error:
-        raise refused(error, current) from None
-    return Tasks(tasks=[TaskRead.model_validate(task) for task in written])
 
 
 # --- read tools --------------------------------------------------------------------------
 
 
+@tool_errors
 async def find_tasks(
     ctx: McpContext,
     text: Annotated[TextQuery | None, Field(description="In title or description.")] = None,
@@ -161,16 +84,12 @@ async def find_tasks(
         task_filter = _overdue(task_filter, who.database.clock(), zone)
     key: SortKey = sort.removeprefix("-")  # type: ignore[assignment]
     query = TaskQuery(task_filter, key, descending=sort.startswith("-"))
-    try:
-        page = await task_service.list_tasks(
-            who.database, who.owner, PageParams(limit, offset), query
-        )
-    except ApiError as error:
-        raise refused(error) from None
+    page = await task_service.list_tasks(who.database, who.owner, PageParams(limit, offset), query)
     found = [TaskRead.model_validate(task) for task in page.items]
     return FoundTasks(tasks=found, next_offset=offset + limit if page.has_more else None)
 
 
+@tool_errors
 async def overview(ctx: McpContext, time_zone: TimeZone = "UTC") -> Overview:
     """How many open tasks are overdue, due today and due in the next 7 days."""
     who = caller(ctx, "read")
@@ -194,19 +113,17 @@ async def overview(ctx: McpContext, time_zone: TimeZone = "UTC") -> Overview:
         ),
         "open": TaskFilter(completed=False),
     }
-    try:
-        counts = {
-            name: await task_service.count_tasks(who.database, who.owner, task_filter)
-            for name, task_filter in filters.items()
-        }
-    except ApiError as error:
-        raise refused(error) from None
+    counts = {
+        name: await task_service.count_tasks(who.database, who.owner, task_filter)
+        for name, task_filter in filters.items()
+    }
     return Overview(today=today, time_zone=time_zone, **counts)
 
 
 # --- write tools -------------------------------------------------------------------------
 
 
+@tool_errors
 async def add_tasks(
     ctx: McpContext,
     tasks: Annotated[list[TaskCreate], Field(min_length=1, max_length=MAX_TASKS_PER_CALL)],
@@ -228,14 +145,12 @@ async def add_tasks(
         return StoredResponse(200, [], json_bytes({"tasks": created}))
 
     retention = timedelta(seconds=who.settings.idempotency_key_retention_seconds)
-    try:
-        stored, replayed = await respond_once(who.database, request, retention, create_all)
-    except ApiError as error:
-        raise refused(error) from None
+    stored, replayed = await respond_once(who.database, request, retention, create_all)
     created = orjson.loads(stored.body)["tasks"]
     return AddedTasks(tasks=[TaskRead.model_validate(t) for t in created], replayed=replayed)
 
 
+@tool_errors
 async def update_tasks(
     ctx: McpContext,
     updates: Annotated[list[TaskChange], Field(min_length=1, max_length=MAX_TASKS_PER_CALL)],
@@ -252,6 +167,7 @@ async def update_tasks(
     return await write_each(who, [update.id for update in updates], write)
 
 
+@tool_errors
 async def complete_tasks(
     ctx: McpContext,
     ids: TaskIds,
@@ -267,6 +183,7 @@ async def complete_tasks(
     return await write_each(who, ids, write)
 
 
+@tool_errors
 async def reschedule_tasks(
     ctx: McpContext,
     tasks: Annotated[list[NewDue], Field(min_length=1, max_length=MAX_TASKS_PER_CALL)],
@@ -323,5 +240,5 @@ def _fields(task_filter: TaskFilter) -> dict[str, Any]:
     return {name: getattr(task_filter, name) for name in TaskFilter.__dataclass_fields__}
 
 
-READ_TOOLS = ("find_tasks", "overview")
+# What the guard asks the write scope for (every other tool needs the read scope).
 WRITE_TOOLS = ("add_tasks", "update_tasks", "complete_tasks", "reschedule_tasks")
