@@ -51,8 +51,9 @@ async def test_a_write_scope_writes_but_cannot_read(served: Served) -> None:
 
 
 async def test_a_token_without_either_scope_is_refused_at_once(served: Served) -> None:
+    # Each test its own user: the rate limit of this module's server counts per user.
     response = await rpc(
-        served.mcp_url, served.token(ALICE, extra_claims={"scope": "openid"}), "ping"
+        served.mcp_url, served.token("erin", extra_claims={"scope": "openid"}), "ping"
     )
 
     assert response.status_code == 403
