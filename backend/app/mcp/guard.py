@@ -11,7 +11,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth.authenticate import authenticate
 from app.auth.principal import Principal
 from app.config import Settings
-from app.errors import ApiError, AuthError, InsufficientScope, NotAuthenticated, envelope
+from app.errors import (
+    ApiError,
+    AuthError,
+    InsufficientScope,
+    MethodNotAllowed,
+    NotAuthenticated,
+    envelope,
+)
 from app.errors import error_response as error_answer
 from app.http.middleware import count_request, refusal
 from app.mcp.metadata import metadata_url
@@ -32,6 +39,11 @@ class McpGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            # Stateless: no stream to open with GET (it would hold a connection for nothing,
+            # with no message ever to send) and no session to DELETE.
+            await _only_post(scope, receive, send)
             return
         state = app_state(scope["app"])
         verifier = state.mcp_verifier
@@ -86,6 +98,12 @@ class McpGuard:
             return None if any(scope in held for scope in ours) else ours[0]
         needed = self.write_scope if name in WRITE_TOOLS else self.read_scope
         return needed if needed is not None and needed not in held else None
+
+
+async def _only_post(scope: Scope, receive: Receive, send: Send) -> None:
+    error = MethodNotAllowed("Only POST: this MCP endpoint is stateless, without streams")
+    answer = envelope(error.status_code, error.error_code, error.detail, {"Allow": "POST"})
+    await answer(scope, receive, send)
 
 
 def _called_tool(body: bytes) -> str | None:

@@ -133,3 +133,13 @@ async def test_a_real_better_auth_token_for_the_mcp_resource_is_accepted(
 
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_get_opens_no_stream_the_endpoint_is_stateless(served: Served) -> None:
+    headers = {"Authorization": f"Bearer {served.token(ALICE)}", "Accept": "text/event-stream"}
+
+    response = await http("GET", served.mcp_url, headers=headers)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error_code"] == "METHOD_NOT_ALLOWED"
