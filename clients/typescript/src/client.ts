@@ -40,7 +40,7 @@ export interface TaskApiOptions {
 }
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 export interface CreateOptions extends CallOptions {
   /** Made when the user acted and kept with the pending write, so a retry after a reload is

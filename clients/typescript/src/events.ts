@@ -19,7 +19,7 @@ export type TaskEvent =
 export interface EventsOptions {
   onEvent: (event: TaskEvent) => void | Promise<void>;
   /** Abort to stop: `events()` then resolves. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Resume after this token (a stored event `id`, or a sync's `nextToken`); else from now. */
   lastEventId?: string | null;
   /** No byte for this long (the server sends a heartbeat every 15 s) means a dead

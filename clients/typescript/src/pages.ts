@@ -6,7 +6,7 @@ import { TaskApiError, type Ok } from "./types.js";
 import { readError } from "./http.js";
 
 export interface PageOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** Each page of `path?query` in turn, with its response; throws `TaskApiError` on an error. */

@@ -26,7 +26,7 @@ export interface SyncStore {
 export interface SyncOptions {
   /** Changes per request, 1 to 500 (server default 100). */
   limit?: number;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface SyncResult {
