@@ -19,9 +19,13 @@ STARTUP_DEADLINE_SECONDS = 30
 
 
 @contextmanager
-def live_server(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
+def live_server(
+    database_url: str, cwd: Path, port: int | None = None, **settings: str
+) -> Iterator[str]:
     """The base URL of a production-mode server on `database_url` (already migrated), with
-    BETTER_AUTH_SECRET set and these settings (`cors_allow_origins="..."`, ...)."""
+    BETTER_AUTH_SECRET set and these settings (`cors_allow_origins="..."`, ...); on `port` to
+    start a server again where its clients expect it, else on a free one. Stopped with
+    SIGTERM, as a deploy stops it."""
     names = {name.upper() for name in Settings.model_fields}
     env = {key: value for key, value in os.environ.items() if key.upper() not in names}
     env |= {
@@ -32,7 +36,7 @@ def live_server(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
         "LOG_LEVEL": "WARNING",
         **{name.upper(): value for name, value in settings.items()},
     }
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = cwd / f"serve-{port}.log"
     with log_path.open("w") as log:
