@@ -21,7 +21,7 @@ from app.sync.tokens import token_of
 from tests.conftest import StartApp
 from tests.support.better_auth_server import BetterAuthServer
 from tests.support.helpers import BOB, all_tasks, free_port, token_for
-from tests.support.live_server import live_server
+from tests.support.live_server import live_server, live_server_on
 from tests.support.typescript_sdk import CLIENT_DIR, ROOT, run, tool
 
 STREAMS_PER_USER = 2  # SSE_MAX_STREAMS_PER_USER for the flow's server: the limit test meets it
@@ -68,6 +68,19 @@ def test_package_tests_and_examples_type_check_strictly_in_place() -> None:
     for config in ("tsconfig.json", "examples/tsconfig.json"):
         result = run(tool("node"), tool("tsc"), "-p", config, "--noEmit", cwd=CLIENT_DIR)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_readme_shows_each_example_as_checked_in() -> None:
+    readme = (CLIENT_DIR / "README.md").read_text()
+    examples = [
+        path
+        for path in (CLIENT_DIR / "examples").rglob("*")
+        if path.suffix in {".ts", ".tsx"} and path.stem != "auth-client"
+    ]
+
+    assert len(examples) == 5
+    for path in examples:
+        assert path.read_text().rstrip("\n") in readme, f"README lacks {path.name} as it is"
 
 
 def test_document_passes_redocly_recommended_rules() -> None:
@@ -175,7 +188,7 @@ def _restart_under_a_stream(
     )
     try:
         with live_server(database_url, tmp_path, **settings) as side_door:
-            with live_server(database_url, tmp_path, port=port, **settings):
+            with live_server_on(port, database_url, tmp_path, **settings):
                 said = script.stdout.readline() if script.stdout else ""
                 if said != "restart\n":
                     stdout, stderr = script.communicate(timeout=30)
@@ -187,7 +200,7 @@ def _restart_under_a_stream(
                 headers={"Authorization": f"Bearer {better_auth.token}"},
             )
             assert answer.status_code == 201, answer.text
-            with live_server(database_url, tmp_path, port=port, **settings):
+            with live_server_on(port, database_url, tmp_path, **settings):
                 stdout, stderr = script.communicate("restarted\n", timeout=60)
         return subprocess.CompletedProcess(script.args, script.returncode, stdout, stderr)
     finally:

@@ -19,13 +19,17 @@ STARTUP_DEADLINE_SECONDS = 30
 
 
 @contextmanager
-def live_server(
-    database_url: str, cwd: Path, port: int | None = None, **settings: str
-) -> Iterator[str]:
+def live_server(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
     """The base URL of a production-mode server on `database_url` (already migrated), with
-    BETTER_AUTH_SECRET set and these settings (`cors_allow_origins="..."`, ...); on `port` to
-    start a server again where its clients expect it, else on a free one. Stopped with
-    SIGTERM, as a deploy stops it."""
+    BETTER_AUTH_SECRET set and these settings (`cors_allow_origins="..."`, ...), on a free
+    port. Stopped with SIGTERM, as a deploy stops it."""
+    with live_server_on(free_port(), database_url, cwd, **settings) as base_url:
+        yield base_url
+
+
+@contextmanager
+def live_server_on(port: int, database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
+    """`live_server` on this port: to start a server again where its clients expect it."""
     names = {name.upper() for name in Settings.model_fields}
     env = {key: value for key, value in os.environ.items() if key.upper() not in names}
     env |= {
@@ -36,7 +40,6 @@ def live_server(
         "LOG_LEVEL": "WARNING",
         **{name.upper(): value for name, value in settings.items()},
     }
-    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = cwd / f"serve-{port}.log"
     with log_path.open("w") as log:
