@@ -61,13 +61,9 @@ def test_installed_from_the_tarball_it_runs_under_node(sdk_project: Path) -> Non
 
     assert result.returncode == 0, result.stderr
     assert "createTaskApi" in result.stdout.split(",")
+    # The tests and examples compiled against the installed .d.ts, strictly, in both modes
+    # (the package itself was compiled strictly by its build).
     assert (sdk_project / "out" / "test" / "flow.test.js").is_file()
-
-
-def test_package_tests_and_examples_type_check_strictly_in_place() -> None:
-    for config in ("tsconfig.json", "examples/tsconfig.json"):
-        result = run(tool("node"), tool("tsc"), "-p", config, "--noEmit", cwd=CLIENT_DIR)
-        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_readme_shows_each_example_as_checked_in() -> None:
