@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Integer, Select, literal, select, tuple_
+from sqlalchemy import Integer, Select, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
@@ -96,7 +96,6 @@ async def neighbour_key(
     the first sibling's ("first"), the last one's ("last"), the next one after `anchor`
     ("after") or the one before it ("before"); None when there is none."""
     siblings = _siblings(owner, parent_id, leaving_out)
-    order_key = tuple_(C.position, C.id)
     if place == "first":
         statement = siblings.order_by(C.position, C.id)
     elif place == "last":
@@ -107,6 +106,8 @@ async def neighbour_key(
         statement = siblings.where(C.position > anchor[0]).order_by(C.position, C.id)
     else:
         assert anchor is not None
-        statement = siblings.where(C.position < anchor[0]).order_by(order_key.desc())
+        statement = siblings.where(C.position < anchor[0]).order_by(
+            C.position.desc(), C.id.desc()
+        )
     key: str | None = await connection.scalar(statement)
     return key
