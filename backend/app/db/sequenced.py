@@ -249,11 +249,12 @@ class SequencedInsertIfRoom:
 
 
 def _counter_lock(dialect_insert: Any) -> Executable:
-    return (
+    statement: Executable = (
         dialect_insert(USER_SYNC)
         .values(user_id=scope_key(), seq=0, purged_seq=0)
         .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq})
     )
+    return statement
 
 
 _COUNTER_LOCK = {

@@ -41,14 +41,14 @@ def append_key(now: datetime) -> str:
     """The key of an item appended at `now`: after every item appended earlier."""
     suffix = "".join(secrets.choice(BASE_62_DIGITS) for _ in range(_SUFFIX_DIGITS - 1))
     last = secrets.choice(BASE_62_DIGITS[1:])  # a fractional part never ends in "0"
-    return _CLOCK_HEAD + _base62(microseconds(now), _CLOCK_DIGITS) + suffix + last
+    return f"{_CLOCK_HEAD}{_base62(microseconds(now), _CLOCK_DIGITS)}{suffix}{last}"
 
 
 def key_between(before: str | None, after: str | None, max_length: int) -> str:
     """A key strictly between two neighbours' keys (None: the start or the end of the
     siblings). PositionKeyTooLong past `max_length` characters."""
     try:
-        key = generate_key_between(before, after)
+        key = str(generate_key_between(before, after))
     except FIError as error:  # equal or malformed neighbours: a bug of the caller
         raise ValueError(str(error)) from None
     if len(key) > max_length:

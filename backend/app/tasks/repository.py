@@ -187,6 +187,15 @@ def _children_count(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
     )
 
 
+def children_count_statement() -> Any:
+    """The recount's subquery on its own, for the plan test (tests/tasks/test_list_plans.py)."""
+    return (
+        select(_children_count())
+        .select_from(TASKS)
+        .where(ID == bindparam("task_id"), owned_by(TASKS))
+    )
+
+
 @functools.cache
 def _update_statement(
     fields: tuple[str, ...], guarded: bool, leaf_only: bool = False, recount: bool = False
@@ -258,10 +267,12 @@ async def update_task(
     return None if row is None else record(row)
 
 
+def _delete_statement(guarded: bool, leaf_only: bool) -> SequencedDelete:
+    return SequencedDelete(lambda seq: _owned_task(seq, guarded, leaf_only))
+
+
 _DELETES = {
-    (guarded, leaf_only): SequencedDelete(
-        lambda seq, guarded=guarded, leaf_only=leaf_only: _owned_task(seq, guarded, leaf_only)
-    )
+    (guarded, leaf_only): _delete_statement(guarded, leaf_only)
     for guarded in (False, True)
     for leaf_only in (False, True)
 }

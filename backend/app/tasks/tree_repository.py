@@ -106,8 +106,6 @@ async def neighbour_key(
         statement = siblings.where(C.position > anchor[0]).order_by(C.position, C.id)
     else:
         assert anchor is not None
-        statement = siblings.where(C.position < anchor[0]).order_by(
-            C.position.desc(), C.id.desc()
-        )
+        statement = siblings.where(C.position < anchor[0]).order_by(C.position.desc(), C.id.desc())
     key: str | None = await connection.scalar(statement)
     return key

@@ -35,9 +35,16 @@ async def test_creates_reference_earlier_creates_by_temp_id(
 
     assert response.status_code == 200, response.text
     results = response.json()["results"]
-    assert [result["op"] for result in results] == ["create", "create", "create", "move", "complete"]
+    assert [result["op"] for result in results] == [
+        "create",
+        "create",
+        "create",
+        "move",
+        "complete",
+    ]
     trip_id, pack_id, tickets_id = (results[n]["id"] for n in range(3))
-    assert results[0]["temp_id"] == trip and trip_id != trip
+    assert results[0]["temp_id"] == trip
+    assert trip_id != trip
     assert results[1]["task"]["parent_id"] == trip_id
     assert results[4]["task"]["is_completed"] is True
     stored = await rows(app)

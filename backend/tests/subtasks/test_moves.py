@@ -2,6 +2,7 @@
 refusal a 400 naming why with nothing moved. Both databases."""
 
 import uuid
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -10,7 +11,7 @@ from tests.subtasks.tree import children_ids, move, rows, subtask
 from tests.support.helpers import ALICE, BOB, assert_error, auth, create_task
 
 
-async def three(client: httpx.AsyncClient) -> list[dict[str, object]]:
+async def three(client: httpx.AsyncClient) -> list[dict[str, Any]]:
     return [await create_task(client, title=name) for name in ("a", "b", "c")]
 
 
@@ -121,9 +122,7 @@ async def test_moving_next_to_a_non_sibling_or_into_another_users_task_is_refuse
     assert_error(await move(client, a, parent_id=bobs["id"]), 400, "PARENT_NOT_FOUND")
     assert_error(await move(client, a, parent_id=str(uuid.uuid4())), 400, "PARENT_NOT_FOUND")
     assert_error(await move(client, bobs, place="first"), 403, "TASK_FORBIDDEN")
-    assert_error(
-        await move(client, a, after=b["id"], place="first"), 400, "VALIDATION_ERROR"
-    )
+    assert_error(await move(client, a, after=b["id"], place="first"), 400, "VALIDATION_ERROR")
     await assert_nothing_moved(app, before)
 
 

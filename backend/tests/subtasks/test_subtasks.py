@@ -98,7 +98,10 @@ async def test_reopening_a_subtask_reopens_its_completed_ancestors(
     for task in (parent, child, grandchild):
         assert not stored[task["id"]].is_completed
         assert stored[task["id"]].completed_at is None
-    assert (stored[parent["id"]].open_subtask_count, stored[child["id"]].open_subtask_count) == (1, 1)
+    assert (stored[parent["id"]].open_subtask_count, stored[child["id"]].open_subtask_count) == (
+        1,
+        1,
+    )
 
 
 async def test_completing_every_subtask_leaves_the_parent_open(

@@ -34,7 +34,9 @@ async def events(app: FastAPI) -> list[Event]:
 async def children_ids(client: httpx.AsyncClient, parent: str, user: str = ALICE) -> list[str]:
     """The parent's children (`none`: the top level) in position order, through the API."""
     response = await client.get(
-        "/api/tasks", params={"parent": parent, "sort": "position", "limit": 500}, headers=auth(user)
+        "/api/tasks",
+        params={"parent": parent, "sort": "position", "limit": 500},
+        headers=auth(user),
     )
     assert response.status_code == 200, response.text
     return [task["id"] for task in response.json()]
