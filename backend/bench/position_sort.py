@@ -58,7 +58,6 @@ async def timed(call: Callable[[], Awaitable[httpx.Response]], runs: int) -> lis
     return spent
 
 
-
 async def main(runs: int) -> None:
     url = make_url(ADMIN_URL).set(database=NAME).render_as_string(hide_password=False)
     await prepare(url)
