@@ -9,6 +9,7 @@ and the ratio to the default list) and the plans; asserts nothing (the machine i
 
 import argparse
 import asyncio
+import functools
 import os
 import statistics
 import time
@@ -83,7 +84,7 @@ async def main(runs: int) -> None:
             print(f"{TASKS} tasks, {runs} runs each, ms: median / p95 (ratio to the default)")
             base = None
             for name, page in pages.items():
-                spent = await timed(lambda page=page: client.get(page, headers=headers), runs)
+                spent = await timed(functools.partial(client.get, page, headers=headers), runs)
                 median = statistics.median(spent)
                 base = base or median
                 p95 = statistics.quantiles(spent, n=20)[-1]

@@ -12,8 +12,10 @@ from tests.db.test_migrations import empty_database_url, empty_engine  # noqa: F
 from tests.support.migrations import downgrade_to, migrate_to
 
 COLUMNS = metadata.tables["tasks"].c
-OLD = ("id", "user_id", "title", "is_completed", "created_at", "updated_at", "priority", "tags")
-OLD = (*OLD, "title_key", "description_key", "due_key", "due_key_desc", "version")
+OLD = (
+    *("id", "user_id", "title", "is_completed", "created_at", "updated_at", "priority", "tags"),
+    *("title_key", "description_key", "due_key", "due_key_desc", "version"),
+)
 
 
 def old_task(n: int) -> dict[str, object]:
