@@ -41,7 +41,7 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import UpdateBase
@@ -66,6 +66,10 @@ TASK_STATE = (
     "due_at",
     "priority",
     "tags",
+    "parent_id",
+    "position",
+    "subtask_count",
+    "open_subtask_count",
     "version",
 )
 _EVENT_COLUMNS = [
@@ -254,3 +258,26 @@ class SequencedInsertIfRoom:
         result = await connection.execute(self.postgres if postgres else self.sqlite, parameters)
         version: int | None = result.scalar_one_or_none()
         return version
+
+
+def _counter_lock(dialect_insert: Any) -> Executable:
+    statement: Executable = (
+        dialect_insert(USER_SYNC)
+        .values(user_id=scope_key(), seq=0, purged_seq=0)
+        .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq})
+    )
+    return statement
+
+
+_COUNTER_LOCK = {
+    "postgresql": _counter_lock(postgresql.insert),
+    "sqlite": _counter_lock(sqlite.insert),
+}
+
+
+async def take_counter_lock(connection: AsyncConnection, owner: str) -> None:
+    """First statement of a transaction that reads rows before it writes them (a cascade, a
+    move): it holds the owner's change counter from here to the commit, so the rows read
+    cannot change before they are written, and it locks in the order every write does
+    (counter first). On SQLite it also takes the write lock before the first read."""
+    await connection.execute(_COUNTER_LOCK[connection.dialect.name], {"owner": owner})

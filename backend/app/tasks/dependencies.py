@@ -7,7 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Path
 from starlette.convertors import Convertor, register_url_convertor
 
+from app.config import Settings
 from app.errors import TaskNotFound
+from app.tasks.family import TreeLimits
 
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
@@ -17,7 +19,7 @@ class TaskIdSegment(Convertor[str]):
     except the names of the collection's own sub-resources, so `PUT /api/tasks/changes` is a
     405 of that resource rather than a request about a task called "changes"."""
 
-    regex = "(?!(?:changes|events)$)[^/]+"
+    regex = "(?!(?:changes|events|batch)$)[^/]+"
 
     def convert(self, value: str) -> str:
         return value
@@ -45,3 +47,13 @@ async def task_id_from_path(
 
 
 TaskId = Annotated[uuid.UUID, Depends(task_id_from_path)]
+
+
+def tree_limits(settings: Settings) -> TreeLimits:
+    """The limits of the task tree this server's settings set."""
+    return TreeLimits(
+        max_tasks=settings.max_tasks_per_user,
+        max_depth=settings.max_task_depth,
+        max_children=settings.max_subtasks_per_parent,
+        max_key_length=settings.position_key_max_length,
+    )

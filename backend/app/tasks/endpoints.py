@@ -12,6 +12,7 @@ from app.errors import (
     PreconditionFailed,
     RateLimited,
     ServiceUnavailable,
+    SubtaskLimitReached,
     TaskForbidden,
     TaskNotFound,
     TaskQuotaExceeded,
@@ -25,7 +26,7 @@ from app.idempotency.route import idempotent
 from app.kit.pagination import MAX_PAGE_SIZE, next_cursor_link, next_page_link
 from app.state import app_state
 from app.tasks import service
-from app.tasks.dependencies import TASK_ID_PATH, TaskId
+from app.tasks.dependencies import TASK_ID_PATH, TaskId, tree_limits
 from app.tasks.list_params import LIST_PARAMETERS, TaskListQuery, cursor_signing_key
 from app.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
 
@@ -115,6 +116,7 @@ async def list_tasks(
             AuthError,
             PayloadTooLarge,
             TaskQuotaExceeded,
+            SubtaskLimitReached,
             IdempotencyKeyReused,
             RateLimited,
             ServiceUnavailable,
@@ -128,7 +130,7 @@ async def create_task(
 ) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
     settings = app_state(request.app).settings
-    task = await service.create_task(database, user_id, body, settings.max_tasks_per_user)
+    task = await service.create_task(database, user_id, body, tree_limits(settings))
     location = _location(request, settings.public_base_url, task["id"])
     headers = {"ETag": task["etag"], "Location": location}
     return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)
