@@ -108,6 +108,13 @@ class Settings(BaseSettings):
 
     # Tasks one user may hold: a create past it is a 409 TASK_QUOTA_EXCEEDED.
     max_tasks_per_user: int = Field(default=100_000, ge=1)
+    # Subtasks (README "Subtasks and a manual order"): levels of nesting (a top-level task is
+    # level 1), direct children of one task, operations in one POST /api/tasks/batch, and the
+    # length of a position key a move may write (app.kit.positions; the column holds 255).
+    max_task_depth: int = Field(default=4, ge=1, le=32)
+    max_subtasks_per_parent: int = Field(default=500, ge=1)
+    max_batch_operations: int = Field(default=100, ge=1, le=1000)
+    position_key_max_length: int = Field(default=128, ge=16, le=255)
 
     # Sync (README "Building an offline-first client"). A repeated Idempotency-Key replays the
     # first response for this long; deleted tasks are reported to delta sync for this long (an

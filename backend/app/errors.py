@@ -118,6 +118,40 @@ class InvalidSyncToken(InvalidInput):
     description = "`since` (or `Last-Event-ID`) is not a sync token of the caller's."
 
 
+class ParentNotFound(InvalidInput):
+    error_code = "PARENT_NOT_FOUND"
+    detail = "parent_id names no task of yours"
+    description = (
+        "`parent_id` names no task of the caller's (none, or another user's: the same answer)."
+    )
+
+
+class ParentIsSelf(InvalidInput):
+    error_code = "PARENT_IS_SELF"
+    detail = "A task cannot be its own parent"
+    description = "`parent_id` is the task's own id."
+
+
+class ParentInSubtree(InvalidInput):
+    error_code = "PARENT_IN_SUBTREE"
+    detail = "The new parent is one of this task's own subtasks: that would make a cycle"
+    description = "a move under one of the task's own descendants (a cycle); nothing moved."
+
+
+class DepthLimitExceeded(InvalidInput):
+    error_code = "DEPTH_LIMIT_EXCEEDED"
+    detail = "Subtasks would nest deeper than this server allows"
+    description = "the task (with its subtree) would sit deeper than `MAX_TASK_DEPTH` levels."
+
+
+class AnchorNotSibling(InvalidInput):
+    error_code = "ANCHOR_NOT_SIBLING"
+    detail = "`after`/`before` must name another task under the target parent"
+    description = (
+        "a move's `after`/`before` names no other task of the caller's under the target parent."
+    )
+
+
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 
@@ -345,6 +379,22 @@ class TaskQuotaExceeded(ApiError):
     detail = "You have as many tasks as this server allows: delete some to create more"
     description = "the caller already has `MAX_TASKS_PER_USER` tasks; nothing was created."
     summary = "The caller's task quota is used up"
+
+
+class SubtaskLimitReached(ApiError):
+    status_code = 409
+    error_code = "SUBTASK_LIMIT_REACHED"
+    detail = "This task has as many subtasks as this server allows"
+    description = "the parent already has `MAX_SUBTASKS_PER_PARENT` subtasks; nothing was written."
+
+
+class PositionKeyTooLong(ApiError):
+    status_code = 409
+    error_code = "POSITION_KEY_TOO_LONG"
+    detail = "No room left between these two tasks: move one of them first or last, then try again"
+    description = (
+        "the key between the two neighbours would pass `POSITION_KEY_MAX_LENGTH`; nothing moved."
+    )
 
 
 class IdempotencyKeyReused(ApiError):

@@ -37,6 +37,7 @@ from app.sync import changes_endpoints as changes
 from app.sync import events_endpoints as events
 from app.tags import endpoints as tags
 from app.tasks import endpoints as tasks
+from app.tasks import tree_endpoints as task_tree
 
 if TYPE_CHECKING:
     from app.mcp.server import McpEndpoint
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     # Routes are matched in order, one after another: the busiest first. (`{task_id}` never
     # takes `changes` or `events`: app.tasks.dependencies.TaskIdSegment.)
     app.include_router(tasks.router)
+    app.include_router(task_tree.router)
     app.include_router(changes.router)
     app.include_router(events.router)
     app.include_router(tags.router)

@@ -36,12 +36,12 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
+    literal_column,
     null,
     select,
     true,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import UpdateBase
@@ -66,6 +66,10 @@ TASK_STATE = (
     "due_at",
     "priority",
     "tags",
+    "parent_id",
+    "position",
+    "subtask_count",
+    "open_subtask_count",
     "version",
 )
 _EVENT_COLUMNS = [
@@ -80,10 +84,15 @@ _EVENT_COLUMNS = [
 ]
 
 
+# Constants in the SQL text rather than bound parameters (see _constant).
+_ZERO, _ONE = literal_column("0", BigInteger()), literal_column("1", BigInteger())
+
 _BUMP = (
     postgresql.insert(USER_SYNC)
-    .values(user_id=scope_key(), seq=1, purged_seq=0)
-    .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + 1})
+    .values(user_id=scope_key(), seq=_ONE, purged_seq=_ZERO)
+    .on_conflict_do_update(
+        index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + _ONE}
+    )
     .returning(USER_SYNC.c.seq)
     .cte("bump")
 )
@@ -93,9 +102,9 @@ _POSTGRES_SEQ = select(_BUMP.c.seq).scalar_subquery()
 _SQLITE_SEQ = (
     func.coalesce(
         select(USER_SYNC.c.seq).where(in_sync_scope(USER_SYNC.c.user_id)).scalar_subquery(),
-        0,
+        _ZERO,
     )
-    + 1
+    + _ONE
 )
 
 
@@ -116,7 +125,7 @@ class SequencedWrite:
         this_write_completed = written.c.is_completed & (
             written.c.completed_at == bindparam("now", type_=UTCDateTime())
         )
-        kind = case((this_write_completed, "completed"), else_="updated")
+        kind = case((this_write_completed, _constant("completed")), else_=_constant("updated"))
         event = _event_of(written, kind, written.c.updated_at, written.c.version == _POSTGRES_SEQ)
         postgres = select(*written.c).add_cte(event)
         return cls(postgres=postgres, sqlite=write(_SQLITE_SEQ))
@@ -140,7 +149,7 @@ def _event_of(
             part
             for name in TASK_STATE
             for part in (
-                literal(name, String()),
+                _constant(name),
                 cast(written.c[name], JSON) if name == "tags" else written.c[name],
             )
         )
@@ -148,7 +157,7 @@ def _event_of(
     rows = select(
         scope_key(),
         written.c.version,
-        literal("task", String()),
+        _constant("task"),
         written.c.id,
         kind,
         caller(),
@@ -156,6 +165,13 @@ def _event_of(
         state,
     ).where(*only_if)
     return insert(EVENTS).from_select(_EVENT_COLUMNS, rows).cte("event")
+
+
+def _constant(value: str) -> ColumnElement[str]:
+    """A fixed string written into the SQL text: a bound parameter would be sent, and walked
+    by SQLAlchemy, on every execution. Only for the module's own names, never for input."""
+    assert value.isidentifier()
+    return literal_column(f"'{value}'", String())
 
 
 def seq_taken_first(seq: Seq) -> ColumnElement[bool]:
@@ -173,9 +189,9 @@ class SequencedDelete:
         rows = select(
             scope_key(),
             _POSTGRES_SEQ,
-            literal("task", String()),
+            _constant("task"),
             gone.c.id,
-            literal("deleted", String()),
+            _constant("deleted"),
             caller(),
             bindparam("now", type_=UTCDateTime()),
             null(),
@@ -206,10 +222,10 @@ class SequencedInsertIfRoom:
         max_tasks = bindparam("max_tasks", type_=BigInteger())
         bump_if_room = (
             postgresql.insert(USER_SYNC)
-            .values(user_id=scope_key(), seq=1, purged_seq=0)
+            .values(user_id=scope_key(), seq=_ONE, purged_seq=_ZERO)
             .on_conflict_do_update(
                 index_elements=[USER_SYNC.c.user_id],
-                set_={"seq": USER_SYNC.c.seq + 1},
+                set_={"seq": USER_SYNC.c.seq + _ONE},
                 where=USER_SYNC.c.task_count < max_tasks,
             )
             .returning(USER_SYNC.c.seq)
@@ -228,7 +244,7 @@ class SequencedInsertIfRoom:
             .returning(*(table.c[name] for name in TASK_STATE))
             .cte("written")
         )
-        event = _event_of(written, literal("created", String()), written.c.created_at)
+        event = _event_of(written, _constant("created"), written.c.created_at)
         self.postgres = select(written.c.version).add_cte(event)
         self.sqlite = (
             insert(table)
@@ -242,3 +258,26 @@ class SequencedInsertIfRoom:
         result = await connection.execute(self.postgres if postgres else self.sqlite, parameters)
         version: int | None = result.scalar_one_or_none()
         return version
+
+
+def _counter_lock(dialect_insert: Any) -> Executable:
+    statement: Executable = (
+        dialect_insert(USER_SYNC)
+        .values(user_id=scope_key(), seq=0, purged_seq=0)
+        .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq})
+    )
+    return statement
+
+
+_COUNTER_LOCK = {
+    "postgresql": _counter_lock(postgresql.insert),
+    "sqlite": _counter_lock(sqlite.insert),
+}
+
+
+async def take_counter_lock(connection: AsyncConnection, owner: str) -> None:
+    """First statement of a transaction that reads rows before it writes them (a cascade, a
+    move): it holds the owner's change counter from here to the commit, so the rows read
+    cannot change before they are written, and it locks in the order every write does
+    (counter first). On SQLite it also takes the write lock before the first read."""
+    await connection.execute(_COUNTER_LOCK[connection.dialect.name], {"owner": owner})

@@ -18,7 +18,7 @@ from pydantic import (
 
 from app.kit.schemas import StrictInput
 from app.tasks.query import Q_MAX_LENGTH
-from app.tasks.schemas import DueAt, DueDate, TaskRead, TaskUpdate
+from app.tasks.schemas import DueAt, DueDate, TaskMove, TaskRead, TaskUpdate
 
 MAX_TASKS_PER_CALL = 50
 MAX_IDS_PER_CALL = 100
@@ -62,6 +62,11 @@ SortOrder = Literal[
 class TaskChange(StrictInput):
     id: TaskId
     changes: TaskUpdate = Field(description="Only the fields to change; omitted ones stay.")
+
+
+class TaskPlacement(StrictInput):
+    id: TaskId
+    to: TaskMove = Field(description="Where: `parent_id`, and one of `place`, `after`, `before`.")
 
 
 class NewDue(StrictInput):

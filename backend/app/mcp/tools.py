@@ -27,6 +27,7 @@ from app.mcp.schemas import (
     Overview,
     TaskChange,
     TaskIds,
+    TaskPlacement,
     Tasks,
     TextQuery,
     TimeZone,
@@ -138,10 +139,12 @@ async def add_tasks(
         route="MCP add_tasks",
         raw_body=orjson.dumps([task.model_dump(mode="json") for task in tasks]),
     )
-    limit = who.settings.max_tasks_per_user
+    limits = task_service.tree_limits(who.settings)
 
     async def create_all() -> StoredResponse:
-        created = [await task_service.create_task(who.database, who.owner, t, limit) for t in tasks]
+        created = [
+            await task_service.create_task(who.database, who.owner, task, limits) for task in tasks
+        ]
         return StoredResponse(200, [], json_bytes({"tasks": created}))
 
     retention = timedelta(seconds=who.settings.idempotency_key_retention_seconds)
@@ -199,6 +202,24 @@ async def reschedule_tasks(
     return await write_each(who, [item.id for item in tasks], write)
 
 
+@tool_errors
+async def move_tasks(
+    ctx: McpContext,
+    moves: Annotated[list[TaskPlacement], Field(min_length=1, max_length=MAX_TASKS_PER_CALL)],
+) -> Tasks:
+    """Move tasks under another task (`parent_id`), to the top level (`parent_id: null`), or
+    to a place among their siblings (`place` first or last, or `after` / `before` a task). A
+    task's subtasks move with it. All or none."""
+    who = caller(ctx, "write")
+    limits = task_service.tree_limits(who.settings)
+
+    async def write(index: int, task_id: uuid.UUID) -> Any:
+        move = moves[index].to
+        return await task_service.move_task(who.database, who.owner, task_id, move, limits)
+
+    return await write_each(who, [item.id for item in moves], write)
+
+
 # --- due bounds in the user's time zone ----------------------------------------------------
 
 
@@ -241,4 +262,4 @@ def _fields(task_filter: TaskFilter) -> dict[str, Any]:
 
 
 # What the guard asks the write scope for (every other tool needs the read scope).
-WRITE_TOOLS = ("add_tasks", "update_tasks", "complete_tasks", "reschedule_tasks")
+WRITE_TOOLS = ("add_tasks", "update_tasks", "complete_tasks", "reschedule_tasks", "move_tasks")

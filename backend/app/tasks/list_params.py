@@ -5,6 +5,7 @@ is given twice is a 400, not a silent choice of either."""
 
 import functools
 import re
+import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -43,6 +44,8 @@ SortParameter = Literal[
     "-priority",
     "title",
     "-title",
+    "position",
+    "-position",
 ]
 _REPEATABLE = ("priority", "tag")
 
@@ -56,7 +59,7 @@ def enum_varnames(values: tuple[str, ...]) -> list[JsonValue]:
     ]
 
 
-_SINGLE = ("completed", "due_before", "due_after", "overdue", "q", "sort", "cursor")
+_SINGLE = ("completed", "due_before", "due_after", "overdue", "q", "parent", "sort", "cursor")
 # Parameters that did not exist before cursors: any of them puts the list in cursor mode.
 _NEW = (*_REPEATABLE, *_SINGLE)
 _LEGACY_SORTS = {"asc": "created_at", "desc": "-created_at"}
@@ -65,6 +68,7 @@ _DUE_BOUND = (
     '("2026-12-01T17:00:00+01:00"; encode "+" as %2B). All-day tasks compare by their date.'
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _SPACED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
 
 
@@ -130,6 +134,14 @@ def _text(q: str | None) -> str | None:
     return fold(q.strip())
 
 
+def _parent(value: str | None) -> uuid.UUID | None:
+    if value is None or value == "none":
+        return None
+    if _CANONICAL_UUID.fullmatch(value) is None:
+        raise ValidationFailed("query.parent: must be a task's id (a UUID) or none")
+    return uuid.UUID(value)
+
+
 def _tag_keys(tags: list[str]) -> tuple[str, ...]:
     keys = []
     for tag in tags:
@@ -176,11 +188,18 @@ class ListParameters(BaseModel):
         description="Text in the title or description, ignoring case (Unicode casefolding); "
         "empty means no search.",
     )
+    parent: str | None = Field(
+        None,
+        max_length=36,
+        json_schema_extra={"examples": ["none"]},
+        description="A task's id: only its direct subtasks. `none`: only top-level tasks.",
+    )
     sort: SortParameter = Field(
         "-created_at",
         json_schema_extra={"x-enum-varnames": enum_varnames(get_args(SortParameter))},
         description="Order: a key, `-` first for descending. Tasks without a due date come "
-        "last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.)",
+        "last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) "
+        "`position`: the user's own order among siblings (with `parent`).",
     )
     cursor: str | None = Field(
         None,
@@ -234,6 +253,8 @@ async def task_list_query(request: Request, page: Pagination) -> TaskQuery:
         due_after=_due_bound("due_after", parsed.due_after, before=False),
         overdue=bool(parsed.overdue),
         text=_text(parsed.q),
+        parent=_parent(parsed.parent),
+        top_level=parsed.parent == "none",
     )
     sort = _LEGACY_SORTS.get(parsed.sort, parsed.sort)
     key: SortKey = sort.removeprefix("-")  # type: ignore[assignment]

@@ -11,24 +11,24 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.config import Settings
 from app.db.database import Database
 from app.errors import (
     ApiError,
     InvalidCursor,
-    PreconditionFailed,
-    TaskForbidden,
-    TaskNotFound,
     TaskQuotaExceeded,
 )
 from app.kit.etags import Precondition
 from app.kit.keys import due_keys, fold
 from app.kit.pagination import Page, PageParams
+from app.kit.positions import append_key
+from app.tasks import family, repository, tag_rows
 from app.tasks import list_repository as task_list
-from app.tasks import repository, tag_rows
 from app.tasks.cursor import Position, decode_cursor, encode_cursor
+from app.tasks.family import TreeLimits
 from app.tasks.query import TaskFilter, TaskQuery
 from app.tasks.repository import TaskRecord as TaskRecord  # the row shape other domains read
-from app.tasks.schemas import PRIORITIES, TaskCreate, TaskUpdate
+from app.tasks.schemas import PRIORITIES, TaskCreate, TaskMove, TaskUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,18 +107,43 @@ async def count_tasks(database: Database, owner: str, task_filter: TaskFilter) -
         return await task_list.count(connection, owner, task_filter, now=database.clock())
 
 
+def tree_limits(settings: Settings) -> TreeLimits:
+    """The limits of the task tree this server's settings set."""
+    return TreeLimits(
+        max_tasks=settings.max_tasks_per_user,
+        max_depth=settings.max_task_depth,
+        max_children=settings.max_subtasks_per_parent,
+        max_key_length=settings.position_key_max_length,
+    )
+
+
 async def create_task(
-    database: Database, owner: str, data: TaskCreate, max_tasks: int
+    database: Database, owner: str, data: TaskCreate, limits: TreeLimits
 ) -> TaskRecord:
+    now = database.clock()
+    if data.parent_id is not None:
+        async with database.write(owner, several_statements=True) as connection:
+            return await family.create_subtask(
+                connection,
+                owner,
+                data.parent_id,
+                not data.is_completed,
+                now,
+                limits,
+                lambda: insert_new_task(connection, owner, data, now, limits.max_tasks),
+            )
     async with database.write(owner, several_statements=bool(data.tags)) as connection:
-        return await insert_new_task(connection, owner, data, database.clock(), max_tasks)
+        return await insert_new_task(connection, owner, data, now, limits.max_tasks)
 
 
 async def insert_new_task(
     connection: AsyncConnection, owner: str, data: TaskCreate, now: datetime, max_tasks: int
 ) -> TaskRecord:
     """Stores the task `data` describes, and its tags, in the caller's unit of work; or
-    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already."""
+    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already.
+    It goes last among its siblings: its position key comes from the clock (app.kit.positions),
+    so no query reads the siblings. Its parent, if any, is the caller's to check and update
+    (app.tasks.family)."""
     task = TaskRecord(
         id=uuid.uuid4(),
         user_id=owner,
@@ -132,6 +157,10 @@ async def insert_new_task(
         due_at=data.due_at,
         priority=data.priority,
         tags=data.tags,
+        parent_id=data.parent_id,
+        position=append_key(now),
+        subtask_count=0,
+        open_subtask_count=0,
         etag="",  # the database numbers the version
     )
     columns = _stored_columns({name: value for name, value in task.items() if name != "etag"})
@@ -159,45 +188,61 @@ async def update_task(
     data: TaskUpdate,
     if_match: Precondition | None = None,
 ) -> TaskRecord:
-    """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing."""
+    """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing.
+    A change of `is_completed` is one statement for a task without parent and children; for
+    the others (and to tell why nothing was written) app.tasks.family runs the rules."""
     changes = _stored_columns(data.changes())
     tags: list[str] | None = changes.get("tags")
+    leaf_only = "is_completed" in changes
     async with database.write(owner, several_statements=tags is not None) as connection:
         task = await repository.update_task(
-            connection, owner, task_id, changes, database.clock(), _versions(if_match)
+            connection,
+            owner,
+            task_id,
+            changes,
+            database.clock(),
+            _versions(if_match),
+            leaf_only=leaf_only,
         )
-        if task is None:
-            raise await _why_not_written(connection, owner, task_id, if_match)
-        if tags is not None:
-            await tag_rows.replace_tags(connection, owner, task_id, tags)
-    return task
+        if task is not None:
+            if tags is not None:
+                await tag_rows.replace_tags(connection, owner, task_id, tags)
+            return task
+    async with database.write(owner, several_statements=True) as connection:
+        return await family.update_task(
+            connection, owner, task_id, changes, database.clock(), if_match
+        )
 
 
 async def delete_task(
     database: Database, owner: str, task_id: uuid.UUID, if_match: Precondition | None = None
 ) -> None:
+    """One statement for a task without parent and children; app.tasks.family deletes a
+    subtree and updates a parent's counts (and tells why nothing was deleted)."""
+    versions = _versions(if_match)
     async with database.write(owner) as connection:
         now = database.clock()
-        if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
-            raise await _why_not_written(connection, owner, task_id, if_match)
+        if await repository.delete_task(connection, owner, task_id, now, versions, leaf_only=True):
+            return
+    async with database.write(owner, several_statements=True) as connection:
+        await family.delete_task(connection, owner, task_id, database.clock(), if_match)
 
 
-def _versions(if_match: Precondition | None) -> list[int] | None:
-    """The versions a write must find, or None for no check (`If-Match: *` only needs the
-    task to exist, which every write checks anyway)."""
-    return None if if_match is None or if_match.any else if_match.versions
+async def move_task(
+    database: Database,
+    owner: str,
+    task_id: uuid.UUID,
+    move: TaskMove,
+    limits: TreeLimits,
+    if_match: Precondition | None = None,
+) -> TaskRecord:
+    async with database.write(owner, several_statements=True) as connection:
+        return await family.move_task(
+            connection, owner, task_id, move, database.clock(), limits, if_match
+        )
 
 
-async def _why_not_written(
-    connection: AsyncConnection, owner: str, task_id: uuid.UUID, if_match: Precondition | None
-) -> ApiError:
-    """The guarded write found nothing: a stale If-Match (412 with the current ETag), or no
-    task of the caller's (403 / 404)."""
-    current = await repository.get_task(connection, owner, task_id)
-    if current is None:
-        return await _why_not_owned(connection, task_id)
-    weak_only = if_match is not None and if_match.weak_only
-    return PreconditionFailed(current["etag"], weak_only=weak_only)
+_versions = family.versions
 
 
 def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:
@@ -221,8 +266,7 @@ def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiError:
-    """The owner-scoped query found nothing: another user's task (403) or none at all (404)."""
-    return TaskForbidden() if await repository.task_exists(connection, task_id) else TaskNotFound()
+    return await family.why_not_owned(connection, task_id)
 
 
 async def tasks_changed(

@@ -61,6 +61,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{task_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Task
+         * @description Move one of the caller's tasks, with its subtasks: under another parent (or to the top
+         *     level), and after or before a task there, or first or last (the default: last). A refused
+         *     move (a cycle, another user's parent, an anchor that is not a sibling) moves nothing.
+         */
+        post: operations["move_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Batch
+         * @description Apply up to `MAX_BATCH_OPERATIONS` (100) operations (create, update, complete, move,
+         *     delete) in order, in one transaction: all of them, or none. A later operation may name a
+         *     task created earlier in the batch by its `temp_id`. An error names the operation that
+         *     failed (`operations[3] (update): ...`) and nothing is written.
+         */
+        post: operations["run_batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/changes": {
         parameters: {
             query?: never;
@@ -192,6 +237,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** BatchRequest */
+        BatchRequest: {
+            /**
+             * Operations
+             * @description Applied in order, all or none; at most `MAX_BATCH_OPERATIONS` (100).
+             */
+            operations: (components["schemas"]["CreateOperation"] | components["schemas"]["UpdateOperation"] | components["schemas"]["CompleteOperation"] | components["schemas"]["MoveOperation"] | components["schemas"]["DeleteOperation"])[];
+        };
+        /** BatchResult */
+        BatchResult: {
+            /**
+             * Results
+             * @description One per operation, in order.
+             */
+            results: components["schemas"]["OperationResult"][];
+        };
         /** ChangesRead */
         ChangesRead: {
             /**
@@ -215,12 +276,65 @@ export interface components {
              */
             has_more: boolean;
         };
+        /** CompleteOperation */
+        CompleteOperation: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id, or the `temp_id` of an earlier `create` in this batch.
+             */
+            id: string;
+            /**
+             * If Match
+             * @description Optional, as the `If-Match` header: write only if the task's ETag is one of these (`"12"`) or it exists (`*`); else the whole batch fails with 412 naming this operation.
+             */
+            if_match?: string | null;
+            /**
+             * Op
+             * @constant
+             */
+            op: "complete";
+        };
+        /** CreateOperation */
+        CreateOperation: {
+            /**
+             * Op
+             * @constant
+             */
+            op: "create";
+            /**
+             * Temp Id
+             * @description A UUID of your choosing: later operations of this batch may name the new task by it (as `id`, `parent_id`, `after`, `before`). The task gets an id of the server's, given in this operation's result.
+             */
+            temp_id?: string | null;
+            /** @description As the body of `POST /api/tasks`. */
+            task: components["schemas"]["TaskCreate"];
+        };
+        /** DeleteOperation */
+        DeleteOperation: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id, or the `temp_id` of an earlier `create` in this batch.
+             */
+            id: string;
+            /**
+             * If Match
+             * @description Optional, as the `If-Match` header: write only if the task's ETag is one of these (`"12"`) or it exists (`*`); else the whole batch fails with 412 naming this operation.
+             */
+            if_match?: string | null;
+            /**
+             * Op
+             * @constant
+             */
+            op: "delete";
+        };
         /**
          * ErrorCode
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "PARENT_NOT_FOUND" | "PARENT_IS_SELF" | "PARENT_IN_SUBTREE" | "DEPTH_LIMIT_EXCEEDED" | "ANCHOR_NOT_SIBLING" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "SUBTASK_LIMIT_REACHED" | "POSITION_KEY_TOO_LONG" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -241,6 +355,11 @@ export interface components {
              *     - `INVALID_IDEMPOTENCY_KEY` (400): the `Idempotency-Key` header is empty, too long, repeated or has bad characters.
              *     - `INVALID_IF_MATCH` (400): `If-Match` is neither `*` nor a list of quoted entity tags (`6` for `"6"`).
              *     - `INVALID_SYNC_TOKEN` (400): `since` (or `Last-Event-ID`) is not a sync token of the caller's.
+             *     - `PARENT_NOT_FOUND` (400): `parent_id` names no task of the caller's (none, or another user's: the same answer).
+             *     - `PARENT_IS_SELF` (400): `parent_id` is the task's own id.
+             *     - `PARENT_IN_SUBTREE` (400): a move under one of the task's own descendants (a cycle); nothing moved.
+             *     - `DEPTH_LIMIT_EXCEEDED` (400): the task (with its subtree) would sit deeper than `MAX_TASK_DEPTH` levels.
+             *     - `ANCHOR_NOT_SIBLING` (400): a move's `after`/`before` names no other task of the caller's under the target parent.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
              *     - `TOKEN_EXPIRED` (401): the token's `exp` has passed.
@@ -258,6 +377,8 @@ export interface components {
              *     - `HEADERS_TOO_LARGE` (431): the request line and headers exceed `MAX_REQUEST_HEAD_BYTES`; the connection is closed.
              *     - `RATE_LIMITED` (429): too many requests from this user or address; retry after `Retry-After` seconds.
              *     - `TASK_QUOTA_EXCEEDED` (409): the caller already has `MAX_TASKS_PER_USER` tasks; nothing was created.
+             *     - `SUBTASK_LIMIT_REACHED` (409): the parent already has `MAX_SUBTASKS_PER_PARENT` subtasks; nothing was written.
+             *     - `POSITION_KEY_TOO_LONG` (409): the key between the two neighbours would pass `POSITION_KEY_MAX_LENGTH`; nothing moved.
              *     - `IDEMPOTENCY_KEY_REUSED` (422): the `Idempotency-Key` was used before with a different body; use a new key.
              *     - `TOO_MANY_STREAMS` (429): the caller already holds `SSE_MAX_STREAMS_PER_USER` event streams.
              *     - `STREAM_CAPACITY_REACHED` (429): the server already holds `SSE_MAX_STREAMS` event streams; retry later.
@@ -279,6 +400,48 @@ export interface components {
         Health: {
             /** Status */
             status: string;
+        };
+        /** MoveOperation */
+        MoveOperation: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id, or the `temp_id` of an earlier `create` in this batch.
+             */
+            id: string;
+            /**
+             * If Match
+             * @description Optional, as the `If-Match` header: write only if the task's ETag is one of these (`"12"`) or it exists (`*`); else the whole batch fails with 412 naming this operation.
+             */
+            if_match?: string | null;
+            /**
+             * Op
+             * @constant
+             */
+            op: "move";
+            /** @description As the body of `POST /api/tasks/{id}/move`. */
+            to: components["schemas"]["TaskMove"];
+        };
+        /** OperationResult */
+        OperationResult: {
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "create" | "update" | "complete" | "move" | "delete";
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id (a create's: the new one).
+             */
+            id: string;
+            /**
+             * Temp Id
+             * @description A create's `temp_id`, if sent.
+             */
+            temp_id?: string | null;
+            /** @description The task as stored after it; null for a delete. */
+            task: components["schemas"]["TaskRead"] | null;
         };
         /** TagRead */
         TagRead: {
@@ -342,6 +505,42 @@ export interface components {
              * @description Up to 20 tags of 1 to 50 characters after trimming, no two equal ignoring case; kept as written, in order.
              */
             tags?: string[];
+            /**
+             * Parent Id
+             * @description Optional: make it a subtask of this task of yours (at the end of its subtasks). Omitted or null: a top-level task.
+             */
+            parent_id?: string | null;
+        };
+        /**
+         * TaskMove
+         * @description Where a task goes: under `parent_id` (omitted: its current parent; null: top level),
+         *     after or before a task there, or first or last there (the default: last). Its subtasks
+         *     move with it.
+         * @example {
+         *       "after": "6c4d8f57-2d1a-4c55-9f0e-5b1f1b8e6a10"
+         *     }
+         */
+        TaskMove: {
+            /**
+             * Parent Id
+             * @description The new parent; null: top level; omitted: the same parent.
+             */
+            parent_id?: string | null;
+            /**
+             * After
+             * @description Right after this task, which must be under the target parent.
+             */
+            after?: string | null;
+            /**
+             * Before
+             * @description Right before this task, which must be under the target parent.
+             */
+            before?: string | null;
+            /**
+             * Place
+             * @description `first` or `last` (the default).
+             */
+            place?: ("first" | "last") | null;
         };
         /** TaskRead */
         TaskRead: {
@@ -396,6 +595,26 @@ export interface components {
              */
             tags: string[];
             /**
+             * Parent Id
+             * @description The task it is a subtask of; null: top level.
+             */
+            parent_id: string | null;
+            /**
+             * Position
+             * @description Its place among its siblings (same parent): sort by it as bytes (code points), ties by id. Opaque; change it with `POST /api/tasks/{id}/move`.
+             */
+            position: string;
+            /**
+             * Subtask Count
+             * @description How many direct subtasks it has.
+             */
+            subtask_count: number;
+            /**
+             * Open Subtask Count
+             * @description How many of those are open.
+             */
+            open_subtask_count: number;
+            /**
              * Etag
              * @description The task's version as a strong entity tag (`"12"`), as in the `ETag` header: changes only when a value really changes. Send it in `If-Match` to write only if nobody changed the task since.
              */
@@ -448,6 +667,27 @@ export interface components {
              */
             tags?: string[];
         };
+        /** UpdateOperation */
+        UpdateOperation: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id, or the `temp_id` of an earlier `create` in this batch.
+             */
+            id: string;
+            /**
+             * If Match
+             * @description Optional, as the `If-Match` header: write only if the task's ETag is one of these (`"12"`) or it exists (`*`); else the whole batch fails with 412 naming this operation.
+             */
+            if_match?: string | null;
+            /**
+             * Op
+             * @constant
+             */
+            op: "update";
+            /** @description As the body of `PUT /api/tasks/{id}`. */
+            changes: components["schemas"]["TaskUpdate"];
+        };
     };
     responses: never;
     parameters: never;
@@ -476,8 +716,10 @@ export interface operations {
                 overdue?: boolean | null;
                 /** @description Text in the title or description, ignoring case (Unicode casefolding); empty means no search. */
                 q?: string | null;
-                /** @description Order: a key, `-` first for descending. Tasks without a due date come last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) */
-                sort?: "asc" | "desc" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due" | "-due" | "priority" | "-priority" | "title" | "-title";
+                /** @description A task's id: only its direct subtasks. `none`: only top-level tasks. */
+                parent?: string | null;
+                /** @description Order: a key, `-` first for descending. Tasks without a due date come last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) `position`: the user's own order among siblings (with `parent`). */
+                sort?: "asc" | "desc" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due" | "-due" | "priority" | "-priority" | "title" | "-title" | "position" | "-position";
                 /** @description From the previous page's `Link: rel="next"`; empty on the first page to get cursor links with no other parameter. Not with an `offset` above 0. */
                 cursor?: string | null;
             };
@@ -637,7 +879,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -671,7 +913,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The caller's task quota is used up: `TASK_QUOTA_EXCEEDED`. */
+            /** @description : `SUBTASK_LIMIT_REACHED`. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -679,8 +921,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "You have as many tasks as this server allows: delete some to create more",
-                     *       "error_code": "TASK_QUOTA_EXCEEDED",
+                     *       "detail": "This task has as many subtasks as this server allows",
+                     *       "error_code": "SUBTASK_LIMIT_REACHED",
                      *       "status_code": 409
                      *     }
                      */
@@ -998,7 +1240,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1364,6 +1606,485 @@ export interface operations {
             };
         };
     };
+    move_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The task's UUID. */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskMove"];
+            };
+        };
+        responses: {
+            /** @description The task as stored now, in its new place. */
+            200: {
+                headers: {
+                    /** @description The task's version, strong. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task belongs to another user: `TASK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This task belongs to another user",
+                     *       "error_code": "TASK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such task, or the id is not a UUID: `TASK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Task not found",
+                     *       "error_code": "TASK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `POSITION_KEY_TOO_LONG`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No room left between these two tasks: move one of them first or last, then try again",
+                     *       "error_code": "POSITION_KEY_TOO_LONG",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    run_batch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A unique key (a UUID) for this request: a retry with the same key and body gets the first response again (`Idempotency-Replayed: true`), not a second task. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per operation, in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task belongs to another user: `TASK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This task belongs to another user",
+                     *       "error_code": "TASK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such task, or the id is not a UUID: `TASK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Task not found",
+                     *       "error_code": "TASK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `POSITION_KEY_TOO_LONG`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No room left between these two tasks: move one of them first or last, then try again",
+                     *       "error_code": "POSITION_KEY_TOO_LONG",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different body: `IDEMPOTENCY_KEY_REUSED`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This Idempotency-Key was already used with a different request body",
+                     *       "error_code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "status_code": 422
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_changes: {
         parameters: {
             query?: {
@@ -1388,7 +2109,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1544,7 +2265,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
