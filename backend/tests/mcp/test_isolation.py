@@ -19,14 +19,29 @@ async def test_a_user_never_sees_or_changes_another_users_tasks(served: Served) 
                 client, "update_tasks", updates=[{"id": bob_id, "changes": {"title": "mine"}}]
             ),
             await refused(client, "reschedule_tasks", tasks=[{"id": bob_id}]),
+            await refused(client, "move_tasks", moves=[{"id": bob_id, "to": {"place": "first"}}]),
         ]
+        mine = await call(client, "add_tasks", tasks=[{"title": "mine"}], idempotency_key="k")
+        under_bobs = await refused(
+            client,
+            "move_tasks",
+            moves=[{"id": mine["tasks"][0]["id"], "to": {"parent_id": bob_id}}],
+        )
+        add_under_bobs = await refused(
+            client, "add_tasks", tasks=[{"title": "x", "parent_id": bob_id}], idempotency_key="j"
+        )
 
     assert found["tasks"] == []
     assert overview["open"] == 0
     for text in errors:
         # The same words as for an id that exists nowhere: no hint that Bob's task exists.
         assert f"No task {bob_id} among this user's tasks" in text
-    assert await all_tasks(served.app) == before
+    for text in (under_bobs, add_under_bobs):
+        assert "nothing was changed" in text
+    rows = await all_tasks(served.app)
+    bobs_rows = [row.model_dump() for row in rows if row.user_id == BOB]
+    assert bobs_rows == [row.model_dump() for row in before]
+    assert [(row.title, row.parent_id) for row in rows if row.user_id == ALICE] == [("mine", None)]
 
 
 async def test_idempotency_keys_are_per_user(served: Served) -> None:

@@ -8,7 +8,7 @@ from tests.mcp.conftest import Served, call, mcp_client, refused
 from tests.support.clock import wall_now
 from tests.support.helpers import ALICE, all_tasks, make_task
 
-WRITES = {"add_tasks", "update_tasks", "complete_tasks", "reschedule_tasks"}
+WRITES = {"add_tasks", "update_tasks", "complete_tasks", "reschedule_tasks", "move_tasks"}
 
 
 async def test_every_tool_has_schemas_and_annotations(served: Served) -> None:
@@ -210,3 +210,32 @@ async def test_bad_input_is_a_tool_error_a_model_can_act_on(served: Served) -> N
     for text in (zone, not_uuid, empty, unknown):
         assert "Traceback" not in text
     assert await all_tasks(served.app) == []
+
+
+async def test_move_tasks_moves_under_another_task_and_back(served: Served) -> None:
+    async with mcp_client(served.mcp_url, served.token(ALICE)) as client:
+        added = await call(
+            client,
+            "add_tasks",
+            tasks=[{"title": "Groceries"}, {"title": "Milk"}],
+            idempotency_key="m",
+        )
+        groceries, milk = (task["id"] for task in added["tasks"])
+        under = await call(
+            client, "move_tasks", moves=[{"id": milk, "to": {"parent_id": groceries}}]
+        )
+        into_itself = await refused(
+            client, "move_tasks", moves=[{"id": groceries, "to": {"parent_id": milk}}]
+        )
+        back = await call(
+            client, "move_tasks", moves=[{"id": milk, "to": {"parent_id": None, "place": "first"}}]
+        )
+        found = await call(client, "find_tasks", sort="created_at")
+
+    assert under["tasks"][0]["parent_id"] == groceries
+    assert "nothing was changed" in into_itself
+    assert back["tasks"][0]["parent_id"] is None
+    assert [task["subtask_count"] for task in found["tasks"]] == [0, 0]
+    rows = {str(row.id): row for row in await all_tasks(served.app)}
+    assert rows[milk].parent_id is None
+    assert rows[groceries].parent_id is None
