@@ -317,7 +317,11 @@ def token(args: argparse.Namespace) -> None:
     # The configured secret if there is one, else the development one; said on stderr, so a
     # token the server refuses is explained, and `$(taskapi token ...)` gets the token alone.
     settings = load_settings(dev=True)
-    print(_dev_token(settings, args.user, timedelta(seconds=args.expires_in)))
+    expires_in = timedelta(seconds=args.expires_in)
+    if args.mcp:
+        print(_mcp_token(settings, args.user, expires_in))
+    else:
+        print(_dev_token(settings, args.user, expires_in))
     print(f"taskapi: signed with {_secret_source(settings)}", file=sys.stderr)
 
 
@@ -340,6 +344,23 @@ def _dev_token(settings: Settings, user: str, expires_in: timedelta) -> str:
         expires_in=expires_in,
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,
+    )
+
+
+def _mcp_token(settings: Settings, user: str, expires_in: timedelta) -> str:
+    """A token for /mcp: its audience is MCP_RESOURCE_URL, and it holds the MCP scopes."""
+    assert settings.better_auth_secret is not None
+    if settings.mcp_resource_url is None:
+        fail("--mcp needs MCP_RESOURCE_URL (e.g. http://127.0.0.1:8000/mcp)")
+    scopes = [scope for scope in (settings.mcp_read_scope, settings.mcp_write_scope) if scope]
+    return mint_token(
+        settings.better_auth_secret.get_secret_value(),
+        user,
+        algorithm=settings.jwt_algorithm,
+        expires_in=expires_in,
+        issuer=settings.mcp_issuer,
+        audience=settings.mcp_resource_url,
+        extra_claims={"scope": " ".join(scopes)} if scopes else None,
     )
 
 
@@ -390,6 +411,11 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=int(DEV_TOKEN_LIFETIME.total_seconds()),
         help="lifetime in seconds",
+    )
+    tok.add_argument(
+        "--mcp",
+        action="store_true",
+        help="for /mcp: audience MCP_RESOURCE_URL, issuer MCP_AUTH_ISSUER, the MCP scopes",
     )
     tok.set_defaults(handler=token)
 

@@ -112,6 +112,13 @@ class Settings(BaseSettings):
     # (409 LIST_FULL for a create, update or move that would put more in it).
     max_lists_per_user: int = Field(default=1_000, ge=1)
     max_tasks_per_list: int = Field(default=10_000, ge=1)
+    # Subtasks (README "Subtasks and a manual order"): levels of nesting (a top-level task is
+    # level 1), direct children of one task, operations in one POST /api/tasks/batch, and the
+    # length of a position key a move may write (app.kit.positions; the column holds 255).
+    max_task_depth: int = Field(default=4, ge=1, le=32)
+    max_subtasks_per_parent: int = Field(default=500, ge=1)
+    max_batch_operations: int = Field(default=100, ge=1, le=1000)
+    position_key_max_length: int = Field(default=128, ge=16, le=255)
 
     # Sync (README "Building an offline-first client"). A repeated Idempotency-Key replays the
     # first response for this long; deleted tasks are reported to delta sync for this long (an
@@ -157,18 +164,40 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     rate_limit_key_prefix: str = Field(default="taskapi", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
+    # The MCP endpoint (README "Use it from an AI assistant"). MCP_RESOURCE_URL is its public
+    # URL (https://api.example.com/mcp): a token for it must name exactly that in `aud`, and the
+    # metadata (RFC 9728) names it. Unset: no /mcp at all (404).
+    mcp_resource_url: str | None = None
+    # Who issues tokens for it (`iss`, and the metadata's authorization server); default
+    # AUTH_ISSUER. Better Auth's OAuth provider issues as https://app.example.com/api/auth.
+    mcp_auth_issuer: str | None = None
+    # When set, a read tool needs this scope in the token's `scope` (or `scp`), a write tool
+    # the write one; unset: no scope is needed.
+    mcp_read_scope: str | None = Field(default=None, pattern=r"^[!#-\[\]-~]+$")
+    mcp_write_scope: str | None = Field(default=None, pattern=r"^[!#-\[\]-~]+$")
+    # DNS-rebinding protection: the Host values /mcp answers besides MCP_RESOURCE_URL's own
+    # (e.g. an internal name a proxy uses), and the browser origins besides CORS_ALLOW_ORIGINS.
+    mcp_allowed_hosts: Annotated[list[str], NoDecode] = []
+    mcp_allowed_origins: Annotated[list[str], NoDecode] = []
+
     # Prometheus metrics at /metrics, for `Authorization: Bearer <METRICS_TOKEN>` only; unset:
     # no metrics are collected and /metrics is a 404.
     metrics_token: SecretStr | None = None
 
-    @field_validator("cors_allow_origins", "auth_jwks_algorithms", mode="before")
+    @field_validator(
+        "cors_allow_origins",
+        "auth_jwks_algorithms",
+        "mcp_allowed_hosts",
+        "mcp_allowed_origins",
+        mode="before",
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("cors_allow_origins")
+    @field_validator("cors_allow_origins", "mcp_allowed_origins")
     @classmethod
     def _origins(cls, values: list[str]) -> list[str]:
         return list(dict.fromkeys(normalise_origin(value) for value in values))
@@ -177,6 +206,23 @@ class Settings(BaseSettings):
     @classmethod
     def _public_origin(cls, value: str | None) -> str | None:
         return normalise_origin(value) if value else None
+
+    @field_validator("mcp_resource_url")
+    @classmethod
+    def _resource_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in _DEFAULT_PORTS
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError(
+                f"{value!r} is not an http(s) URL without a query (https://api.example.com/mcp)"
+            )
+        return value
 
     @field_validator("redis_url")
     @classmethod
@@ -251,6 +297,10 @@ class Settings(BaseSettings):
         if self.jobs_stalled_after_seconds <= 2 * self.jobs_heartbeat_seconds:
             raise ValueError("JOBS_STALLED_AFTER_SECONDS must exceed twice JOBS_HEARTBEAT_SECONDS")
         return self
+
+    @property
+    def mcp_issuer(self) -> str | None:
+        return self.mcp_auth_issuer or self.auth_issuer
 
     @property
     def is_development(self) -> bool:

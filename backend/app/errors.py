@@ -127,6 +127,40 @@ class InvalidListId(InvalidInput):
     )
 
 
+class ParentNotFound(InvalidInput):
+    error_code = "PARENT_NOT_FOUND"
+    detail = "parent_id names no task of yours"
+    description = (
+        "`parent_id` names no task of the caller's (none, or another user's: the same answer)."
+    )
+
+
+class ParentIsSelf(InvalidInput):
+    error_code = "PARENT_IS_SELF"
+    detail = "A task cannot be its own parent"
+    description = "`parent_id` is the task's own id."
+
+
+class ParentInSubtree(InvalidInput):
+    error_code = "PARENT_IN_SUBTREE"
+    detail = "The new parent is one of this task's own subtasks: that would make a cycle"
+    description = "a move under one of the task's own descendants (a cycle); nothing moved."
+
+
+class DepthLimitExceeded(InvalidInput):
+    error_code = "DEPTH_LIMIT_EXCEEDED"
+    detail = "Subtasks would nest deeper than this server allows"
+    description = "the task (with its subtree) would sit deeper than `MAX_TASK_DEPTH` levels."
+
+
+class AnchorNotSibling(InvalidInput):
+    error_code = "ANCHOR_NOT_SIBLING"
+    detail = "`after`/`before` must name another task under the target parent"
+    description = (
+        "a move's `after`/`before` names no other task of the caller's under the target parent."
+    )
+
+
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 
@@ -158,6 +192,25 @@ class TokenExpired(AuthError):
     error_code = "TOKEN_EXPIRED"
     detail = "Bearer token has expired"
     description = "the token's `exp` has passed."
+
+
+class InsufficientScope(ApiError):
+    """The MCP endpoint's 403 (RFC 6750 3.1): the token is valid but lacks the scope the
+    request needs; `WWW-Authenticate` names it, so a client can ask for it (step-up)."""
+
+    status_code = 403
+    error_code = "INSUFFICIENT_SCOPE"
+    detail = "The token lacks the scope this needs"
+    description = "(MCP only) the token lacks the scope a tool needs; `WWW-Authenticate` names it."
+    summary = "The token lacks a scope"
+
+    def __init__(self, scope: str, challenge: str) -> None:
+        super().__init__(f"The token lacks the scope {scope!r}, which this needs")
+        self.challenge = challenge
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": self.challenge}
 
 
 class ResourceForbidden(ApiError):
@@ -383,6 +436,22 @@ class ListNotEmpty(ApiError):
         "was deleted."
     )
     summary = "The list has tasks"
+
+
+class SubtaskLimitReached(ApiError):
+    status_code = 409
+    error_code = "SUBTASK_LIMIT_REACHED"
+    detail = "This task has as many subtasks as this server allows"
+    description = "the parent already has `MAX_SUBTASKS_PER_PARENT` subtasks; nothing was written."
+
+
+class PositionKeyTooLong(ApiError):
+    status_code = 409
+    error_code = "POSITION_KEY_TOO_LONG"
+    detail = "No room left between these two tasks: move one of them first or last, then try again"
+    description = (
+        "the key between the two neighbours would pass `POSITION_KEY_MAX_LENGTH`; nothing moved."
+    )
 
 
 class IdempotencyKeyReused(ApiError):

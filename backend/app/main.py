@@ -2,7 +2,8 @@
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -37,6 +38,10 @@ from app.sync import changes_endpoints as changes
 from app.sync import events_endpoints as events
 from app.tags import endpoints as tags
 from app.tasks import endpoints as tasks
+from app.tasks import tree_endpoints as task_tree
+
+if TYPE_CHECKING:
+    from app.mcp.server import McpEndpoint
 
 logger = logging.getLogger("taskapi")
 
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                 # The worker runs here unless JOBS_IN_PROCESS is off (`taskapi worker` runs it).
                 open_job_runner(settings, database, work=settings.jobs_in_process) as jobs,
                 listening(settings, feed),
+                AsyncExitStack() as mcp_running,
             ):
                 if settings.cursor_secret is None and settings.better_auth_secret is None:
                     logger.warning(
@@ -91,7 +97,11 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
                         "so another replica or a restart answers them with INVALID_CURSOR"
                     )
                 verifier = TokenVerifier(settings, jwks)
-                set_app_state(app, AppState(settings, database, verifier, feed, limiter, jobs))
+                mcp_verifier = mcp.verifier(settings, jwks) if mcp is not None else None
+                state = AppState(settings, database, verifier, feed, limiter, jobs, mcp_verifier)
+                set_app_state(app, state)
+                if mcp is not None:
+                    await mcp_running.enter_async_context(mcp.running())
                 # SIGTERM: streams end at once with a `close` event, before uvicorn waits.
                 forget = on_shutdown(feed.end_all)
                 try:
@@ -119,6 +129,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     # Routes are matched in order, one after another: the busiest first. (`{task_id}` never
     # takes `changes` or `events`: app.tasks.dependencies.TaskIdSegment.)
     app.include_router(tasks.router)
+    app.include_router(task_tree.router)
     app.include_router(changes.router)
     app.include_router(events.router)
     app.include_router(tags.router)
@@ -126,6 +137,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.include_router(changes.everything)
     app.include_router(events.everything)
     app.include_router(health.router)
+    mcp = _install_mcp(app, settings)  # after every /api route
     if settings.api_docs:
         install_docs(app)
 
@@ -135,9 +147,20 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.add_middleware(HeadAsGet)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit != "off" or settings.rate_limit_anonymous != "off":
-        app.add_middleware(RateLimit, exempt_paths=health.PROBE_PATHS | {METRICS_PATH})
+        # /mcp counts its requests itself, per user (app.mcp.guard).
+        exempt = health.PROBE_PATHS | {METRICS_PATH, *([mcp.path] if mcp else [])}
+        app.add_middleware(RateLimit, exempt_paths=exempt)
     app.add_middleware(cors, allow_origins=settings.cors_allow_origins)
     app.add_middleware(SecurityHeaders)
     install_metrics(app, settings)
     app.add_middleware(RequestLog, log_requests=settings.access_log)
     return app
+
+
+def _install_mcp(app: FastAPI, settings: Settings) -> "McpEndpoint | None":
+    """/mcp when MCP_RESOURCE_URL is set; the MCP SDK is not even imported otherwise."""
+    if settings.mcp_resource_url is None:
+        return None
+    from app.mcp.server import install_mcp
+
+    return install_mcp(app, settings)

@@ -20,6 +20,8 @@ class AppState:
     feed: ChangeFeed
     rate_limiter: RateLimiter | None = None
     jobs: JobRunner | None = None  # defers background work (app.jobs)
+    # Verifies tokens for /mcp: bound to MCP_RESOURCE_URL (app.mcp); None without it.
+    mcp_verifier: TokenVerifier | None = None
 
 
 def set_app_state(app: Starlette, state: AppState) -> None:

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message
 
 from app.auth.dependencies import current_user_id
 from app.auth.tokens import mint_token
-from app.http.middleware import _count
+from app.http.middleware import count_request
 from app.main import create_app
 from app.state import app_state
 from tests.support.helpers import SECRET, make_settings
@@ -80,7 +80,7 @@ async def auth_microseconds(app: Any, token: str, requests: int) -> float:
     for _ in range(requests):
         scope = {**_scope(token), "app": app}
         if limiter is not None:
-            await _count(limiter, verifier, scope)
+            await count_request(limiter, verifier, scope)
         await current_user_id(Request(scope))
     return (time.process_time() - started) / requests * 1e6
 

@@ -8,11 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.kit.keys import NO_DUE
 
 # Task n: priority n % 4; completed when n % 3 == 0; every other task due, all day, on one of
-# 60 days from 2026-11-01; every tenth tagged "work"; created one second apart, newest first.
+# 60 days from 2026-11-01; every tenth tagged "work"; created one second apart, newest first;
+# top-level, in the user's own order by n (a valid position key: digits are base-62 digits).
 _TASKS = text(f"""
 INSERT INTO tasks (id, user_id, title, description, is_completed, created_at, updated_at,
                    completed_at, due_date, due_at, priority, tags, title_key, description_key,
-                   due_key, due_key_desc)
+                   due_key, due_key_desc, position)
 SELECT gen_random_uuid(), :owner, 'Task ' || lpad(n::text, 6, '0'), NULL, n % 3 = 0,
        now() - make_interval(secs => n), now() - make_interval(secs => n),
        CASE WHEN n % 3 = 0 THEN now() END,
@@ -20,7 +21,8 @@ SELECT gen_random_uuid(), :owner, 'Task ' || lpad(n::text, 6, '0'), NULL, n % 3 
        CASE WHEN n % 10 = 0 THEN '["work"]' ELSE '[]' END,
        'task ' || lpad(n::text, 6, '0'), '',
        COALESCE((extract(epoch FROM due::timestamp) * 1000000)::bigint, {NO_DUE}),
-       COALESCE(-(extract(epoch FROM due::timestamp) * 1000000)::bigint, {NO_DUE})
+       COALESCE(-(extract(epoch FROM due::timestamp) * 1000000)::bigint, {NO_DUE}),
+       'i' || lpad(n::text, 9, '0')
 FROM (
     SELECT n, CASE WHEN n % 2 = 0 THEN DATE '2026-11-01' + (n % 60) END AS due
     FROM generate_series(1, :count) AS n

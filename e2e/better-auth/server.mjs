@@ -1,6 +1,6 @@
 // A real Better Auth server for backend/tests/test_better_auth.py: email sign-up and the jwt
 // plugin, with its default settings or, given an argument, that key algorithm
-// (node server.mjs [EdDSA|ES256|ES512|RS256|PS256]). Signs a user up, gets a token the way
+// (node server.mjs [EdDSA|ES256|ES512|RS256|PS256]), and the audience TOKEN_AUDIENCE names. Signs a user up, gets a token the way
 // authClient.token() does (GET /api/auth/token with the session cookie), prints one JSON line
 // {"base_url", "jwks_url", "token", "user_id"} and keeps serving until it is killed. The line
 // also carries what Better Auth signs with its own secret (HS256), to show that none of it is
@@ -18,6 +18,16 @@ await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const baseURL = `http://127.0.0.1:${server.address().port}`;
 
 const secret = "e2e-better-auth-secret-0123456789abcdef";
+// TOKEN_AUDIENCE: the tokens' `aud` (the MCP endpoint's URL, for tests/mcp), instead of the
+// plugin's default (the base URL).
+const audience = process.env.TOKEN_AUDIENCE;
+const jwtOptions =
+  algorithm || audience
+    ? {
+        ...(algorithm ? { jwks: { keyPairConfig: { alg: algorithm } } } : {}),
+        ...(audience ? { jwt: { audience } } : {}),
+      }
+    : undefined;
 let verificationToken;
 const auth = betterAuth({
   baseURL,
@@ -30,7 +40,7 @@ const auth = betterAuth({
       verificationToken = token;
     },
   },
-  plugins: [jwt(algorithm ? { jwks: { keyPairConfig: { alg: algorithm } } } : undefined)],
+  plugins: [jwt(jwtOptions)],
 });
 server.on("request", toNodeHandler(auth));
 

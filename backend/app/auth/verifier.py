@@ -60,7 +60,16 @@ class TokenVerifier:
     `x5u` are never used; `kid` is only a key in a dictionary.
     """
 
-    def __init__(self, settings: Settings, jwks: JwksKeySet | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        jwks: JwksKeySet | None = None,
+        *,
+        audience: str | None = None,
+        issuer: str | None = None,
+    ) -> None:
+        """`audience` and `issuer`, when given, replace AUTH_AUDIENCE and AUTH_ISSUER: the
+        MCP endpoint's verifier binds its tokens to the MCP resource URL (app.mcp)."""
         secret = settings.better_auth_secret
         if secret is None and jwks is None:
             raise ValueError("neither BETTER_AUTH_SECRET nor AUTH_JWKS_URL is set")
@@ -70,8 +79,8 @@ class TokenVerifier:
         self._jwks_algorithms = frozenset(settings.auth_jwks_algorithms)
         self._user_id_claim = settings.jwt_user_id_claim
         self._leeway = settings.jwt_leeway_seconds
-        self._issuer = settings.auth_issuer
-        self._audience = settings.auth_audience
+        self._issuer = issuer or settings.auth_issuer
+        self._audience = audience or settings.auth_audience
         self._max_token_bytes = settings.max_token_bytes
         self._verified = VerifiedTokens()
 
@@ -88,7 +97,7 @@ class TokenVerifier:
         header = self._header(token)
         key, algorithm = await self._key_for(header)
         claims = self._decode(token, key, algorithm)
-        principal = Principal(self._user_id_from(claims), float(claims["exp"]))
+        principal = Principal(self._user_id_from(claims), float(claims["exp"]), _scopes(claims))
         generation = None if isinstance(key, str) else self._key_generation()
         self._verified.put(
             token, Verified(principal, principal.expires_at + self._leeway, generation)
@@ -197,6 +206,17 @@ def _check_api_token_type(header: dict[str, Any], *, required: bool) -> None:
     if kind == API_TOKEN_TYPE or (kind == "jwt" and not required):
         return
     raise InvalidToken(reason=f"HMAC token without typ {API_TOKEN_TYPE!r}: not an API token")
+
+
+def _scopes(claims: dict[str, Any]) -> tuple[str, ...]:
+    """The token's scopes: `scope`, space-separated (RFC 8693, RFC 9068, Better Auth's OAuth
+    provider), or `scp`, a list (some other servers). Anything else grants none."""
+    scope, scp = claims.get("scope"), claims.get("scp")
+    if isinstance(scope, str):
+        return tuple(scope.split())
+    if isinstance(scp, list):
+        return tuple(item for item in scp if isinstance(item, str))
+    return ()
 
 
 def _require_numeric_dates(claims: dict[str, Any]) -> None:

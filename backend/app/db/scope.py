@@ -7,7 +7,7 @@ the list instead of the user (`sync_scope`): the statements that use these do no
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, bindparam
+from sqlalchemy import ColumnElement, FromClause, String, bindparam
 
 # The statements' parameter that carries the caller's id (from a verified token only).
 OWNER = "owner"
@@ -18,7 +18,7 @@ def caller() -> Any:
     return bindparam(OWNER, type_=String())
 
 
-def owned_by(table: Table, owner: Any = None) -> ColumnElement[bool]:
+def owned_by(table: FromClause, owner: Any = None) -> ColumnElement[bool]:
     """The rows of `table` the caller may read and write: `owner` is a value for statements
     built per request, or (default) the prebuilt statements' `owner` parameter."""
     who = caller() if owner is None else owner

@@ -36,7 +36,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
+    literal_column,
     null,
     select,
     true,
@@ -67,6 +67,10 @@ TASK_STATE = (
     "due_at",
     "priority",
     "tags",
+    "parent_id",
+    "position",
+    "subtask_count",
+    "open_subtask_count",
     "version",
     "list_id",
 )
@@ -82,10 +86,15 @@ _EVENT_COLUMNS = [
 ]
 
 
+# Constants in the SQL text rather than bound parameters (see _constant).
+_ZERO, _ONE = literal_column("0", BigInteger()), literal_column("1", BigInteger())
+
 _BUMP = (
     postgresql.insert(USER_SYNC)
-    .values(user_id=scope_key(), seq=1, purged_seq=0)
-    .on_conflict_do_update(index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + 1})
+    .values(user_id=scope_key(), seq=_ONE, purged_seq=_ZERO)
+    .on_conflict_do_update(
+        index_elements=[USER_SYNC.c.user_id], set_={"seq": USER_SYNC.c.seq + _ONE}
+    )
     .returning(USER_SYNC.c.seq)
     .cte("bump")
 )
@@ -95,9 +104,9 @@ _POSTGRES_SEQ = select(_BUMP.c.seq).scalar_subquery()
 _SQLITE_SEQ = (
     func.coalesce(
         select(USER_SYNC.c.seq).where(in_sync_scope(USER_SYNC.c.user_id)).scalar_subquery(),
-        0,
+        _ZERO,
     )
-    + 1
+    + _ONE
 )
 
 
@@ -118,7 +127,7 @@ class SequencedWrite:
         this_write_completed = written.c.is_completed & (
             written.c.completed_at == bindparam("now", type_=UTCDateTime())
         )
-        kind = case((this_write_completed, "completed"), else_="updated")
+        kind = case((this_write_completed, _constant("completed")), else_=_constant("updated"))
         event = event_of(written, kind, written.c.updated_at, written.c.version == _POSTGRES_SEQ)
         postgres = select(*written.c).add_cte(event)
         return cls(postgres=postgres, sqlite=write(_SQLITE_SEQ))
@@ -142,7 +151,7 @@ def event_of(
             part
             for name in TASK_STATE
             for part in (
-                literal(name, String()),
+                _constant(name),
                 cast(written.c[name], JSON) if name == "tags" else written.c[name],
             )
         )
@@ -150,7 +159,7 @@ def event_of(
     rows = select(
         scope_key(),
         written.c.version,
-        literal("task", String()),
+        _constant("task"),
         written.c.id,
         kind,
         caller(),
@@ -158,6 +167,13 @@ def event_of(
         state,
     ).where(*only_if)
     return insert(EVENTS).from_select(_EVENT_COLUMNS, rows).cte("event")
+
+
+def _constant(value: str) -> ColumnElement[str]:
+    """A fixed string written into the SQL text: a bound parameter would be sent, and walked
+    by SQLAlchemy, on every execution. Only for the module's own names, never for input."""
+    assert value.isidentifier()
+    return literal_column(f"'{value}'", String())
 
 
 def seq_taken_first(seq: Seq) -> ColumnElement[bool]:
@@ -175,9 +191,9 @@ class SequencedDelete:
         rows = select(
             scope_key(),
             _POSTGRES_SEQ,
-            literal("task", String()),
+            _constant("task"),
             gone.c.id,
-            literal("deleted", String()),
+            _constant("deleted"),
             caller(),
             bindparam("now", type_=UTCDateTime()),
             null(),
@@ -208,10 +224,10 @@ class SequencedInsertIfRoom:
         max_tasks = bindparam("max_tasks", type_=BigInteger())
         bump_if_room = (
             postgresql.insert(USER_SYNC)
-            .values(user_id=scope_key(), seq=1, purged_seq=0)
+            .values(user_id=scope_key(), seq=_ONE, purged_seq=_ZERO)
             .on_conflict_do_update(
                 index_elements=[USER_SYNC.c.user_id],
-                set_={"seq": USER_SYNC.c.seq + 1},
+                set_={"seq": USER_SYNC.c.seq + _ONE},
                 where=USER_SYNC.c.task_count < max_tasks,
             )
             .returning(USER_SYNC.c.seq)
@@ -230,7 +246,7 @@ class SequencedInsertIfRoom:
             .returning(*(table.c[name] for name in TASK_STATE))
             .cte("written")
         )
-        event = event_of(written, literal("created", String()), written.c.created_at)
+        event = event_of(written, _constant("created"), written.c.created_at)
         self.postgres = select(written.c.version).add_cte(event)
         self.sqlite = (
             insert(table)

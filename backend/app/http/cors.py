@@ -22,6 +22,7 @@ ALLOWED_HEADERS = [
     "If-None-Match",
     "Idempotency-Key",
     "Last-Event-ID",
+    "MCP-Protocol-Version",  # MCP clients in a browser (app.mcp)
 ]
 # What page scripts may read; any other header reads as null there.
 EXPOSED_HEADERS = [

@@ -213,15 +213,13 @@ class RateLimit:
         state = app_state(scope["app"])
         limiter = state.rate_limiter
         decision, identity = (
-            await _count(limiter, state.token_verifier, scope) if limiter else (None, "")
+            await count_request(limiter, state.token_verifier, scope) if limiter else (None, "")
         )
         if decision is None:
             await self.app(scope, receive, send)
         elif not decision.allowed:
             assert limiter is not None
-            reset_in = await limiter.reset_in(decision, identity)
-            fields = {name.decode(): value.decode() for name, value in decision.fields(reset_in)}
-            error = RateLimited(fields, retry_after=reset_in)
+            error = await refusal(limiter, decision, identity)
             await error_response(error)(scope, receive, send)
         else:
             quota = decision.fields()
@@ -234,11 +232,19 @@ class RateLimit:
             await self.app(scope, receive, send_with_quota)
 
 
-async def _count(
+async def refusal(limiter: RateLimiter, decision: Decision, identity: str) -> RateLimited:
+    """The 429 for a caller past its quota, with the RateLimit fields and Retry-After."""
+    reset_in = await limiter.reset_in(decision, identity)
+    fields = {name.decode(): value.decode() for name, value in decision.fields(reset_in)}
+    return RateLimited(fields, retry_after=reset_in)
+
+
+async def count_request(
     limiter: RateLimiter, verifier: TokenVerifier, scope: Scope
 ) -> tuple[Decision | None, str]:
     """The decision for this request and whom it counted against. The principal (or the
-    refusal) stays in the scope: the route's dependency reads it instead of verifying again."""
+    refusal) stays in the scope: the route's dependency reads it instead of verifying again.
+    (The MCP endpoint counts its requests here too, with its own verifier: app.mcp.guard.)"""
     try:
         # Verified even from an address past its quota: refusing unverified tokens there would
         # let a few bad requests lock out every valid user behind the same address (a NAT, a

@@ -213,8 +213,9 @@ async def update_list(
 async def move_list(
     request: Request, body: ListMove, user_id: CurrentUserId, list_id: ListId, database: DatabaseDep
 ) -> Response:
-    """Move one of the caller's lists: `before` or `after` another of their lists, `first` or
-    `last`. Only this list's `position` is written; a list already there is left unchanged."""
+    """Move one of the caller's lists: `after` or `before` another of their lists, or `place`
+    `first` or `last` (the default). Only this list's `position` is written; a list already
+    there is left unchanged."""
     if_match = conditional.if_match(request)
     moved = await service.move_list(database, user_id, list_id, body, if_match)
     return JsonBody(moved, headers={"ETag": moved["etag"]})

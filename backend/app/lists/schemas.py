@@ -84,34 +84,30 @@ class ListUpdate(_VisibleName):
 
 
 class ListMove(StrictInput):
-    """Where the list goes among the caller's lists: exactly one of the four."""
+    """Where the list goes among the caller's lists, as tasks move among their siblings: after
+    or before another list, or first or last (the default: last)."""
 
     model_config = ConfigDict(
         json_schema_extra={
-            "minProperties": 1,
-            "maxProperties": 1,
-            "examples": [{"after": "00000000-0000-4000-8000-000000000000"}, {"first": True}],
+            "examples": [{"after": "00000000-0000-4000-8000-000000000000"}, {"place": "first"}]
         }
     )
 
-    before: ResourceId | SkipJsonSchema[None] = Field(
-        default=None, description="Right before this list of the caller's."
-    )
     after: ResourceId | SkipJsonSchema[None] = Field(
         default=None, description="Right after this list of the caller's."
     )
-    first: Literal[True] | SkipJsonSchema[None] = Field(
-        default=None, description="`true`: first of the caller's lists."
+    before: ResourceId | SkipJsonSchema[None] = Field(
+        default=None, description="Right before this list of the caller's."
     )
-    last: Literal[True] | SkipJsonSchema[None] = Field(
-        default=None, description="`true`: last of the caller's lists."
+    place: Literal["first", "last"] | SkipJsonSchema[None] = Field(
+        default=None, description="`first` or `last` (the default)."
     )
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "ListMove":
-        given = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of: before, after, first, last")
+    def _one_place(self) -> "ListMove":
+        given = [name for name in ("after", "before", "place") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of after, before, place (got {', '.join(given)})")
         return self
 
 

@@ -138,12 +138,11 @@ async def move_list(
 
 
 async def _gap(connection: AsyncConnection, owner: str, moving: uuid.UUID, to: ListMove) -> Gap:
-    if to.first:
-        return Gap(None, await repository.neighbour(connection, owner, moving, side="first"))
-    if to.last:
-        return Gap(await repository.neighbour(connection, owner, moving, side="last"), None)
     next_to = to.before or to.after
-    assert next_to is not None
+    if next_to is None:
+        if to.place == "first":
+            return Gap(None, await repository.neighbour(connection, owner, moving, side="first"))
+        return Gap(await repository.neighbour(connection, owner, moving, side="last"), None)
     if next_to == moving:
         raise ValidationFailed("body: a list cannot be moved next to itself")
     sibling = await repository.get_list(connection, owner, next_to)

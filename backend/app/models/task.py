@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     SmallInteger,
     String,
     Text,
@@ -23,6 +24,11 @@ DESCRIPTION_MAX_LENGTH = 2000
 USER_ID_MAX_LENGTH = 255
 TAG_MAX_LENGTH = 50
 MAX_TAGS_PER_TASK = 20
+POSITION_MAX_LENGTH = 255  # the column; the POSITION_KEY_MAX_LENGTH setting is at most this
+# Position keys compare as bytes (app.kit.positions): PostgreSQL's default collation would not.
+PositionKey = String(POSITION_MAX_LENGTH).with_variant(
+    String(POSITION_MAX_LENGTH, collation="C"), "postgresql"
+)
 
 
 class Task(SQLModel, table=True):
@@ -42,6 +48,10 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_user_id_due_key_desc_id", "user_id", "due_key_desc", "id"),
         Index("ix_tasks_user_id_priority_id", "user_id", "priority", "id"),
         Index("ix_tasks_user_id_title_key_id", "user_id", "title_key", "id"),
+        # A parent's children in their order (`?parent=`, moves, the counts' recount), and
+        # every task in position order (`sort=position` without `parent`).
+        Index("ix_tasks_user_id_parent_id_position_id", "user_id", "parent_id", "position", "id"),
+        Index("ix_tasks_user_id_position_id", "user_id", "position", "id"),
         # Delta sync reads a user's tasks changed after a given seq.
         Index("ix_tasks_user_id_version", "user_id", "version"),
         # `?list=` (and `?list=none`): one list's tasks in the default order.
@@ -84,6 +94,21 @@ class Task(SQLModel, table=True):
     description_key: str = Field(default="", sa_type=Text, nullable=False, exclude=True)
     due_key: int = Field(default=NO_DUE, sa_type=BigInteger, nullable=False, exclude=True)
     due_key_desc: int = Field(default=NO_DUE, sa_type=BigInteger, nullable=False, exclude=True)
+    # The task this one is a step of (the same owner's; no foreign key: SQLite could add one
+    # only by copying the table, and app.tasks.family keeps parents and children together).
+    parent_id: uuid.UUID | None = Field(default=None, nullable=True)
+    # Its place among its siblings (same parent): a fractional key, app.kit.positions.
+    position: str = Field(
+        default="a0", sa_type=PositionKey, nullable=False, sa_column_kwargs={"server_default": "a0"}
+    )
+    # Its direct children, and how many of them are open: kept by every write of a child, in
+    # the child's transaction (app.tasks.family), so reading them costs nothing.
+    subtask_count: int = Field(
+        default=0, sa_type=Integer, nullable=False, sa_column_kwargs={"server_default": "0"}
+    )
+    open_subtask_count: int = Field(
+        default=0, sa_type=Integer, nullable=False, sa_column_kwargs={"server_default": "0"}
+    )
     # The user's change seq (app.models.sync.UserSync) of the last real change: the ETag, and
     # what delta sync compares. 0 for rows written before sync existed.
     version: int = Field(

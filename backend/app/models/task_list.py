@@ -7,15 +7,9 @@ from sqlalchemy import BigInteger, CheckConstraint, Index, String
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime
-from app.models.task import USER_ID_MAX_LENGTH
+from app.models.task import USER_ID_MAX_LENGTH, PositionKey
 
 LIST_NAME_MAX_LENGTH = 255
-POSITION_MAX_LENGTH = 255
-# Fractional keys (app.kit.positions) compare byte by byte: PostgreSQL's default collation
-# would order "a0" and "Zz" by language rules instead.
-PositionKey = String(POSITION_MAX_LENGTH).with_variant(
-    String(POSITION_MAX_LENGTH, collation="C"), "postgresql"
-)
 
 
 class TaskList(SQLModel, table=True):
@@ -39,7 +33,7 @@ class TaskList(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     # The user's change seq of the list's last real change (app.db.sequenced): its ETag.
     version: int = Field(sa_type=BigInteger, nullable=False)
-    # Kept by triggers on `tasks` (migration 0008), in the task write's own statement.
+    # Kept by triggers on `tasks` (migration 0009), in the task write's own statement.
     task_count: int = Field(
         default=0, sa_type=BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"}
     )

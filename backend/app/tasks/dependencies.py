@@ -17,7 +17,7 @@ class TaskIdSegment(Convertor[str]):
     except the names of the collection's own sub-resources, so `PUT /api/tasks/changes` is a
     405 of that resource rather than a request about a task called "changes"."""
 
-    regex = "(?!(?:changes|events)$)[^/]+"
+    regex = "(?!(?:changes|events|batch)$)[^/]+"
 
     def convert(self, value: str) -> str:
         return value

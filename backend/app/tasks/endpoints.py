@@ -13,6 +13,7 @@ from app.errors import (
     PreconditionFailed,
     RateLimited,
     ServiceUnavailable,
+    SubtaskLimitReached,
     TaskForbidden,
     TaskNotFound,
     TaskQuotaExceeded,
@@ -120,6 +121,7 @@ async def list_tasks(
             AuthError,
             PayloadTooLarge,
             TaskQuotaExceeded,
+            SubtaskLimitReached,
             IdempotencyKeyReused,
             RateLimited,
             ServiceUnavailable,
@@ -134,9 +136,7 @@ async def create_task(
 ) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
     settings = app_state(request.app).settings
-    task = await service.create_task(
-        database, user_id, body, settings.max_tasks_per_user, settings.max_tasks_per_list
-    )
+    task = await service.create_task(database, user_id, body, service.tree_limits(settings))
     location = _location(request, settings.public_base_url, task["id"])
     headers = {"ETag": task["etag"], "Location": location}
     return JsonBody(task, status_code=status.HTTP_201_CREATED, headers=headers)

@@ -44,6 +44,8 @@ SortParameter = Literal[
     "-priority",
     "title",
     "-title",
+    "position",
+    "-position",
 ]
 _REPEATABLE = ("priority", "tag")
 
@@ -57,7 +59,17 @@ def enum_varnames(values: tuple[str, ...]) -> list[JsonValue]:
     ]
 
 
-_SINGLE = ("completed", "due_before", "due_after", "overdue", "q", "list", "sort", "cursor")
+_SINGLE = (
+    "completed",
+    "due_before",
+    "due_after",
+    "overdue",
+    "q",
+    "parent",
+    "list",
+    "sort",
+    "cursor",
+)
 # Parameters that did not exist before cursors: any of them puts the list in cursor mode.
 _NEW = (*_REPEATABLE, *_SINGLE)
 _LEGACY_SORTS = {"asc": "created_at", "desc": "-created_at"}
@@ -66,6 +78,7 @@ _DUE_BOUND = (
     '("2026-12-01T17:00:00+01:00"; encode "+" as %2B). All-day tasks compare by their date.'
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _SPACED_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
 
 
@@ -131,6 +144,14 @@ def _text(q: str | None) -> str | None:
     return fold(q.strip())
 
 
+def _parent(value: str | None) -> uuid.UUID | None:
+    if value is None or value == "none":
+        return None
+    if _CANONICAL_UUID.fullmatch(value) is None:
+        raise ValidationFailed("query.parent: must be a task's id (a UUID) or none")
+    return uuid.UUID(value)
+
+
 NO_LIST = "none"
 
 
@@ -188,6 +209,12 @@ class ListParameters(BaseModel):
         description="Text in the title or description, ignoring case (Unicode casefolding); "
         "empty means no search.",
     )
+    parent: str | None = Field(
+        None,
+        max_length=36,
+        json_schema_extra={"examples": ["none"]},
+        description="A task's id: only its direct subtasks. `none`: only top-level tasks.",
+    )
     list_: str | None = Field(
         None,
         alias="list",
@@ -199,7 +226,8 @@ class ListParameters(BaseModel):
         "-created_at",
         json_schema_extra={"x-enum-varnames": enum_varnames(get_args(SortParameter))},
         description="Order: a key, `-` first for descending. Tasks without a due date come "
-        "last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.)",
+        "last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) "
+        "`position`: the user's own order among siblings (with `parent`).",
     )
     cursor: str | None = Field(
         None,
@@ -253,6 +281,8 @@ async def task_list_query(request: Request, page: Pagination) -> TaskQuery:
         due_after=_due_bound("due_after", parsed.due_after, before=False),
         overdue=bool(parsed.overdue),
         text=_text(parsed.q),
+        parent=_parent(parsed.parent),
+        top_level=parsed.parent == "none",
         list_id=_list_id(parsed.list_),
         no_list=parsed.list_ == NO_LIST,
     )

@@ -9,13 +9,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.scope import owned_by
 from app.kit.keys import NO_DUE, microseconds, start_of_day
 from app.models import metadata
-from app.tasks.query import DueBound, SortKey, TaskFilter, TaskQuery
+from app.tasks.query import TEXT_SORTS, DueBound, SortKey, TaskFilter, TaskQuery
 from app.tasks.repository import COLUMNS, TASKS, TaskRecord, record
 
 TAGS = metadata.tables["task_tags"]
@@ -35,6 +35,8 @@ _SORT_COLUMNS: dict[tuple[SortKey, bool], tuple[Any, bool]] = {
     ("priority", True): (C.priority, True),
     ("title", False): (C.title_key, False),
     ("title", True): (C.title_key, True),
+    ("position", False): (C.position, False),
+    ("position", True): (C.position, True),
 }
 _TIMESTAMP_SORTS = ("created_at", "updated_at")
 # What each integer sort key can hold. A cursor names a real row's key; one out of its column's
@@ -57,7 +59,7 @@ class After:
     __slots__ = ("id", "key")
 
     def __init__(self, query: TaskQuery, key: int | str, id_: uuid.UUID) -> None:
-        if isinstance(key, str) != (query.sort == "title"):
+        if isinstance(key, str) != (query.sort in TEXT_SORTS):
             raise TypeError("a cursor key of the wrong kind for this sort")
         if isinstance(key, int) and not _in_range(query.sort, key):
             raise OverflowError("a cursor key out of its column's range")
@@ -117,11 +119,24 @@ def list_statement(
     return statement.offset(offset) if offset else statement
 
 
+async def count(
+    connection: AsyncConnection, owner: str, task_filter: TaskFilter, *, now: datetime
+) -> int:
+    """How many of the owner's tasks match the filter (the MCP overview's counts)."""
+    conditions = [owned_by(TASKS, owner), *_filter(task_filter, owner, now)]
+    statement = select(func.count()).select_from(TASKS).where(*conditions)
+    return int((await connection.execute(statement)).scalar_one())
+
+
 def _filter(task_filter: TaskFilter, owner: str, now: datetime) -> list[ColumnElement[bool]]:
     f = task_filter
     conditions: list[ColumnElement[bool]] = []
     if f.completed is not None:
         conditions.append(C.is_completed == f.completed)
+    if f.parent is not None:
+        conditions.append(C.parent_id == f.parent)
+    elif f.top_level:
+        conditions.append(C.parent_id.is_(None))
     if f.priorities:
         conditions.append(C.priority.in_(f.priorities))
     for tag in f.tags:

@@ -11,8 +11,17 @@ from typing import Literal
 
 from app.kit.keys import microseconds, start_of_day
 
-SortKey = Literal["created_at", "updated_at", "due", "priority", "title"]
-SORT_KEYS: tuple[SortKey, ...] = ("created_at", "updated_at", "due", "priority", "title")
+SortKey = Literal["created_at", "updated_at", "due", "priority", "title", "position"]
+SORT_KEYS: tuple[SortKey, ...] = (
+    "created_at",
+    "updated_at",
+    "due",
+    "priority",
+    "title",
+    "position",
+)
+# Sorts whose key is text (the others are integers, or timestamps carried as integers).
+TEXT_SORTS: tuple[SortKey, ...] = ("title", "position")
 Q_MAX_LENGTH = 100
 MAX_TAG_FILTERS = 20
 
@@ -51,6 +60,8 @@ class TaskFilter:
     due_after: DueBound | None = None
     overdue: bool = False
     text: str | None = None  # folded
+    parent: uuid.UUID | None = None  # only this task's subtasks
+    top_level: bool = False  # only tasks without a parent
     list_id: uuid.UUID | None = None  # tasks in this list
     no_list: bool = False  # tasks in no list
 
@@ -88,6 +99,8 @@ class TaskQuery:
             f.due_after.canonical() if f.due_after else None,
             f.overdue,
             f.text,
+            f.parent.hex if f.parent else None,
+            f.top_level,
             self.sort,
             self.descending,
         ]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     case,
     exists,
     false,
+    func,
     not_,
     or_,
     select,
@@ -65,6 +66,10 @@ class TaskRecord(TypedDict):
     due_at: datetime | None
     priority: str
     tags: list[str]
+    parent_id: uuid.UUID | None
+    position: str
+    subtask_count: int
+    open_subtask_count: int
     list_id: uuid.UUID | None
     etag: str  # from the `version` column
 
@@ -88,9 +93,13 @@ def record(row: Sequence[Any]) -> TaskRecord:
         due_at,
         priority,
         tags,
+        parent_id,
+        position,
+        subtask_count,
+        open_subtask_count,
         list_id,
         version,
-    ) = row[:14]
+    ) = row[:18]
     return {
         "id": id_,
         "user_id": user_id,
@@ -104,6 +113,10 @@ def record(row: Sequence[Any]) -> TaskRecord:
         "due_at": due_at,
         "priority": PRIORITIES[priority],
         "tags": tags,
+        "parent_id": parent_id,
+        "position": position,
+        "subtask_count": subtask_count,
+        "open_subtask_count": open_subtask_count,
         "list_id": list_id,
         "etag": etag_of(version),
     }
@@ -151,35 +164,72 @@ async def insert_task(
     return None if version is None else etag_of(version)
 
 
-def _owned_task(seq: Seq, guarded: bool) -> ColumnElement[bool]:
-    """This id, this owner, and with `guarded`, a version among the If-Match ones."""
+def _owned_task(seq: Seq, guarded: bool, leaf_only: bool = False) -> ColumnElement[bool]:
+    """This id, this owner, and with `guarded`, a version among the If-Match ones; with
+    `leaf_only`, a task with no parent and no children (a write of one needs no cascade)."""
     condition = (ID == bindparam("task_id")) & owned_by(TASKS)
     condition &= seq_taken_first(seq)
     if guarded:
         condition &= VERSION.in_(bindparam("versions", type_=BigInteger(), expanding=True))
+    if leaf_only:
+        condition &= TASKS.c.parent_id.is_(None) & (TASKS.c.subtask_count == 0)
     return condition
 
 
+_CHILD = TASKS.alias("child")
+
+
+def _children_count(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many children the updated row has (meeting `conditions`): index-backed by
+    `(user_id, parent_id, position, id)`, bounded by MAX_SUBTASKS_PER_PARENT."""
+    return (
+        select(func.count())
+        .select_from(_CHILD)
+        .where(_CHILD.c.user_id == USER_ID, _CHILD.c.parent_id == ID, *conditions)
+        .scalar_subquery()
+    )
+
+
+def children_count_statement() -> Any:
+    """The recount's subquery on its own, for the plan test (tests/tasks/test_list_plans.py)."""
+    return (
+        select(_children_count())
+        .select_from(TASKS)
+        .where(ID == bindparam("task_id"), owned_by(TASKS))
+    )
+
+
 @functools.cache
-def _update_statement(fields: tuple[str, ...], guarded: bool) -> SequencedWrite:
+def _update_statement(
+    fields: tuple[str, ...], guarded: bool, leaf_only: bool = False, recount: bool = False
+) -> SequencedWrite:
     """One UPDATE that sets only the given columns, so concurrent updates of different
     fields never overwrite each other; `updated_at` and `version` move only if a value really
     differs, and `completed_at` only when `is_completed` does. With `guarded`, the If-Match
-    check is part of the same statement."""
-    new = {name: bindparam(f"new_{name}", type_=TASKS.c[name].type) for name in fields}
-    really_changed = or_(*(TASKS.c[name].is_distinct_from(new[name]) for name in fields))
+    check is part of the same statement; with `leaf_only`, it writes only a task without parent
+    and children; with `recount`, it also sets the children's counts from the children."""
+    new: dict[str, Any] = {
+        name: bindparam(f"new_{name}", type_=TASKS.c[name].type) for name in fields
+    }
+    if recount:
+        new["subtask_count"] = _children_count()
+        new["open_subtask_count"] = _children_count(_CHILD.c.is_completed == false())
+    really_changed = or_(*(TASKS.c[name].is_distinct_from(value) for name, value in new.items()))
+    # The counts are derived from other rows: a change of them alone leaves `updated_at` alone
+    # (a move does move it: cursor walks rely on that, app.tasks.service._cursor_page).
+    own_change = or_(false(), *(TASKS.c[name].is_distinct_from(new[name]) for name in fields))
     if "is_completed" in new:
         new["completed_at"] = _completed_at(new["is_completed"])
     return SequencedWrite.build(
         lambda seq: (
             update(TASKS)
-            .where(_owned_task(seq, guarded))
+            .where(_owned_task(seq, guarded, leaf_only))
             .values(
                 **new,
                 # Never backwards: a writer that took `now` before waiting for the row lock may
                 # commit after one that took a later `now`.
                 updated_at=case(
-                    (really_changed, greatest(UPDATED_AT, bindparam("now", type_=UTCDateTime()))),
+                    (own_change, greatest(UPDATED_AT, bindparam("now", type_=UTCDateTime()))),
                     else_=UPDATED_AT,
                 ),
                 version=case((really_changed, seq), else_=VERSION),
@@ -207,17 +257,28 @@ async def update_task(
     changes: dict[str, Any],
     now: datetime,
     versions: list[int] | None = None,
+    *,
+    leaf_only: bool = False,
+    recount: bool = False,
 ) -> TaskRecord | None:
-    """None if no such task of `owner`, or (given `versions`) its version is not one of them."""
-    statement = _update_statement(tuple(sorted(changes)), versions is not None)
+    """None if no such task of `owner`, or (given `versions`) its version is not one of them,
+    or (with `leaf_only`) it has a parent or children. `recount`: see `_update_statement`."""
+    statement = _update_statement(tuple(sorted(changes)), versions is not None, leaf_only, recount)
     values = {f"new_{name}": value for name, value in changes.items()}
     parameters = {"owner": owner, "task_id": task_id, "now": now, "versions": versions, **values}
     row = (await statement.execute(connection, parameters)).first()
     return None if row is None else record(row)
 
 
-_DELETE = SequencedDelete(lambda seq: _owned_task(seq, False))
-_DELETE_GUARDED = SequencedDelete(lambda seq: _owned_task(seq, True))
+def _delete_statement(guarded: bool, leaf_only: bool) -> SequencedDelete:
+    return SequencedDelete(lambda seq: _owned_task(seq, guarded, leaf_only))
+
+
+_DELETES = {
+    (guarded, leaf_only): _delete_statement(guarded, leaf_only)
+    for guarded in (False, True)
+    for leaf_only in (False, True)
+}
 
 
 async def delete_task(
@@ -226,10 +287,12 @@ async def delete_task(
     task_id: uuid.UUID,
     now: datetime,
     versions: list[int] | None = None,
+    *,
+    leaf_only: bool = False,
 ) -> bool:
     """Deletes and leaves a tombstone; False as `update_task` returns None. (The task's tags
-    go with it: ON DELETE CASCADE.)"""
-    statement = _DELETE if versions is None else _DELETE_GUARDED
+    go with it: ON DELETE CASCADE. Its children do not: app.tasks.family deletes them first.)"""
+    statement = _DELETES[versions is not None, leaf_only]
     parameters = {"owner": owner, "task_id": task_id, "now": now, "versions": versions}
     return await statement.execute(connection, parameters)
 

@@ -64,6 +64,18 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("is out of range") from None
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _uuid_text(value: Any) -> Any:
+    """Only the canonical spelling names a task, as in its path (app.tasks.dependencies)."""
+    if not isinstance(value, str) or _CANONICAL_UUID.fullmatch(value) is None:
+        raise ValueError("must be a task id (a UUID, 8-4-4-4-12 hex digits)")
+    return value
+
+
+TaskRef = Annotated[uuid.UUID, BeforeValidator(_uuid_text), Field(strict=False)]
+
 DueDate = Annotated[date, BeforeValidator(_date_text), Field(strict=False)]
 DueAt = Annotated[
     AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_as_utc), Field(strict=False)
@@ -171,6 +183,11 @@ class TaskCreate(_VisibleTitle):
         json_schema_extra=_default_in_words,
     )
     tags: Tags = Field(default_factory=list, description=_TAGS, json_schema_extra=_MAX_TAGS)
+    parent_id: TaskRef | None = Field(
+        default=None,
+        description="Optional: make it a subtask of this task of yours (at the end of its "
+        "subtasks). Omitted or null: a top-level task.",
+    )
     list_id: ResourceId | None = Field(default=None, description=_LIST_ID)
 
 
@@ -246,9 +263,53 @@ class TaskRead(BaseModel):
     due_at: datetime | None = Field(description="Timed due, UTC; null if none or all-day.")
     priority: Priority
     tags: list[str] = Field(description="As written, in the order given.")
+    parent_id: uuid.UUID | None = Field(description="The task it is a subtask of; null: top level.")
+    position: str = Field(
+        description="Its place among its siblings (same parent): sort by it as bytes (code "
+        "points), ties by id. Opaque; change it with `POST /api/tasks/{id}/move`."
+    )
+    subtask_count: int = Field(description="How many direct subtasks it has.")
+    open_subtask_count: int = Field(description="How many of those are open.")
     list_id: uuid.UUID | None = Field(description="The task's list; null: in no list.")
     etag: str = Field(
         description='The task\'s version as a strong entity tag (`"12"`), as in the `ETag` '
         "header: changes only when a value really changes. Send it in `If-Match` to write only "
         "if nobody changed the task since."
     )
+
+
+Place = Literal["first", "last"]
+
+
+class TaskMove(StrictInput):
+    """Where a task goes: under `parent_id` (omitted: its current parent; null: top level),
+    after or before a task there, or first or last there (the default: last). Its subtasks
+    move with it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"parent_id": None, "after": "6c4d8f57-2d1a-4c55-9f0e-5b1f1b8e6a10"}]
+        }
+    )
+
+    parent_id: TaskRef | None = Field(
+        default=None, description="The new parent; null: top level; omitted: the same parent."
+    )
+    after: TaskRef | None = Field(
+        default=None, description="Right after this task, which must be under the target parent."
+    )
+    before: TaskRef | None = Field(
+        default=None, description="Right before this task, which must be under the target parent."
+    )
+    place: Place | None = Field(default=None, description="`first` or `last` (the default).")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> "TaskMove":
+        given = [name for name in ("after", "before", "place") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give at most one of after, before, place (got {', '.join(given)})")
+        return self
+
+    @property
+    def keeps_parent(self) -> bool:
+        return "parent_id" not in self.model_fields_set

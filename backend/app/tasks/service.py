@@ -14,26 +14,26 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.config import Settings
 from app.db.database import Database
 from app.errors import (
     ApiError,
     InvalidCursor,
     InvalidListId,
     ListFull,
-    PreconditionFailed,
-    TaskForbidden,
-    TaskNotFound,
     TaskQuotaExceeded,
 )
 from app.kit.etags import Precondition
 from app.kit.keys import due_keys, fold
 from app.kit.pagination import Page, PageParams
+from app.kit.positions import append_key
+from app.tasks import family, list_rows, repository, tag_rows
 from app.tasks import list_repository as task_list
-from app.tasks import list_rows, repository, tag_rows
 from app.tasks.cursor import Position, decode_cursor, encode_cursor
-from app.tasks.query import TaskQuery
+from app.tasks.family import TreeLimits
+from app.tasks.query import TaskFilter, TaskQuery
 from app.tasks.repository import TaskRecord as TaskRecord  # the row shape other domains read
-from app.tasks.schemas import PRIORITIES, TaskCreate, TaskUpdate
+from app.tasks.schemas import PRIORITIES, TaskCreate, TaskMove, TaskUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +111,43 @@ async def _cursor_page(
 DEFAULT_MAX_TASKS_PER_LIST = 10_000
 
 
+async def count_tasks(database: Database, owner: str, task_filter: TaskFilter) -> int:
+    async with database.connect() as connection:
+        return await task_list.count(connection, owner, task_filter, now=database.clock())
+
+
+def tree_limits(settings: Settings) -> TreeLimits:
+    """The limits of the task tree this server's settings set."""
+    return TreeLimits(
+        max_tasks=settings.max_tasks_per_user,
+        max_depth=settings.max_task_depth,
+        max_children=settings.max_subtasks_per_parent,
+        max_key_length=settings.position_key_max_length,
+        max_tasks_per_list=settings.max_tasks_per_list,
+    )
+
+
 async def create_task(
-    database: Database,
-    owner: str,
-    data: TaskCreate,
-    max_tasks: int,
-    max_tasks_per_list: int = DEFAULT_MAX_TASKS_PER_LIST,
+    database: Database, owner: str, data: TaskCreate, limits: TreeLimits
 ) -> TaskRecord:
+    now = database.clock()
+    if data.parent_id is not None:
+        async with database.write(owner, several_statements=True) as connection:
+            return await family.create_subtask(
+                connection,
+                owner,
+                data.parent_id,
+                not data.is_completed,
+                now,
+                limits,
+                lambda: insert_new_task(
+                    connection, owner, data, now, limits.max_tasks, limits.max_tasks_per_list
+                ),
+            )
     several = bool(data.tags) or data.list_id is not None
     async with database.write(owner, several_statements=several) as connection:
         return await insert_new_task(
-            connection, owner, data, database.clock(), max_tasks, max_tasks_per_list
+            connection, owner, data, now, limits.max_tasks, limits.max_tasks_per_list
         )
 
 
@@ -134,8 +160,10 @@ async def insert_new_task(
     max_tasks_per_list: int = DEFAULT_MAX_TASKS_PER_LIST,
 ) -> TaskRecord:
     """Stores the task `data` describes, and its tags, in the caller's unit of work; or
-    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already
-    (InvalidListId or ListFull for a list that is not the owner's or is full)."""
+    TaskQuotaExceeded, having written nothing, when `owner` has `max_tasks` tasks already.
+    It goes last among its siblings: its position key comes from the clock (app.kit.positions),
+    so no query reads the siblings. Its parent, if any, is the caller's to check and update
+    (app.tasks.family). A list that is not the owner's: InvalidListId; full: ListFull."""
     task = TaskRecord(
         id=uuid.uuid4(),
         user_id=owner,
@@ -149,6 +177,10 @@ async def insert_new_task(
         due_at=data.due_at,
         priority=data.priority,
         tags=data.tags,
+        parent_id=data.parent_id,
+        position=append_key(now),
+        subtask_count=0,
+        open_subtask_count=0,
         list_id=data.list_id,
         etag="",  # the database numbers the version
     )
@@ -185,34 +217,81 @@ async def update_task(
     if_match: Precondition | None = None,
     max_tasks_per_list: int = DEFAULT_MAX_TASKS_PER_LIST,
 ) -> TaskRecord:
-    """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing."""
+    """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing.
+    A change of `is_completed` is one statement for a task without parent and children; for
+    the others (and to tell why nothing was written) app.tasks.family runs the rules."""
     changes = _stored_columns(data.changes())
     tags: list[str] | None = changes.get("tags")
     to_list: uuid.UUID | None = changes.get("list_id")
-    several = tags is not None or to_list is not None
-    async with database.write(owner, several_statements=several) as connection:
-        if to_list is not None:
+    leaf_only = "is_completed" in changes
+    if to_list is not None:  # into a list: checked before, and its room after, in one unit
+        async with database.write(owner, several_statements=True) as connection:
             await _check_list(connection, owner, to_list)
-        async with _list_deleted_meanwhile():
-            task = await repository.update_task(
-                connection, owner, task_id, changes, database.clock(), _versions(if_match)
-            )
-        if task is None:
-            raise await _why_not_written(connection, owner, task_id, if_match)
-        if to_list is not None:
+            async with _list_deleted_meanwhile():
+                task = await repository.update_task(
+                    connection,
+                    owner,
+                    task_id,
+                    changes,
+                    database.clock(),
+                    _versions(if_match),
+                    leaf_only=leaf_only,
+                )
+                if task is None:
+                    task = await family.update_task(
+                        connection, owner, task_id, changes, database.clock(), if_match
+                    )
+                elif tags is not None:
+                    await tag_rows.replace_tags(connection, owner, task_id, tags)
             await _check_room(connection, owner, to_list, max_tasks_per_list)
-        if tags is not None:
-            await tag_rows.replace_tags(connection, owner, task_id, tags)
-    return task
+        return task
+    leaf_only = "is_completed" in changes
+    async with database.write(owner, several_statements=tags is not None) as connection:
+        task = await repository.update_task(
+            connection,
+            owner,
+            task_id,
+            changes,
+            database.clock(),
+            _versions(if_match),
+            leaf_only=leaf_only,
+        )
+        if task is not None:
+            if tags is not None:
+                await tag_rows.replace_tags(connection, owner, task_id, tags)
+            return task
+    async with database.write(owner, several_statements=True) as connection:
+        return await family.update_task(
+            connection, owner, task_id, changes, database.clock(), if_match
+        )
 
 
 async def delete_task(
     database: Database, owner: str, task_id: uuid.UUID, if_match: Precondition | None = None
 ) -> None:
+    """One statement for a task without parent and children; app.tasks.family deletes a
+    subtree and updates a parent's counts (and tells why nothing was deleted)."""
+    versions = _versions(if_match)
     async with database.write(owner) as connection:
         now = database.clock()
-        if not await repository.delete_task(connection, owner, task_id, now, _versions(if_match)):
-            raise await _why_not_written(connection, owner, task_id, if_match)
+        if await repository.delete_task(connection, owner, task_id, now, versions, leaf_only=True):
+            return
+    async with database.write(owner, several_statements=True) as connection:
+        await family.delete_task(connection, owner, task_id, database.clock(), if_match)
+
+
+async def move_task(
+    database: Database,
+    owner: str,
+    task_id: uuid.UUID,
+    move: TaskMove,
+    limits: TreeLimits,
+    if_match: Precondition | None = None,
+) -> TaskRecord:
+    async with database.write(owner, several_statements=True) as connection:
+        return await family.move_task(
+            connection, owner, task_id, move, database.clock(), limits, if_match
+        )
 
 
 async def _check_list(connection: AsyncConnection, owner: str, list_id: uuid.UUID) -> None:
@@ -257,22 +336,7 @@ async def delete_list_tasks(
     await list_rows.delete_all(connection, owner, list_id, now)
 
 
-def _versions(if_match: Precondition | None) -> list[int] | None:
-    """The versions a write must find, or None for no check (`If-Match: *` only needs the
-    task to exist, which every write checks anyway)."""
-    return None if if_match is None or if_match.any else if_match.versions
-
-
-async def _why_not_written(
-    connection: AsyncConnection, owner: str, task_id: uuid.UUID, if_match: Precondition | None
-) -> ApiError:
-    """The guarded write found nothing: a stale If-Match (412 with the current ETag), or no
-    task of the caller's (403 / 404)."""
-    current = await repository.get_task(connection, owner, task_id)
-    if current is None:
-        return await _why_not_owned(connection, task_id)
-    weak_only = if_match is not None and if_match.weak_only
-    return PreconditionFailed(current["etag"], weak_only=weak_only)
+_versions = family.versions
 
 
 def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:
@@ -296,8 +360,7 @@ def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiError:
-    """The owner-scoped query found nothing: another user's task (403) or none at all (404)."""
-    return TaskForbidden() if await repository.task_exists(connection, task_id) else TaskNotFound()
+    return await family.why_not_owned(connection, task_id)
 
 
 async def tasks_changed(

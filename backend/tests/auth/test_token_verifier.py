@@ -547,3 +547,39 @@ def test_a_token_verified_by_an_older_key_set_is_checked_again() -> None:
     assert remembered.get("jwks", 1) == alice
     assert remembered.get("jwks", 2) is None  # keys re-read since: verify from scratch
     assert remembered.get("secret", 2) == bob  # the shared secret does not rotate
+
+
+# --- scopes, and a verifier bound to another audience (the MCP endpoint's) -----------------
+
+MCP_URL = "https://api.example.com/mcp"
+
+
+@pytest.mark.parametrize(
+    ("claims", "scopes"),
+    [
+        ({"scope": "openid tasks:read  tasks:write"}, ("openid", "tasks:read", "tasks:write")),
+        ({"scp": ["tasks:read", 7, "tasks:write"]}, ("tasks:read", "tasks:write")),
+        ({"scope": ["tasks:read"]}, ()),  # `scope` is a string or nothing
+        ({}, ()),
+    ],
+)
+async def test_the_principal_holds_the_tokens_scopes(
+    claims: dict[str, object], scopes: tuple[str, ...]
+) -> None:
+    token = token_for(ALICE, extra_claims=claims)
+
+    principal = await TokenVerifier(make_settings()).verify(token)
+
+    assert principal.scopes == scopes
+
+
+async def test_a_verifier_bound_to_another_audience_takes_only_its_tokens() -> None:
+    settings = make_settings(auth_audience="https://app.example.com")
+    bound = TokenVerifier(settings, audience=MCP_URL)
+
+    principal = await bound.verify(token_for(ALICE, audience=MCP_URL))
+
+    assert principal.user_id == ALICE
+    for other in ("https://app.example.com", None):
+        with pytest.raises(InvalidToken):
+            await bound.verify(token_for(ALICE, audience=other))

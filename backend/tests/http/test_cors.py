@@ -27,6 +27,7 @@ REQUEST_HEADERS = [
     "If-None-Match",
     "Idempotency-Key",
     "Last-Event-ID",
+    "MCP-Protocol-Version",
 ]
 EXPOSED_HEADERS = {
     "link",

@@ -45,6 +45,29 @@ OPERATIONS = {
         "delete_task",
         {"204", "400", "401", "403", "404", "412", "429", "414", "500", "503"},
     ),
+    ("post", "/api/tasks/{task_id}/move"): (
+        "move_task",
+        {"200", "400", "401", "403", "404", "409", "412", "413", "415", "429", "414", "500", "503"},
+    ),
+    ("post", "/api/tasks/batch"): (
+        "run_batch",
+        {
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "409",
+            "412",
+            "413",
+            "415",
+            "422",
+            "429",
+            "414",
+            "500",
+            "503",
+        },
+    ),
     ("get", "/health"): ("health", {"200", "414", "500", "503"}),
     ("get", "/health/live"): ("liveness", {"200", "414", "500"}),
     ("get", "/health/ready"): ("readiness", {"200", "414", "500", "503"}),
@@ -162,11 +185,14 @@ def test_only_a_reused_idempotency_key_documents_422(document: dict[str, Any]) -
         if "422" in described["responses"]
     ]
     # The POSTs that take an Idempotency-Key.
-    assert with_422 == [
-        ("post", "/api/tasks"),
-        ("post", "/api/lists"),
-        ("post", "/api/lists/{list_id}/move"),
-    ]
+    assert sorted(with_422) == sorted(
+        [
+            ("post", "/api/tasks"),
+            ("post", "/api/tasks/batch"),
+            ("post", "/api/lists"),
+            ("post", "/api/lists/{list_id}/move"),
+        ]
+    )
     example = operation(document, "post", "/api/tasks")["responses"]["422"]["content"]
     assert example["application/json"]["example"]["error_code"] == "IDEMPOTENCY_KEY_REUSED"
     assert "HTTPValidationError" not in document["components"]["schemas"]

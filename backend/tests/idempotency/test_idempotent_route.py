@@ -15,6 +15,7 @@ from app.http.responses import JsonBody
 from app.idempotency.route import idempotent
 from app.models import IdempotencyKey
 from app.tasks import service as tasks
+from app.tasks.family import TreeLimits
 from app.tasks.schemas import TaskCreate
 from tests.support.helpers import ALICE, all_rows, all_tasks, assert_error, auth, stored_key_columns
 
@@ -30,7 +31,7 @@ class Note(BaseModel):
 @idempotent
 async def post_note(note: Note, user_id: CurrentUserId, database: DatabaseDep) -> Response:
     """Takes neither the request nor the caller's settings: the decorator adds what it needs."""
-    task = await tasks.create_task(database, user_id, TaskCreate(title=note.title), 10)
+    task = await tasks.create_task(database, user_id, TaskCreate(title=note.title), TreeLimits(10))
     if note.fail_after_write:
         raise ValidationFailed("refused after writing")
     return JsonBody({"note": task["id"]}, status_code=202, headers={"X-Note": note.title})

@@ -22,7 +22,7 @@ async def test_racing_moves_keep_a_strict_order_that_the_feed_replays(
         for _ in range(5):
             moving, other = chance.sample(ids, 2)
             where = chance.choice(["before", "after", "first", "last"])
-            body = {where: other} if where in ("before", "after") else {where: True}
+            body = {where: other} if where in ("before", "after") else {"place": where}
             response = await client.post(
                 f"/api/lists/{moving}/move", json=body, headers=auth(ALICE)
             )

@@ -16,7 +16,7 @@ from tests.support.helpers import ALICE, BOB, all_rows, assert_error, auth, crea
         ("PUT", "", {"name": "mine now"}),
         ("DELETE", "", None),
         ("DELETE", "?tasks=delete", None),
-        ("POST", "/move", {"first": True}),
+        ("POST", "/move", {"place": "first"}),
     ],
 )
 async def test_another_users_list_is_403_and_untouched(

@@ -1,4 +1,4 @@
-"""Migration 0008: existing tasks end up in no list, unchanged; the counting triggers work; and
+"""Migration 0009: existing tasks end up in no list, unchanged; the counting triggers work; and
 back down, tasks keep everything but `list_id` and their events still get written."""
 
 import uuid
@@ -47,12 +47,12 @@ async def task_rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:
 
 
 async def test_tasks_survive_the_migration_both_ways(empty_engine: AsyncEngine) -> None:  # noqa: F811
-    await migrate_to(empty_engine, "0007")
+    await migrate_to(empty_engine, "0008")
     task_id = uuid.uuid4()
     await insert_task(empty_engine, task_id, version=1)
     before = await task_rows(empty_engine)
 
-    await migrate_to(empty_engine, "0008")
+    await migrate_to(empty_engine, "0009")
     async with empty_engine.begin() as connection:
         sqlite = connection.dialect.name == "sqlite"
         assert (await connection.execute(text("SELECT list_id FROM tasks"))).scalar_one() is None
@@ -72,11 +72,11 @@ async def test_tasks_survive_the_migration_both_ways(empty_engine: AsyncEngine) 
         await connection.execute(text("UPDATE tasks SET list_id = NULL"))
     assert await task_rows(empty_engine) == before
 
-    await downgrade_to(empty_engine, "0007")
+    await downgrade_to(empty_engine, "0008")
     assert await task_rows(empty_engine) == before
     await insert_task(empty_engine, uuid.uuid4(), version=5)
     async with empty_engine.connect() as connection:
-        if connection.dialect.name == "sqlite":  # 0007's triggers are back and work
+        if connection.dialect.name == "sqlite":  # 0008's triggers are back and work
             seqs = await connection.execute(text("SELECT seq FROM events ORDER BY seq"))
             assert 5 in [row[0] for row in seqs]
         columns = await connection.execute(text("SELECT * FROM tasks LIMIT 1"))

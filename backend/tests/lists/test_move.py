@@ -10,6 +10,8 @@ from app.lists.service import POSITION_MAX_LENGTH
 from tests.lists.helpers import create_list, events, list_rows
 from tests.support.helpers import ALICE, BOB, assert_error, auth
 
+NOBODYS = "00000000-0000-4000-8000-000000000000"
+
 
 async def names_in_order(client: httpx.AsyncClient) -> list[str]:
     response = await client.get("/api/lists", headers=auth(ALICE))
@@ -25,13 +27,13 @@ async def move(
 async def test_every_kind_of_move_writes_one_list(client: httpx.AsyncClient, app: FastAPI) -> None:
     a, b, c, d = [await create_list(client, name=name) for name in "abcd"]
 
-    assert (await move(client, d, first=True)).status_code == 200
+    assert (await move(client, d, place="first")).status_code == 200
     assert await names_in_order(client) == ["d", "a", "b", "c"]
     assert (await move(client, d, after=b["id"])).status_code == 200
     assert await names_in_order(client) == ["a", "b", "d", "c"]
     assert (await move(client, a, before=c["id"])).status_code == 200
     assert await names_in_order(client) == ["b", "d", "a", "c"]
-    response = await move(client, b, last=True)
+    response = await move(client, b, place="last")
     assert await names_in_order(client) == ["d", "a", "c", "b"]
 
     assert response.headers["etag"] == response.json()["etag"] != b["etag"]
@@ -58,9 +60,11 @@ async def test_if_match_guards_a_move(client: httpx.AsyncClient) -> None:
     b = await create_list(client, name="b")
     url = f"/api/lists/{b['id']}/move"
 
-    stale = await client.post(url, json={"first": True}, headers={**auth(ALICE), "If-Match": '"1"'})
+    stale = await client.post(
+        url, json={"place": "first"}, headers={**auth(ALICE), "If-Match": '"1"'}
+    )
     fresh = await client.post(
-        url, json={"first": True}, headers={**auth(ALICE), "If-Match": b["etag"]}
+        url, json={"place": "first"}, headers={**auth(ALICE), "If-Match": b["etag"]}
     )
 
     assert_error(stale, 412, "PRECONDITION_FAILED")
@@ -70,7 +74,7 @@ async def test_if_match_guards_a_move(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"first": True, "last": True}, {"first": False}, {"after": "nope"}, {"to": "first"}],
+    [{"place": "middle"}, {"place": "first", "after": NOBODYS}, {"after": "nope"}, {"first": True}],
 )
 async def test_a_bad_move_moves_nothing(
     client: httpx.AsyncClient, app: FastAPI, body: dict[str, Any]
@@ -95,7 +99,7 @@ async def test_next_to_itself_or_to_a_list_not_the_callers_is_refused(
     itself = await move(client, a, after=a["id"])
     other_user = await move(client, a, before=theirs["id"])
     missing = await move(client, a, before="00000000-0000-4000-8000-000000000000")
-    not_mine = await move(client, theirs, first=True)
+    not_mine = await move(client, theirs, place="first")
 
     assert_error(itself, 400, "VALIDATION_ERROR", mentions=("itself",))
     assert_error(other_user, 400, "INVALID_LIST_ID")

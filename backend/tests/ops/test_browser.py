@@ -13,7 +13,7 @@ import re
 import shutil
 import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from json import dumps
 from pathlib import Path
@@ -22,12 +22,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import StartApp
+from tests.support.better_auth_server import BetterAuthServer
 from tests.support.helpers import ALICE, BOB, all_tasks, token_for
 from tests.support.jwks_server import BASE_URL, JwksServer, better_auth_token, generate_key
 from tests.support.live_server import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 PAGE_DIR = Path(__file__).parents[1] / "support" / "browser"
+SDK_PAGE_DIR = Path(__file__).parents[1] / "support" / "browser_sdk"
 REQUIRE_BROWSER = os.environ.get("TASKAPI_REQUIRE_BROWSER") == "1"
 
 if not CHROMIUM.is_file():
@@ -46,17 +48,28 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def page_origin() -> Iterator[str]:
-    """The frontend: tests/support/browser/ served on its own port, another origin than the
-    API's."""
-    handler = functools.partial(_QuietHandler, directory=str(PAGE_DIR))
+class _ModuleHandler(_QuietHandler):
+    # Module scripts need a JavaScript type; Python's table may lack one for .js.
+    extensions_map = {**_QuietHandler.extensions_map, ".js": "text/javascript"}
+
+
+@contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """A frontend: `folder` served on its own port, another origin than the API's."""
+    handler = functools.partial(_ModuleHandler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def page_origin() -> Iterator[str]:
+    """tests/support/browser/ on another origin than the API's."""
+    with serve_folder(PAGE_DIR) as origin:
+        yield origin
 
 
 @pytest.fixture
@@ -250,3 +263,42 @@ async def test_docs_render_with_the_internet_blocked(
 
     assert outside == []
     assert console.errors == []
+
+
+async def test_the_sdk_built_files_run_in_a_page_on_another_origin(
+    start_app: StartApp,
+    database_url: str,
+    sdk_project: Path,
+    better_auth: BetterAuthServer,
+    tmp_path: Path,
+) -> None:
+    """The package's dist/, as installed from the tarball, imported by a page as ES modules."""
+    site = tmp_path / "site"
+    shutil.copytree(SDK_PAGE_DIR, site)
+    shutil.copytree(sdk_project / "node_modules" / "@taskapi" / "client" / "dist", site / "sdk")
+    async with start_app() as (app, _):
+        with serve_folder(site) as page_origin:
+            settings = {**better_auth.settings(), "cors_allow_origins": page_origin}
+            with live_server(database_url, tmp_path, **settings) as api:
+                async with chromium() as browser:
+                    page = await browser.new_page()
+                    console = Console(page)
+                    await page.goto(page_origin + "/index.html")
+                    await page.wait_for_function("window.ready === true")
+                    seen: Answer = await page.evaluate(
+                        "([api, token]) => flow(api, token)", [api, better_auth.token]
+                    )
+                    await page.close()
+
+        assert seen == {
+            "created": ["ok", "ok"],
+            "titles": ["and another", "from the browser"],
+            "notModified": "not_modified",
+            "conflict": True,
+            "synced": [True, 2],
+            "missing": "TASK_NOT_FOUND",
+            "events": ["ready", "created", "created", "updated"],
+        }
+        assert failed_loads(console.errors) == [412, 404]
+        rows = {(task.title, task.is_completed) for task in await all_tasks(app)}
+    assert rows == {("from the browser", True), ("and another", False)}

@@ -53,11 +53,14 @@ def _node_command(algorithm: str | None) -> list[str]:
 
 
 @contextmanager
-def better_auth_server(algorithm: str | None = None) -> Iterator[BetterAuthServer]:
-    """None: the jwt plugin's defaults (EdDSA with Ed25519)."""
+def better_auth_server(
+    algorithm: str | None = None, audience: str | None = None
+) -> Iterator[BetterAuthServer]:
+    """None: the jwt plugin's defaults (EdDSA with Ed25519; `aud` the server's base URL)."""
     command = _node_command(algorithm)
+    env = {**os.environ, **({"TOKEN_AUDIENCE": audience} if audience else {})}
     with subprocess.Popen(
-        command, cwd=E2E_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, cwd=E2E_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as process:
         assert process.stdout is not None
         assert process.stderr is not None

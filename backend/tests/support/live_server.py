@@ -21,7 +21,16 @@ STARTUP_DEADLINE_SECONDS = 30
 @contextmanager
 def live_server(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
     """The base URL of a production-mode server on `database_url` (already migrated), with
-    BETTER_AUTH_SECRET set and these settings (`cors_allow_origins="..."`, ...)."""
+    BETTER_AUTH_SECRET set and these settings (`cors_allow_origins="..."`, ...), on a free
+    port. Stopped with SIGTERM, as a deploy stops it."""
+    with live_server_on(free_port(), database_url, cwd, **settings) as base_url:
+        yield base_url
+
+
+@contextmanager
+def live_server_on(port: int, database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
+    """`live_server` on this port: to start a server again where its clients
+    expect it, or for settings that name the server's own URL (MCP_RESOURCE_URL)."""
     names = {name.upper() for name in Settings.model_fields}
     env = {key: value for key, value in os.environ.items() if key.upper() not in names}
     env |= {
@@ -32,7 +41,6 @@ def live_server(database_url: str, cwd: Path, **settings: str) -> Iterator[str]:
         "LOG_LEVEL": "WARNING",
         **{name.upper(): value for name, value in settings.items()},
     }
-    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = cwd / f"serve-{port}.log"
     with log_path.open("w") as log:

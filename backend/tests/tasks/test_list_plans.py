@@ -15,8 +15,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.tasks import list_repository as task_list
+from app.tasks import tree_repository
 from app.tasks.query import DueBound, TaskFilter, TaskQuery
-from app.tasks.repository import list_tasks
+from app.tasks.repository import children_count_statement, list_tasks
 from bench.seed_many import seed_postgres
 from tests.support.clock import START
 
@@ -112,6 +113,24 @@ CASES = {
     ),
     "overdue, soonest first": (query("due", overdue=True), None, "ix_tasks_user_id_due_key_id"),
     "title, after a cursor": (query("title"), AFTER_TITLE, "ix_tasks_user_id_title_key_id"),
+    # Issue 17: the user's own order, all tasks, top-level ones, and one parent's children.
+    "position": (query("position"), None, "ix_tasks_user_id_position_id"),
+    "top level, position": (
+        query("position", top_level=True),
+        None,
+        # Here every task is top-level: walking the position index and filtering is as good.
+        "ix_tasks_user_id_parent_id_position_id|ix_tasks_user_id_position_id",
+    ),
+    "children, position": (
+        query("position", parent=uuid.UUID(int=7)),
+        None,
+        "ix_tasks_user_id_parent_id_position_id",
+    ),
+    "children, newest first": (
+        query(parent=uuid.UUID(int=7)),
+        None,
+        "ix_tasks_user_id_parent_id_position_id|ix_tasks_user_id_created_at_id",
+    ),
 }
 
 
@@ -156,4 +175,31 @@ async def test_a_search_reads_the_trigram_indexes(engine: AsyncEngine, text: str
 
     assert "ix_tasks_title_key_trgm" in plan, plan
     assert "ix_tasks_description_key_trgm" in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
+async def test_a_subtree_is_read_through_the_parent_index(engine: AsyncEngine) -> None:
+    """A cascade's read (complete, delete, a move's height) and the counts' recount, which
+    counts one parent's children the same way, use `(user_id, parent_id, ...)`."""
+
+    async def run(connection: AsyncConnection) -> None:
+        await tree_repository.subtree(connection, OWNER, uuid.UUID(int=7))
+
+    async with engine.connect() as connection:
+        plan = await plan_of(connection, run)
+
+    assert "ix_tasks_user_id_parent_id_position_id" in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
+async def test_a_recount_counts_the_children_through_the_parent_index(engine: AsyncEngine) -> None:
+    async def run(connection: AsyncConnection) -> None:
+        await connection.execute(
+            children_count_statement(), {"owner": OWNER, "task_id": uuid.UUID(int=7)}
+        )
+
+    async with engine.connect() as connection:
+        plan = await plan_of(connection, run)
+
+    assert "ix_tasks_user_id_parent_id_position_id" in plan, plan
     assert "Seq Scan" not in plan, plan

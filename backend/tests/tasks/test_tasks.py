@@ -32,6 +32,7 @@ TASK_KEYS = {
     *("id", "user_id", "title", "description", "is_completed", "created_at", "updated_at"),
     *("completed_at", "due_date", "due_at", "priority", "tags"),  # issue 10
     "etag",  # issue 11
+    *("parent_id", "position", "subtask_count", "open_subtask_count"),  # issue 17
     "list_id",  # issue 17
 }
 

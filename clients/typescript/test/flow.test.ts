@@ -1,150 +1,93 @@
-// The whole flow against a live taskapi server with a real Better Auth token:
-// backend/tests/test_typescript_client.py starts both servers and runs this with
-//   TASKAPI_URL, TASKAPI_TOKEN (Better Auth), TASKAPI_USER_ID,
-//   TASKAPI_OTHER_TOKEN (another user), TASKAPI_EXPIRED_TOKEN, TASKAPI_WALKER_TOKEN (a third).
-// It leaves two tasks of TASKAPI_USER_ID ("second", "third (done)"), one of the other user,
-// and the walker's seven (WALKER_TASKS).
+// The SDK against a live taskapi with a real Better Auth token. backend/tests/ops/
+// test_typescript_client.py starts both servers and runs this (compiled, from the installed
+// tarball) with TASKAPI_URL and the tokens below; each test works as its own user.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import createClient from "openapi-fetch";
 import {
-  createTaskApiClient,
-  nextPageQuery,
-  nextPageUrl,
+  MemoryStore,
+  TaskApiError,
+  createTaskApi,
+  type ApiError,
   type ErrorCode,
-  type ErrorResponse,
   type Task,
-  type TaskApiClient,
   type TaskCreate,
+  type TaskEvent,
   type TaskListQuery,
-} from "../src/index.js";
-import type { paths } from "../src/schema.js";
+} from "@taskapi/client";
+import { apiWith, baseUrl, env, needsServer as skip, ok, readBody, sendJson, until, withServer } from "./support.js";
 
-const env = process.env;
-const baseUrl = env.TASKAPI_URL ?? "";
-const skip = baseUrl === "" ? "needs TASKAPI_URL and tokens (run by pytest)" : false;
-
-function clientWith(token: string): TaskApiClient {
-  return createTaskApiClient({ baseUrl, getToken: () => token });
+/** Narrowing on `error_code` is what the union is for: a 412 carries no task. */
+function describe(error: ApiError): string {
+  switch (error.error_code) {
+    case "TASK_NOT_FOUND":
+    case "TASK_FORBIDDEN":
+      return `${error.status_code} about a task`;
+    case "UNEXPECTED_RESPONSE":
+      return "not the API";
+    default:
+      return error.error_code;
+  }
 }
 
-interface Failed {
-  error?: ErrorResponse;
-  response: Response;
+function expectError(result: { kind: string; error?: ApiError; response: Response }, status: number, code: ErrorCode): ApiError {
+  assert.equal(result.kind, "error");
+  assert.ok(result.error);
+  assert.equal(result.response.status, status);
+  assert.equal(result.error.error_code, code);
+  assert.equal(result.error.status_code, status);
+  assert.ok(result.error.detail.length > 0);
+  return result.error;
 }
 
-/** The typed error envelope of a failed call: this status and this code. */
-function expectError(result: Failed, status: number, code: ErrorCode): ErrorResponse {
-  const { error, response } = result;
-  assert.equal(response.status, status);
-  assert.ok(error, `expected an error body for ${status}`);
-  const typed: ErrorCode = error.error_code;
-  assert.equal(typed, code);
-  assert.equal(error.status_code, status);
-  assert.ok(error.detail.length > 0);
-  return error;
-}
-
-/** For what the typed client cannot express (a method or path that does not exist). */
-async function rawError(path: string, init: RequestInit, status: number, code: ErrorCode) {
-  const response = await fetch(new URL(path, baseUrl), init);
-  const error = (await response.json()) as ErrorResponse;
-  return { error: expectError({ error, response }, status, code), response };
-}
-
-test("create, list and follow Link, toggle, delete, and every error typed", { skip }, async () => {
-  const alice = clientWith(env.TASKAPI_TOKEN ?? "");
-  const other = clientWith(env.TASKAPI_OTHER_TOKEN ?? "");
-
-  // Create with only a title: `is_completed` is optional in the generated types.
+test("calls: typed results, 304 as its own outcome, every error typed", { skip }, async () => {
+  const alice = apiWith(env.TASKAPI_TOKEN ?? "");
   const created: Task[] = [];
   for (const title of ["first", "second", "third"]) {
-    const { data, response } = await alice.POST("/api/tasks", { body: { title } });
-    assert.equal(response.status, 201);
-    assert.ok(data);
-    assert.equal(data.user_id, env.TASKAPI_USER_ID);
-    assert.equal(data.is_completed, false);
-    created.push(data);
+    const result = await alice.tasks.create({ title });
+    assert.equal(result.response.status, 201);
+    const task = ok(result);
+    assert.equal(task.user_id, env.TASKAPI_USER_ID);
+    created.push(task);
   }
   const [first, , third] = created;
   assert.ok(first && third);
 
-  // List two per page and follow the Link header to the end.
-  const pages: string[][] = [];
-  let query: TaskListQuery | null = { limit: 2, offset: 0 };
-  while (query !== null) {
-    const { data, response }: { data?: Task[]; response: Response } = await alice.GET(
-      "/api/tasks",
-      { params: { query } },
-    );
-    assert.equal(response.status, 200);
-    assert.ok(data);
-    pages.push(data.map((task) => task.title));
-    const next = nextPageUrl(response);
-    if (next !== null) {
-      assert.equal(next.origin, new URL(baseUrl).origin);
-    }
-    query = nextPageQuery(response);
-  }
-  assert.deepEqual(pages, [["third", "second"], ["first"]]);
-
-  // Toggle and rename.
-  const toggled = await alice.PUT("/api/tasks/{task_id}", {
-    params: { path: { task_id: third.id } },
-    body: { is_completed: true, title: "third (done)" },
-  });
-  assert.equal(toggled.response.status, 200);
-  assert.equal(toggled.data?.is_completed, true);
-
-  // Delete: 204, no body, no Content-Type.
-  const deleted = await alice.DELETE("/api/tasks/{task_id}", {
-    params: { path: { task_id: first.id } },
-  });
+  const fresh = await alice.tasks.get(third.id, { ifNoneMatch: third.etag });
+  assert.equal(fresh.kind, "not_modified");
+  // @ts-expect-error: a 304 has no data, and the types say so.
+  assert.equal(fresh.data, undefined);
+  const toggled = ok(await alice.tasks.update(third.id, { is_completed: true, title: "third (done)" }));
+  assert.equal(toggled.is_completed, true);
+  const stale = await alice.tasks.get(third.id, { ifNoneMatch: third.etag });
+  assert.equal(stale.kind === "ok" && stale.data.title, "third (done)");
+  const deleted = await alice.tasks.delete(first.id);
+  assert.equal(deleted.kind === "ok" && deleted.data, null);
   assert.equal(deleted.response.status, 204);
-  assert.equal(deleted.response.headers.get("Content-Type"), null);
 
-  // Every error a client can cause, as the typed envelope.
-  expectError(await alice.POST("/api/tasks", { body: { title: "" } }), 400, "VALIDATION_ERROR");
-  expectError(
-    await alice.POST("/api/tasks", { body: { title: "x" }, bodySerializer: () => "{" }),
-    400,
-    "MALFORMED_JSON",
-  );
-  const anonymous = createClient<paths>({ baseUrl });
-  const missing = expectError(await anonymous.GET("/api/tasks"), 401, "NOT_AUTHENTICATED");
-  assert.ok(missing.detail.includes("Authorization"));
-  const invalid = await clientWith("not-a-jwt").GET("/api/tasks");
-  expectError(invalid, 401, "INVALID_TOKEN");
-  assert.equal(invalid.response.headers.get("WWW-Authenticate"), "Bearer");
-  const expired = clientWith(env.TASKAPI_EXPIRED_TOKEN ?? "");
-  expectError(await expired.GET("/api/tasks"), 401, "TOKEN_EXPIRED");
+  expectError(await alice.tasks.create({ title: "" }), 400, "VALIDATION_ERROR");
+  const missing = expectError(await alice.tasks.delete(first.id), 404, "TASK_NOT_FOUND");
+  assert.equal(describe(missing), "404 about a task");
+  expectError(await alice.tasks.create({ title: "big", description: "x".repeat(70_000) }), 413, "PAYLOAD_TOO_LARGE");
+  expectError(await alice.tasks.list({ limit: 0 }), 400, "VALIDATION_ERROR");
+  expectError(await apiWith("not-a-jwt").tasks.list(), 401, "INVALID_TOKEN");
+  const theirs = ok(await apiWith(env.TASKAPI_OTHER_TOKEN ?? "").tasks.create({ title: "not alice's" }));
+  expectError(await alice.tasks.get(theirs.id), 403, "TASK_FORBIDDEN");
+  const notJson = await alice.fetch("/api/tasks", { method: "POST", headers: { "Content-Type": "text/plain" } });
+  assert.equal(notJson.status, 400);
+  const unknownRoute = await alice.fetch("/api/nothing-here");
+  assert.equal(((await unknownRoute.json()) as ApiError).error_code, "NOT_FOUND");
+});
 
-  const theirs = await other.POST("/api/tasks", { body: { title: "not alice's" } });
-  assert.ok(theirs.data);
-  const path = { task_id: theirs.data.id };
-  expectError(await alice.GET("/api/tasks/{task_id}", { params: { path } }), 403, "TASK_FORBIDDEN");
-  expectError(
-    await alice.DELETE("/api/tasks/{task_id}", { params: { path: { task_id: first.id } } }),
-    404,
-    "TASK_NOT_FOUND",
-  );
-  expectError(
-    await alice.POST("/api/tasks", { body: { title: "big", description: "x".repeat(70_000) } }),
-    413,
-    "PAYLOAD_TOO_LARGE",
-  );
-  expectError(
-    await alice.POST("/api/tasks", {
-      body: { title: "as text" },
-      bodySerializer: (body) => JSON.stringify(body),
-      headers: { "Content-Type": "text/plain;charset=UTF-8" },
-    }),
-    415,
-    "UNSUPPORTED_MEDIA_TYPE",
-  );
-  const notAllowed = await rawError("/api/tasks", { method: "PATCH" }, 405, "METHOD_NOT_ALLOWED");
-  assert.equal(notAllowed.response.headers.get("Allow"), "GET, HEAD, POST");
-  await rawError("/api/nothing-here", {}, 404, "NOT_FOUND");
+test("a 401 TOKEN_EXPIRED gets one fresh token and a retry; the token is then reused", { skip }, async () => {
+  const tokens = [env.TASKAPI_EXPIRED_TOKEN ?? "", env.TASKAPI_TOKEN ?? ""];
+  let asked = 0;
+  const api = createTaskApi({ baseUrl, getToken: async () => tokens[Math.min(asked++, 1)] ?? "" });
+  assert.equal(ok(await api.tasks.list()).length, 2);
+  assert.equal(ok(await api.tasks.list({ completed: true })).length, 1);
+  assert.equal(asked, 2);
+
+  const alwaysExpired = apiWith(env.TASKAPI_EXPIRED_TOKEN ?? "");
+  expectError(await alwaysExpired.tasks.list(), 401, "TOKEN_EXPIRED");
 });
 
 // Open, high priority, tagged work (any case), due after 2026-11-30 00:00+01:00, "walk" in the
@@ -159,11 +102,9 @@ const WALKER_TASKS: TaskCreate[] = [
   { title: "not found by q", priority: "high", tags: ["work"], due_date: "2026-12-01" },
 ];
 
-test("a filtered, sorted walk by cursor keeps every parameter", { skip }, async () => {
-  const walker = clientWith(env.TASKAPI_WALKER_TOKEN ?? "");
-  for (const body of WALKER_TASKS) {
-    assert.equal((await walker.POST("/api/tasks", { body })).response.status, 201);
-  }
+test("pages and iterate follow the cursor with every parameter kept", { skip }, async () => {
+  const walker = apiWith(env.TASKAPI_WALKER_TOKEN ?? "");
+  for (const body of WALKER_TASKS) ok(await walker.tasks.create(body));
   const filters: TaskListQuery = {
     completed: false,
     priority: ["high", "medium"],
@@ -173,26 +114,196 @@ test("a filtered, sorted walk by cursor keeps every parameter", { skip }, async 
     sort: "due",
     limit: 1,
   };
+  const titles: string[] = [];
+  for await (const task of walker.tasks.iterate(filters)) titles.push(task.title);
+  assert.deepEqual(titles, ["walk 1", "walk 2", "walk 3"]);
 
-  const pages: string[][] = [];
   const cursors = new Set<string>();
-  let query: TaskListQuery | null = filters;
-  while (query !== null && pages.length < 10) {
-    const { data, response }: { data?: Task[]; response: Response } = await walker.GET(
-      "/api/tasks",
-      { params: { query } },
-    );
-    assert.equal(response.status, 200, JSON.stringify(data));
-    assert.ok(data);
-    pages.push(data.map((task) => task.title));
-    query = nextPageQuery(response);
-    if (query !== null) {
-      // The next page's query is this one plus a fresh cursor: nothing dropped, no offset.
-      const { cursor, ...rest } = query;
-      assert.deepEqual(rest, filters);
-      assert.ok(cursor && !cursors.has(cursor));
-      cursors.add(cursor);
-    }
+  for await (const page of walker.tasks.pages(filters)) {
+    const params = new URL(page.response.url).searchParams;
+    assert.deepEqual(params.getAll("priority"), ["high", "medium"]);
+    assert.equal(params.get("q"), "walk");
+    assert.equal(params.get("sort"), "due");
+    cursors.add(params.get("cursor") ?? "missing");
   }
-  assert.deepEqual(pages, [["walk 1"], ["walk 2"], ["walk 3"]]);
+  assert.equal(cursors.size, 3);
+  assert.ok(!cursors.has("missing"));
+  // Without a filter the walk is still by cursor (never by offset).
+  const everything: string[] = [];
+  for await (const task of walker.tasks.iterate({ limit: 3 })) everything.push(task.title);
+  assert.equal(everything.length, WALKER_TASKS.length);
+  const tags = [];
+  for await (const page of walker.tags.pages({ limit: 1 })) tags.push(...page.data.map((tag) => tag.name.toLowerCase()));
+  assert.deepEqual(tags, ["team", "work"]);
+  await assert.rejects(
+    async () => {
+      for await (const _ of walker.tasks.iterate({ cursor: "forged" })) assert.fail("no page");
+    },
+    (error: unknown) => error instanceof TaskApiError && error.error.error_code === "INVALID_CURSOR",
+  );
+});
+
+test("sync(store): creates, updates and tombstones; SYNC_TOKEN_EXPIRED re-reads everything", { skip }, async () => {
+  const syncer = apiWith(env.TASKAPI_SYNCER_TOKEN ?? "");
+  const [a, b] = [ok(await syncer.tasks.create({ title: "a" })), ok(await syncer.tasks.create({ title: "b" }))];
+  const store = new MemoryStore();
+  const first = await syncer.sync(store);
+  assert.deepEqual([first.reset, first.tasks, store.tasks.size], [true, 2, 2]);
+
+  ok(await syncer.tasks.update(a.id, { title: "a, renamed" }));
+  ok(await syncer.tasks.delete(b.id));
+  const c = ok(await syncer.tasks.create({ title: "c" }));
+  const second = await syncer.sync(store, { limit: 1 });
+  assert.deepEqual([second.reset, second.tasks, second.deleted], [false, 2, 1]);
+  const titles = (): string[] => [...store.tasks.values()].map((task) => task.title).sort();
+  assert.deepEqual(titles(), ["a, renamed", "c"]);
+  assert.equal(store.tasks.get(c.id)?.etag, c.etag);
+
+  store.token = env.TASKAPI_STALE_SYNC_TOKEN ?? "";
+  store.tasks.set(b.id, b); // what a stale copy may still hold
+  const third = await syncer.sync(store);
+  assert.equal(third.reset, true);
+  assert.deepEqual(titles(), ["a, renamed", "c"]);
+  assert.equal((await syncer.sync(store)).tasks, 0);
+});
+
+test("updateIfUnchanged and deleteIfUnchanged: a conflict carries the server's task", { skip }, async () => {
+  const mine = apiWith(env.TASKAPI_EDITOR_TOKEN ?? "");
+  const held = ok(await mine.tasks.create({ title: "draft" }));
+  const theirs = ok(await mine.tasks.update(held.id, { title: "changed elsewhere" }));
+
+  const conflict = await mine.tasks.updateIfUnchanged(held, { title: "my edit" });
+  assert.equal(conflict.kind, "conflict");
+  if (conflict.kind !== "conflict") return;
+  assert.equal(conflict.error.error_code, "PRECONDITION_FAILED");
+  assert.deepEqual(conflict.current, theirs);
+  assert.equal((await mine.tasks.deleteIfUnchanged(held)).kind, "conflict");
+
+  const merged = await mine.tasks.updateIfUnchanged(conflict.current, { title: "my edit" });
+  assert.equal(merged.kind === "ok" && merged.data.title, "my edit");
+  assert.equal(ok(await mine.tasks.get(held.id)).title, "my edit");
+  assert.equal((await mine.tasks.deleteIfUnchanged(ok(await mine.tasks.get(held.id)))).kind, "ok");
+});
+
+test("create: one Idempotency-Key across a lost answer, a 503 and a 429", { skip }, async () => {
+  const token = env.TASKAPI_CREATOR_TOKEN ?? "";
+  const keys: string[] = [];
+  let seen = 0;
+  // In front of the API: forwards the first try but loses its answer, then answers 503 and
+  // 429 itself with Retry-After: 1, then forwards.
+  const proxy = async (request: import("node:http").IncomingMessage, response: import("node:http").ServerResponse) => {
+    const body = await readBody(request);
+    keys.push(String(request.headers["idempotency-key"]));
+    const attempt = ++seen;
+    if (attempt === 2) return sendJson(response, 503, { detail: "busy", error_code: "DATABASE_BUSY", status_code: 503 }, { "Retry-After": "1" });
+    if (attempt === 3) return sendJson(response, 429, { detail: "slow down", error_code: "RATE_LIMITED", status_code: 429 }, { "Retry-After": "1" });
+    const upstream = await fetch(new URL(request.url ?? "/", baseUrl), {
+      method: request.method ?? "GET",
+      headers: { Authorization: String(request.headers.authorization), "Content-Type": "application/json", "Idempotency-Key": keys.at(-1) ?? "" },
+      body,
+    });
+    const text = await upstream.text();
+    if (attempt === 1) return response.socket?.destroy();
+    response.writeHead(upstream.status, { "Content-Type": "application/json", "Idempotency-Replayed": upstream.headers.get("Idempotency-Replayed") ?? "" });
+    response.end(text);
+  };
+  const started = Date.now();
+  const result = await withServer((req, res) => void proxy(req, res), (url) =>
+    apiWith(token, url).tasks.create({ title: "exactly once" }),
+  );
+  assert.equal(ok(result).title, "exactly once");
+  assert.equal(result.response.headers.get("Idempotency-Replayed"), "true");
+  assert.equal(new Set(keys).size, 1);
+  assert.equal(keys.length, 4);
+  assert.ok(Date.now() - started >= 2000, "waited Retry-After twice");
+  const stored = ok(await apiWith(token).tasks.list());
+  assert.deepEqual(stored.map((task) => task.title), ["exactly once"]);
+
+  // Bounded: a server that stays down gets `attempts` tries, then its answer is returned.
+  let tries = 0;
+  const down = await withServer(
+    (_, res) => void (tries++, sendJson(res, 503, { detail: "down", error_code: "DATABASE_UNAVAILABLE", status_code: 503 }, { "Retry-After": "0" })),
+    (url) => createTaskApi({ baseUrl: url, getToken: () => token, retry: { attempts: 3, baseDelayMs: 10 } }).tasks.create({ title: "never" }),
+  );
+  assert.equal(down.kind === "error" && down.error.error_code, "DATABASE_UNAVAILABLE");
+  assert.equal(down.kind === "error" && down.error.retryAfter, 0);
+  assert.equal(tries, 3);
+});
+
+test("events: live changes, resume with Last-Event-ID, reset on an expired token", { skip }, async () => {
+  const streamer = apiWith(env.TASKAPI_STREAMER_TOKEN ?? "");
+  const seen: TaskEvent[] = [];
+  const stop = new AbortController();
+  const running = streamer.events({ onEvent: (event) => void seen.push(event), signal: stop.signal });
+  await until(() => seen.length === 1);
+  assert.equal(seen[0]?.type, "ready");
+
+  // One write at a time: writes faster than the stream reads are compacted (a task created
+  // and deleted meanwhile arrives only as `deleted`), as /changes would give them.
+  const task = ok(await streamer.tasks.create({ title: "live" }));
+  await until(() => seen.length === 2);
+  ok(await streamer.tasks.update(task.id, { is_completed: true }));
+  await until(() => seen.length === 3);
+  ok(await streamer.tasks.delete(task.id));
+  await until(() => seen.length === 4);
+  assert.deepEqual(seen.map((event) => event.type), ["ready", "created", "updated", "deleted"]);
+  assert.equal(seen[3]?.type === "deleted" && seen[3].taskId, task.id);
+  stop.abort();
+  await running;
+
+  // Offline for a while: a change made meanwhile comes first on resuming.
+  const lastEvent = seen.at(-1);
+  const lastEventId = lastEvent !== undefined && "id" in lastEvent ? lastEvent.id : null;
+  const missed = ok(await streamer.tasks.create({ title: "while away" }));
+  const resumed: TaskEvent[] = [];
+  const again = new AbortController();
+  const resuming = streamer.events({ onEvent: (event) => void resumed.push(event), signal: again.signal, lastEventId });
+  await until(() => resumed.length === 2);
+  assert.deepEqual(resumed.map((event) => event.type), ["ready", "created"]);
+  assert.equal(resumed[1]?.type === "created" && resumed[1].task.id, missed.id);
+  again.abort();
+  await resuming;
+
+  const reset: TaskEvent[] = [];
+  const third = new AbortController();
+  const fromStale = streamer.events({
+    onEvent: (event) => void reset.push(event),
+    signal: third.signal,
+    lastEventId: env.TASKAPI_STREAMER_STALE_TOKEN ?? "",
+  });
+  await until(() => reset.length === 2);
+  assert.deepEqual(reset.map((event) => event.type), ["reset", "ready"]);
+  assert.equal(reset[0]?.type === "reset" && reset[0].error.error_code, "SYNC_TOKEN_EXPIRED");
+  third.abort();
+  await fromStale;
+
+  // Another user's token cannot be resumed from: no retry can help, so events() rejects.
+  await assert.rejects(
+    streamer.events({ onEvent: () => undefined, lastEventId: env.TASKAPI_OTHER_SYNC_TOKEN ?? "" }),
+    (error: unknown) => error instanceof TaskApiError && error.error.error_code === "INVALID_SYNC_TOKEN",
+  );
+});
+
+test("events: past the per-user stream limit, wait Retry-After, then connect", { skip }, async () => {
+  const limited = apiWith(env.TASKAPI_LIMITED_TOKEN ?? "");
+  const limit = Number(env.TASKAPI_STREAMS_PER_USER ?? "2");
+  const ready: number[] = [];
+  const stops = Array.from({ length: limit + 1 }, () => new AbortController());
+  const waits: { reason: string; retryInMs: number }[] = [];
+  const streams = stops.slice(0, limit).map((stop, index) =>
+    limited.events({ onEvent: (e) => void (e.type === "ready" && ready.push(index)), signal: stop.signal }),
+  );
+  await until(() => ready.length === limit);
+  const last = limited.events({
+    onEvent: (e) => void (e.type === "ready" && ready.push(limit)),
+    onDisconnect: (info) => waits.push(info),
+    signal: stops[limit]?.signal,
+  });
+  await until(() => waits.length === 1);
+  assert.equal(waits[0]?.reason, "TOO_MANY_STREAMS");
+  assert.ok((waits[0]?.retryInMs ?? 0) >= 5000, "honours Retry-After: 5");
+  stops[0]?.abort();
+  await until(() => ready.includes(limit), 15_000);
+  for (const stop of stops) stop.abort();
+  await Promise.all([...streams, last]);
 });

@@ -1,8 +1,8 @@
 """lists: the `lists` table, `tasks.list_id`, and each list's task counts kept by triggers
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-08
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-10
 
 Existing tasks are in no list (`list_id` NULL): nothing about them changes. A list's
 `task_count` and `open_task_count` are kept by row triggers on `tasks` whose WHEN clause is
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0007"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -92,8 +92,10 @@ def _state(with_list: bool) -> str:
         " 'is_completed', json(CASE WHEN NEW.is_completed THEN 'true' ELSE 'false' END),"
         " 'created_at', NEW.created_at, 'updated_at', NEW.updated_at,"
         " 'completed_at', NEW.completed_at, 'due_date', NEW.due_date, 'due_at', NEW.due_at,"
-        " 'priority', NEW.priority, 'tags', json(NEW.tags), 'version', NEW.version"
-        + (", 'list_id', NEW.list_id)" if with_list else ")")
+        " 'priority', NEW.priority, 'tags', json(NEW.tags),"
+        " 'parent_id', NEW.parent_id, 'position', NEW.position,"
+        " 'subtask_count', NEW.subtask_count, 'open_subtask_count', NEW.open_subtask_count,"
+        " 'version', NEW.version" + (", 'list_id', NEW.list_id)" if with_list else ")")
     )
 
 
@@ -105,8 +107,8 @@ _EVENT_COLUMNS = "(scope_id, seq, entity_type, entity_id, kind, actor, occurred_
 
 
 def sqlite_sync_triggers(with_list: bool) -> tuple[str, str]:
-    """Migration 0007's insert and update triggers, with or without `list_id` in the state.
-    (Its delete trigger writes no state, so it stays.)"""
+    """Migration 0008's insert and update triggers, with or without `list_id` in the state.
+    (The delete trigger writes no state, so it stays.)"""
     state = _state(with_list)
     return (
         "CREATE TRIGGER tasks_sync_insert AFTER INSERT ON tasks BEGIN "

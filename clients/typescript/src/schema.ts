@@ -61,6 +61,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{task_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Task
+         * @description Move one of the caller's tasks, with its subtasks: under another parent (or to the top
+         *     level), and after or before a task there, or first or last (the default: last). A refused
+         *     move (a cycle, another user's parent, an anchor that is not a sibling) moves nothing.
+         */
+        post: operations["move_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Batch
+         * @description Apply up to `MAX_BATCH_OPERATIONS` (100) operations (create, update, complete, move,
+         *     delete) in order, in one transaction: all of them, or none. A later operation may name a
+         *     task created earlier in the batch by its `temp_id`. An error names the operation that
+         *     failed (`operations[3] (update): ...`) and nothing is written.
+         */
+        post: operations["run_batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/changes": {
         parameters: {
             query?: never;
@@ -193,8 +238,9 @@ export interface paths {
         put?: never;
         /**
          * Move List
-         * @description Move one of the caller's lists: `before` or `after` another of their lists, `first` or
-         *     `last`. Only this list's `position` is written; a list already there is left unchanged.
+         * @description Move one of the caller's lists: `after` or `before` another of their lists, or `place`
+         *     `first` or `last` (the default). Only this list's `position` is written; a list already
+         *     there is left unchanged.
          */
         post: operations["move_list"];
         delete?: never;
@@ -350,6 +396,22 @@ export interface components {
              */
             deleted_lists: string[];
         };
+        /** BatchRequest */
+        BatchRequest: {
+            /**
+             * Operations
+             * @description Applied in order, all or none; at most `MAX_BATCH_OPERATIONS` (100).
+             */
+            operations: (components["schemas"]["CreateOperation"] | components["schemas"]["UpdateOperation"] | components["schemas"]["CompleteOperation"] | components["schemas"]["MoveOperation"] | components["schemas"]["DeleteOperation"])[];
+        };
+        /** BatchResult */
+        BatchResult: {
+            /**
+             * Results
+             * @description One per operation, in order.
+             */
+            results: components["schemas"]["OperationResult"][];
+        };
         /** ChangesRead */
         ChangesRead: {
             /**
@@ -373,12 +435,65 @@ export interface components {
              */
             has_more: boolean;
         };
+        /** CompleteOperation */
+        CompleteOperation: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id, or the `temp_id` of an earlier `create` in this batch.
+             */
+            id: string;
+            /**
+             * If Match
+             * @description Optional, as the `If-Match` header: write only if the task's ETag is one of these (`"12"`) or it exists (`*`); else the whole batch fails with 412 naming this operation.
+             */
+            if_match?: string | null;
+            /**
+             * Op
+             * @constant
+             */
+            op: "complete";
+        };
+        /** CreateOperation */
+        CreateOperation: {
+            /**
+             * Op
+             * @constant
+             */
+            op: "create";
+            /**
+             * Temp Id
+             * @description A UUID of your choosing: later operations of this batch may name the new task by it (as `id`, `parent_id`, `after`, `before`). The task gets an id of the server's, given in this operation's result.
+             */
+            temp_id?: string | null;
+            /** @description As the body of `POST /api/tasks`. */
+            task: components["schemas"]["TaskCreate"];
+        };
+        /** DeleteOperation */
+        DeleteOperation: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id, or the `temp_id` of an earlier `create` in this batch.
+             */
+            id: string;
+            /**
+             * If Match
+             * @description Optional, as the `If-Match` header: write only if the task's ETag is one of these (`"12"`) or it exists (`*`); else the whole batch fails with 412 naming this operation.
+             */
+            if_match?: string | null;
+            /**
+             * Op
+             * @constant
+             */
+            op: "delete";
+        };
         /**
          * ErrorCode
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "PARENT_NOT_FOUND" | "PARENT_IS_SELF" | "PARENT_IN_SUBTREE" | "DEPTH_LIMIT_EXCEEDED" | "ANCHOR_NOT_SIBLING" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "SUBTASK_LIMIT_REACHED" | "POSITION_KEY_TOO_LONG" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -400,9 +515,15 @@ export interface components {
              *     - `INVALID_IF_MATCH` (400): `If-Match` is neither `*` nor a list of quoted entity tags (`6` for `"6"`).
              *     - `INVALID_SYNC_TOKEN` (400): `since` (or `Last-Event-ID`) is not a sync token of the caller's.
              *     - `INVALID_LIST_ID` (400): a list id in the body or query (`list_id`, `move_to`, `before`, `after`) names no list of the caller's: missing or another user's, alike; nothing was written.
+             *     - `PARENT_NOT_FOUND` (400): `parent_id` names no task of the caller's (none, or another user's: the same answer).
+             *     - `PARENT_IS_SELF` (400): `parent_id` is the task's own id.
+             *     - `PARENT_IN_SUBTREE` (400): a move under one of the task's own descendants (a cycle); nothing moved.
+             *     - `DEPTH_LIMIT_EXCEEDED` (400): the task (with its subtree) would sit deeper than `MAX_TASK_DEPTH` levels.
+             *     - `ANCHOR_NOT_SIBLING` (400): a move's `after`/`before` names no other task of the caller's under the target parent.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
              *     - `TOKEN_EXPIRED` (401): the token's `exp` has passed.
+             *     - `INSUFFICIENT_SCOPE` (403): (MCP only) the token lacks the scope a tool needs; `WWW-Authenticate` names it.
              *     - `TASK_FORBIDDEN` (403): the task belongs to another user.
              *     - `TASK_NOT_FOUND` (404): no task with this id, or the id is not a UUID.
              *     - `LIST_FORBIDDEN` (403): the list belongs to another user.
@@ -421,6 +542,8 @@ export interface components {
              *     - `LIST_QUOTA_EXCEEDED` (409): the caller already has `MAX_LISTS_PER_USER` lists; nothing was created.
              *     - `LIST_FULL` (409): the target list would hold more than `MAX_TASKS_PER_LIST` tasks; nothing was written.
              *     - `LIST_NOT_EMPTY` (409): the list has tasks and the DELETE said neither `tasks=delete` nor `move_to`; nothing was deleted.
+             *     - `SUBTASK_LIMIT_REACHED` (409): the parent already has `MAX_SUBTASKS_PER_PARENT` subtasks; nothing was written.
+             *     - `POSITION_KEY_TOO_LONG` (409): the key between the two neighbours would pass `POSITION_KEY_MAX_LENGTH`; nothing moved.
              *     - `IDEMPOTENCY_KEY_REUSED` (422): the `Idempotency-Key` was used before with a different body; use a new key.
              *     - `TOO_MANY_STREAMS` (429): the caller already holds `SSE_MAX_STREAMS_PER_USER` event streams.
              *     - `STREAM_CAPACITY_REACHED` (429): the server already holds `SSE_MAX_STREAMS` event streams; retry later.
@@ -469,21 +592,16 @@ export interface components {
         };
         /**
          * ListMove
-         * @description Where the list goes among the caller's lists: exactly one of the four.
+         * @description Where the list goes among the caller's lists, as tasks move among their siblings: after
+         *     or before another list, or first or last (the default: last).
          * @example {
          *       "after": "00000000-0000-4000-8000-000000000000"
          *     }
          * @example {
-         *       "first": true
+         *       "place": "first"
          *     }
          */
         ListMove: {
-            /**
-             * Before
-             * Format: uuid
-             * @description Right before this list of the caller's.
-             */
-            before?: string;
             /**
              * After
              * Format: uuid
@@ -491,17 +609,17 @@ export interface components {
              */
             after?: string;
             /**
-             * First
-             * @description `true`: first of the caller's lists.
-             * @constant
+             * Before
+             * Format: uuid
+             * @description Right before this list of the caller's.
              */
-            first?: true;
+            before?: string;
             /**
-             * Last
-             * @description `true`: last of the caller's lists.
-             * @constant
+             * Place
+             * @description `first` or `last` (the default).
+             * @enum {string}
              */
-            last?: true;
+            place?: "first" | "last";
         };
         /** ListRead */
         ListRead: {
@@ -576,6 +694,48 @@ export interface components {
              */
             archived?: boolean;
         };
+        /** MoveOperation */
+        MoveOperation: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id, or the `temp_id` of an earlier `create` in this batch.
+             */
+            id: string;
+            /**
+             * If Match
+             * @description Optional, as the `If-Match` header: write only if the task's ETag is one of these (`"12"`) or it exists (`*`); else the whole batch fails with 412 naming this operation.
+             */
+            if_match?: string | null;
+            /**
+             * Op
+             * @constant
+             */
+            op: "move";
+            /** @description As the body of `POST /api/tasks/{id}/move`. */
+            to: components["schemas"]["TaskMove"];
+        };
+        /** OperationResult */
+        OperationResult: {
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "create" | "update" | "complete" | "move" | "delete";
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id (a create's: the new one).
+             */
+            id: string;
+            /**
+             * Temp Id
+             * @description A create's `temp_id`, if sent.
+             */
+            temp_id?: string | null;
+            /** @description The task as stored after it; null for a delete. */
+            task: components["schemas"]["TaskRead"] | null;
+        };
         /** TagRead */
         TagRead: {
             /**
@@ -639,10 +799,46 @@ export interface components {
              */
             tags?: string[];
             /**
+             * Parent Id
+             * @description Optional: make it a subtask of this task of yours (at the end of its subtasks). Omitted or null: a top-level task.
+             */
+            parent_id?: string | null;
+            /**
              * List Id
              * @description The list the task is in (one of the caller's lists), or null: in no list, which is what omitting it means.
              */
             list_id?: string | null;
+        };
+        /**
+         * TaskMove
+         * @description Where a task goes: under `parent_id` (omitted: its current parent; null: top level),
+         *     after or before a task there, or first or last there (the default: last). Its subtasks
+         *     move with it.
+         * @example {
+         *       "after": "6c4d8f57-2d1a-4c55-9f0e-5b1f1b8e6a10"
+         *     }
+         */
+        TaskMove: {
+            /**
+             * Parent Id
+             * @description The new parent; null: top level; omitted: the same parent.
+             */
+            parent_id?: string | null;
+            /**
+             * After
+             * @description Right after this task, which must be under the target parent.
+             */
+            after?: string | null;
+            /**
+             * Before
+             * @description Right before this task, which must be under the target parent.
+             */
+            before?: string | null;
+            /**
+             * Place
+             * @description `first` or `last` (the default).
+             */
+            place?: ("first" | "last") | null;
         };
         /** TaskRead */
         TaskRead: {
@@ -696,6 +892,26 @@ export interface components {
              * @description As written, in the order given.
              */
             tags: string[];
+            /**
+             * Parent Id
+             * @description The task it is a subtask of; null: top level.
+             */
+            parent_id: string | null;
+            /**
+             * Position
+             * @description Its place among its siblings (same parent): sort by it as bytes (code points), ties by id. Opaque; change it with `POST /api/tasks/{id}/move`.
+             */
+            position: string;
+            /**
+             * Subtask Count
+             * @description How many direct subtasks it has.
+             */
+            subtask_count: number;
+            /**
+             * Open Subtask Count
+             * @description How many of those are open.
+             */
+            open_subtask_count: number;
             /**
              * List Id
              * @description The task's list; null: in no list.
@@ -759,6 +975,27 @@ export interface components {
              */
             list_id?: string | null;
         };
+        /** UpdateOperation */
+        UpdateOperation: {
+            /**
+             * Id
+             * Format: uuid
+             * @description The task's id, or the `temp_id` of an earlier `create` in this batch.
+             */
+            id: string;
+            /**
+             * If Match
+             * @description Optional, as the `If-Match` header: write only if the task's ETag is one of these (`"12"`) or it exists (`*`); else the whole batch fails with 412 naming this operation.
+             */
+            if_match?: string | null;
+            /**
+             * Op
+             * @constant
+             */
+            op: "update";
+            /** @description As the body of `PUT /api/tasks/{id}`. */
+            changes: components["schemas"]["TaskUpdate"];
+        };
     };
     responses: never;
     parameters: never;
@@ -787,10 +1024,12 @@ export interface operations {
                 overdue?: boolean | null;
                 /** @description Text in the title or description, ignoring case (Unicode casefolding); empty means no search. */
                 q?: string | null;
+                /** @description A task's id: only its direct subtasks. `none`: only top-level tasks. */
+                parent?: string | null;
                 /** @description Only tasks in this list (its id), or `none`: only tasks in no list. A list of another user's matches nothing. */
                 list?: string | null;
-                /** @description Order: a key, `-` first for descending. Tasks without a due date come last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) */
-                sort?: "asc" | "desc" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due" | "-due" | "priority" | "-priority" | "title" | "-title";
+                /** @description Order: a key, `-` first for descending. Tasks without a due date come last either way; ties are broken by id. (`asc`, `desc`: `created_at`, `-created_at`.) `position`: the user's own order among siblings (with `parent`). */
+                sort?: "asc" | "desc" | "created_at" | "-created_at" | "updated_at" | "-updated_at" | "due" | "-due" | "priority" | "-priority" | "title" | "-title" | "position" | "-position";
                 /** @description From the previous page's `Link: rel="next"`; empty on the first page to get cursor links with no other parameter. Not with an `offset` above 0. */
                 cursor?: string | null;
             };
@@ -950,7 +1189,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -992,8 +1231,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "You have as many tasks as this server allows: delete some to create more",
-                     *       "error_code": "TASK_QUOTA_EXCEEDED",
+                     *       "detail": "This task has as many subtasks as this server allows",
+                     *       "error_code": "SUBTASK_LIMIT_REACHED",
                      *       "status_code": 409
                      *     }
                      */
@@ -1311,7 +1550,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1693,6 +1932,485 @@ export interface operations {
             };
         };
     };
+    move_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The task's UUID. */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskMove"];
+            };
+        };
+        responses: {
+            /** @description The task as stored now, in its new place. */
+            200: {
+                headers: {
+                    /** @description The task's version, strong. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task belongs to another user: `TASK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This task belongs to another user",
+                     *       "error_code": "TASK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such task, or the id is not a UUID: `TASK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Task not found",
+                     *       "error_code": "TASK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `POSITION_KEY_TOO_LONG`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No room left between these two tasks: move one of them first or last, then try again",
+                     *       "error_code": "POSITION_KEY_TOO_LONG",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    run_batch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A unique key (a UUID) for this request: a retry with the same key and body gets the first response again (`Idempotency-Replayed: true`), not a second task. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per operation, in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task belongs to another user: `TASK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This task belongs to another user",
+                     *       "error_code": "TASK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such task, or the id is not a UUID: `TASK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Task not found",
+                     *       "error_code": "TASK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `POSITION_KEY_TOO_LONG`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "No room left between these two tasks: move one of them first or last, then try again",
+                     *       "error_code": "POSITION_KEY_TOO_LONG",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different body: `IDEMPOTENCY_KEY_REUSED`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This Idempotency-Key was already used with a different request body",
+                     *       "error_code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "status_code": 422
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_changes: {
         parameters: {
             query?: {
@@ -1717,7 +2435,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1873,7 +2591,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2286,7 +3004,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2647,7 +3365,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3068,7 +3786,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3296,7 +4014,7 @@ export interface operations {
                     "application/json": components["schemas"]["AllChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3449,7 +4167,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
             400: {
                 headers: {
                     [name: string]: unknown;

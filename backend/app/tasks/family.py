@@ -1,0 +1,271 @@
+"""The rules of subtasks, in the caller's transaction (which this module locks first: see
+`take_counter_lock`), each changed row written once and numbered, so each gets its own event:
+
+- a parent is a task of the same owner, never the task itself nor one of its descendants, at
+  most MAX_TASK_DEPTH levels deep, with at most MAX_SUBTASKS_PER_PARENT children;
+- completing a task completes its open descendants (deepest first, each its own
+  `completed_at`); completing every subtask does not complete the parent;
+- reopening a task reopens its completed ancestors; so does giving a completed task an open
+  subtask (created or moved there): a completed task never has an open descendant;
+- deleting a task deletes its subtree (deepest first, a tombstone each);
+- moving a task moves its subtree (the children keep pointing at it);
+- `subtask_count` / `open_subtask_count` of a parent are recounted from its children (an
+  index range) in the same statement that writes the parent, whenever a child comes, goes,
+  opens or completes; a parent whose counts change gets a new version and an event.
+
+The plain write of a task with no parent and no children never comes here (app.tasks.service
+writes it in one statement); a write that found nothing comes here to learn why.
+"""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.sequenced import take_counter_lock
+from app.errors import (
+    AnchorNotSibling,
+    ApiError,
+    DepthLimitExceeded,
+    ParentInSubtree,
+    ParentIsSelf,
+    ParentNotFound,
+    PositionKeyTooLong,
+    PreconditionFailed,
+    SubtaskLimitReached,
+    TaskForbidden,
+    TaskNotFound,
+)
+from app.kit import positions
+from app.kit.etags import Precondition
+from app.tasks import repository, tag_rows, tree_repository
+from app.tasks.repository import TaskRecord
+from app.tasks.schemas import TaskMove
+from app.tasks.tree_repository import Node
+
+
+@dataclass(frozen=True, slots=True)
+class TreeLimits:
+    max_tasks: int
+    max_depth: int = 4
+    max_children: int = 500
+    max_key_length: int = 128
+    max_tasks_per_list: int = 10_000  # MAX_TASKS_PER_LIST: tasks one list may hold
+
+
+def versions(if_match: Precondition | None) -> list[int] | None:
+    """The versions a write must find, or None for no check (`If-Match: *` only needs the
+    task to exist, which every write checks anyway)."""
+    return None if if_match is None or if_match.any else if_match.versions
+
+
+async def why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiError:
+    """The owner-scoped query found nothing: another user's task (403) or none at all (404)."""
+    exists = await repository.task_exists(connection, task_id)
+    return TaskForbidden() if exists else TaskNotFound()
+
+
+async def _current(
+    connection: AsyncConnection, owner: str, task_id: uuid.UUID, if_match: Precondition | None
+) -> TaskRecord:
+    """The task as it is under the lock, or why it cannot be written: 403/404, or 412 (with
+    the current ETag) for a stale If-Match."""
+    current = await repository.get_task(connection, owner, task_id)
+    if current is None:
+        raise await why_not_owned(connection, task_id)
+    wanted = versions(if_match)
+    if wanted is not None and int(current["etag"].strip('"')) not in wanted:
+        weak_only = if_match is not None and if_match.weak_only
+        raise PreconditionFailed(current["etag"], weak_only=weak_only)
+    return current
+
+
+async def _write(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    now: datetime,
+) -> TaskRecord:
+    """Writes one row under the lock, its counts recounted; a new version only if something
+    really changed."""
+    task = await repository.update_task(connection, owner, task_id, changes, now, recount=True)
+    assert task is not None, "read under the same lock"
+    return task
+
+
+async def _parent_changed(
+    connection: AsyncConnection,
+    owner: str,
+    parent_id: uuid.UUID | None,
+    now: datetime,
+    *,
+    reopen: bool,
+) -> None:
+    """A child of `parent_id` came, went, opened or completed: recount the parent, and with
+    `reopen` (an open child) reopen it if completed, and so on up while parents reopen."""
+    chain = (
+        [] if parent_id is None else await tree_repository.ancestors(connection, owner, parent_id)
+    )
+    for ancestor in chain:
+        reopens = reopen and ancestor.is_completed
+        await _write(
+            connection, owner, ancestor.id, {"is_completed": False} if reopens else {}, now
+        )
+        if not reopens:
+            return
+
+
+def _check_room(chain: list[Node], height: int, limits: TreeLimits, new_child: bool) -> None:
+    """`chain`: the new parent and its ancestors; `height`: levels of the task placed there."""
+    if not chain:
+        raise ParentNotFound()
+    if len(chain) + height > limits.max_depth:
+        raise DepthLimitExceeded(
+            f"Subtasks nest at most {limits.max_depth} levels deep: under this parent (level "
+            f"{len(chain)}) the task would reach level {len(chain) + height}"
+        )
+    if new_child and chain[0].subtask_count >= limits.max_children:
+        raise SubtaskLimitReached(
+            f"A task has at most {limits.max_children} subtasks, and this one has them all"
+        )
+
+
+async def create_subtask(
+    connection: AsyncConnection,
+    owner: str,
+    parent_id: uuid.UUID,
+    is_open: bool,
+    now: datetime,
+    limits: TreeLimits,
+    insert: Callable[[], Awaitable[TaskRecord]],
+) -> TaskRecord:
+    """Checks the parent, `insert`s the task (last among its siblings), updates the parent."""
+    await take_counter_lock(connection, owner)
+    chain = await tree_repository.ancestors(connection, owner, parent_id)
+    _check_room(chain, 1, limits, new_child=True)
+    task = await insert()
+    await _parent_changed(connection, owner, parent_id, now, reopen=is_open)
+    return task
+
+
+async def update_task(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    now: datetime,
+    if_match: Precondition | None,
+) -> TaskRecord:
+    await take_counter_lock(connection, owner)
+    current = await _current(connection, owner, task_id, if_match)
+    completes = changes.get("is_completed") is True and not current["is_completed"]
+    reopens = changes.get("is_completed") is False and current["is_completed"]
+    if completes:
+        for node in await tree_repository.subtree(connection, owner, task_id):
+            if not node.is_completed:
+                await _write(connection, owner, node.id, {"is_completed": True}, now)
+    tags: list[str] | None = changes.get("tags")
+    task = await _write(connection, owner, task_id, changes, now)
+    if tags is not None:
+        await tag_rows.replace_tags(connection, owner, task_id, tags)
+        task["tags"] = tags
+    if completes or reopens:
+        await _parent_changed(connection, owner, task["parent_id"], now, reopen=reopens)
+    return task
+
+
+async def delete_task(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    now: datetime,
+    if_match: Precondition | None,
+) -> None:
+    await take_counter_lock(connection, owner)
+    current = await _current(connection, owner, task_id, if_match)
+    for node in await tree_repository.subtree(connection, owner, task_id):
+        await repository.delete_task(connection, owner, node.id, now)
+    await repository.delete_task(connection, owner, task_id, now)
+    await _parent_changed(connection, owner, current["parent_id"], now, reopen=False)
+
+
+async def move_task(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    move: TaskMove,
+    now: datetime,
+    limits: TreeLimits,
+    if_match: Precondition | None,
+) -> TaskRecord:
+    """Checks everything before writing: a refused move writes nothing."""
+    await take_counter_lock(connection, owner)
+    current = await _current(connection, owner, task_id, if_match)
+    old_parent = current["parent_id"]
+    parent = old_parent if move.keeps_parent else move.parent_id
+    if parent is not None:
+        await _check_parent(connection, owner, task_id, parent, old_parent, limits)
+    key = await _key_for(connection, owner, task_id, parent, move, limits)
+    task = await _write(connection, owner, task_id, {"parent_id": parent, "position": key}, now)
+    if parent != old_parent:
+        await _parent_changed(connection, owner, old_parent, now, reopen=False)
+        await _parent_changed(connection, owner, parent, now, reopen=not current["is_completed"])
+    return task
+
+
+async def _check_parent(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    parent: uuid.UUID,
+    old_parent: uuid.UUID | None,
+    limits: TreeLimits,
+) -> None:
+    if parent == task_id:
+        raise ParentIsSelf()
+    chain = await tree_repository.ancestors(connection, owner, parent)
+    if any(node.id == task_id for node in chain):
+        raise ParentInSubtree()
+    descendants = await tree_repository.subtree(connection, owner, task_id)
+    height = 1 + max((node.level for node in descendants), default=0)
+    _check_room(chain, height, limits, new_child=parent != old_parent)
+
+
+async def _key_for(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    parent: uuid.UUID | None,
+    move: TaskMove,
+    limits: TreeLimits,
+) -> str:
+    """The position key of the place asked for, between the neighbours found there."""
+    before: str | None
+    after: str | None
+    if move.after is not None or move.before is not None:
+        anchor_id = move.after if move.after is not None else move.before
+        assert anchor_id is not None
+        anchor = await repository.get_task(connection, owner, anchor_id)
+        if anchor is None or anchor_id == task_id or anchor["parent_id"] != parent:
+            raise AnchorNotSibling()
+        place: tree_repository.Place = "after" if move.after is not None else "before"
+        other = await tree_repository.neighbour_key(
+            connection, owner, parent, task_id, place, (anchor["position"], anchor_id)
+        )
+        before, after = (
+            (anchor["position"], other) if place == "after" else (other, anchor["position"])
+        )
+    elif move.place == "first":
+        before = None
+        after = await tree_repository.neighbour_key(connection, owner, parent, task_id, "first")
+    else:
+        before = await tree_repository.neighbour_key(connection, owner, parent, task_id, "last")
+        after = None
+    try:
+        return positions.key_between(before, after, limits.max_key_length)
+    except positions.PositionKeyTooLong:
+        raise PositionKeyTooLong() from None
