@@ -57,11 +57,19 @@ def _date_time_text(value: Any) -> Any:
     return value
 
 
+# asyncpg writes the first representable instant as PostgreSQL's -infinity and reads it back
+# without an offset: it is refused rather than stored as something else than was sent.
+_FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+
+
 def _as_utc(value: datetime) -> datetime:
     try:
-        return value.astimezone(UTC)
+        utc = value.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
         raise ValueError("is out of range") from None
+    if utc == _FIRST_INSTANT:
+        raise ValueError("is out of range: the earliest is 0001-01-01T00:00:00.000001Z")
+    return utc
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
