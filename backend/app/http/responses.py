@@ -1,6 +1,7 @@
 """JSON responses written once, straight from the data: the routes declare `response_model` for
 the OpenAPI document, and return these so FastAPI does not validate and encode a second time."""
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -23,3 +24,9 @@ class JsonBody(Response):
 def json_bytes(content: Any) -> bytes:
     # `default=str` for what orjson does not know by exact type: asyncpg's UUID subclass.
     return orjson.dumps(content, default=str, option=_OPTIONS)
+
+
+def json_array(items: Sequence[str], headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON array of items that are JSON texts already (rendered by the database)."""
+    body = ("[" + ",".join(items) + "]").encode()
+    return Response(body, media_type="application/json", headers=headers)

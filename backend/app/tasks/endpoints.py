@@ -22,7 +22,7 @@ from app.errors import (
 from app.http import conditional
 from app.http.dependencies import DatabaseDep, Pagination
 from app.http.openapi import error_responses
-from app.http.responses import JsonBody
+from app.http.responses import JsonBody, json_array
 from app.idempotency.route import idempotent
 from app.kit.pagination import MAX_PAGE_SIZE, next_cursor_link, next_page_link
 from app.state import app_state
@@ -99,14 +99,14 @@ async def list_tasks(
     and never skips one that stayed unchanged, while tasks are written meanwhile. `offset` is
     kept for existing clients: it shifts when tasks are added or removed."""
     key = cursor_signing_key(request) if query.uses_cursor else b""
-    result = await service.list_tasks(database, user_id, page, query, key)
+    result = await service.list_tasks_json(database, user_id, page, query, key)
     headers = None
     base_url = app_state(request.app).settings.public_base_url
     if result.next_cursor is not None:
         headers = {"Link": next_cursor_link(request.url, result.next_cursor, base_url)}
     elif result.has_more:
         headers = {"Link": next_page_link(request.url, page, base_url)}
-    return JsonBody(result.items, headers=headers)
+    return json_array(result.items, headers=headers)
 
 
 @router.post(

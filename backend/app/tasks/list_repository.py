@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.db.scope import owned_by
 from app.kit.keys import NO_DUE, microseconds, start_of_day
 from app.models import metadata
+from app.tasks.json_rows import task_json
 from app.tasks.query import TEXT_SORTS, DueBound, SortKey, TaskFilter, TaskQuery
-from app.tasks.repository import COLUMNS, TASKS, TaskRecord, record
+from app.tasks.repository import COLUMNS, JSON_KEYS, TASKS, TaskRecord, record
 
 TAGS = metadata.tables["task_tags"]
 C = TASKS.c
@@ -83,18 +84,28 @@ def cursor_key(query: TaskQuery, value: Any) -> int | str:
     return value
 
 
+# A listed task, its id and its cursor key.
+Listed = tuple[TaskRecord | str, uuid.UUID, int | str]
+
+
 async def list_page(
-    connection: AsyncConnection, owner: str, query: TaskQuery, **page: Any
-) -> list[tuple[TaskRecord, int | str]]:
-    """Up to `limit` of the owner's tasks matching the query, each with its cursor key.
+    connection: AsyncConnection, owner: str, query: TaskQuery, *, as_json: bool = False, **page: Any
+) -> list[Listed]:
+    """Up to `limit` of the owner's tasks matching the query, each with its id and cursor key:
+    as a `TaskRecord`, or `as_json`, its JSON text (app.tasks.json_rows).
     `page`: the arguments of `list_statement` after the query."""
-    rows = await connection.execute(list_statement(owner, query, **page))
-    return [(record(row), cursor_key(query, row[-1])) for row in rows]
+    if as_json:
+        columns: tuple[Any, ...] = (task_json(connection.dialect.name, JSON_KEYS), C.id)
+        rows = await connection.execute(list_statement(owner, query, columns, **page))
+        return [(row[0], row[1], cursor_key(query, row[2])) for row in rows]
+    rows = await connection.execute(list_statement(owner, query, COLUMNS, **page))
+    return [(task := record(row), task["id"], cursor_key(query, row[-1])) for row in rows]
 
 
 def list_statement(
     owner: str,
     query: TaskQuery,
+    columns: tuple[Any, ...] = COLUMNS,
     *,
     now: datetime,
     limit: int,
@@ -102,7 +113,7 @@ def list_statement(
     offset: int = 0,
     unchanged_since: datetime | None = None,
 ) -> Select[Any]:
-    """The page's SELECT: the task columns, then the sort key.
+    """The page's SELECT: `columns` (the task's), then the sort key.
 
     `unchanged_since` leaves out rows written after that moment: a walk that started then never
     meets a row twice, even if an update moved it past the walk's position."""
@@ -115,7 +126,7 @@ def list_statement(
         start = (after.key, after.id)
         conditions.append(position < start if backwards else position > start)
     order = (column.desc(), C.id.desc()) if backwards else (column.asc(), C.id.asc())
-    statement = select(*COLUMNS, column).where(*conditions).order_by(*order).limit(limit)
+    statement = select(*columns, column).where(*conditions).order_by(*order).limit(limit)
     return statement.offset(offset) if offset else statement
 
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
 from app.db.scope import owned_by
 from app.db.sequenced import (
@@ -40,6 +40,7 @@ from app.db.sequenced import (
 from app.kit.etags import etag_of
 from app.models import metadata
 from app.models.base import UTCDateTime, greatest
+from app.tasks.json_rows import task_json
 from app.tasks.schemas import PRIORITIES
 
 # The table's columns, typed (the model's attributes are typed as Python values instead).
@@ -125,12 +126,23 @@ def record(row: Sequence[Any]) -> TaskRecord:
 # Statements are built once, with named parameters: a request pays neither for building one nor
 # for its cache key (memoised on the statement), only for binding values.
 _OWNED = select(*COLUMNS).where(owned_by(TASKS))
-_LIST = (
-    _OWNED.order_by(CREATED_AT.desc(), ID.desc())
-    .limit(bindparam("limit", type_=Integer))
-    .offset(bindparam("offset", type_=Integer))
-)
 _GET = _OWNED.where(ID == bindparam("task_id"))
+
+
+def _newest_first(*columns: ColumnElement[Any]) -> Select[Any]:
+    return (
+        select(*columns)
+        .where(owned_by(TASKS))
+        .order_by(CREATED_AT.desc(), ID.desc())
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+
+
+_LIST = _newest_first(*COLUMNS)
+# A list page's rows as the API's JSON, written by the database (app.tasks.json_rows).
+JSON_KEYS = tuple(TaskRecord.__annotations__)
+_LIST_JSON = {name: _newest_first(task_json(name, JSON_KEYS)) for name in ("postgresql", "sqlite")}
 _EXISTS = select(exists().where(ID == bindparam("task_id")))
 
 
@@ -139,6 +151,15 @@ async def list_tasks(
 ) -> list[TaskRecord]:
     rows = await connection.execute(_LIST, {"owner": owner, "limit": limit, "offset": offset})
     return [record(row) for row in rows]
+
+
+async def list_tasks_json(
+    connection: AsyncConnection, owner: str, *, limit: int, offset: int
+) -> list[str]:
+    """`list_tasks`, each task as its JSON text."""
+    statement = _LIST_JSON[connection.dialect.name]
+    rows = await connection.execute(statement, {"owner": owner, "limit": limit, "offset": offset})
+    return list(rows.scalars())
 
 
 async def get_task(

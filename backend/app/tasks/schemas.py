@@ -57,9 +57,11 @@ def _date_time_text(value: Any) -> Any:
     return value
 
 
-# asyncpg writes the first representable instant as PostgreSQL's -infinity and reads it back
-# without an offset: it is refused rather than stored as something else than was sent.
+# asyncpg writes the first and the last representable instants as PostgreSQL's -infinity and
+# infinity, and reads them back without an offset: refused rather than stored as something else
+# than was sent.
 _FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+_LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -69,6 +71,8 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("is out of range") from None
     if utc == _FIRST_INSTANT:
         raise ValueError("is out of range: the earliest is 0001-01-01T00:00:00.000001Z")
+    if utc == _LAST_INSTANT:
+        raise ValueError("is out of range: the latest is 9999-12-31T23:59:59.999998Z")
     return utc
 
 

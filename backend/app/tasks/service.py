@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,9 +35,11 @@ from app.tasks.query import TaskFilter, TaskQuery
 from app.tasks.repository import TaskRecord as TaskRecord  # the row shape other domains read
 from app.tasks.schemas import PRIORITIES, TaskCreate, TaskMove, TaskUpdate
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True, slots=True)
-class TaskPage(Page[TaskRecord]):
+class TaskPage(Page[T]):
     next_cursor: str | None = None
 
 
@@ -47,37 +49,65 @@ async def list_tasks(
     page: PageParams,
     query: TaskQuery | None = None,
     cursor_key: bytes = b"",
-) -> TaskPage:
+) -> TaskPage[TaskRecord]:
+    return await _list(database, owner, page, query, cursor_key, as_json=False)  # type: ignore[return-value]
+
+
+async def list_tasks_json(
+    database: Database,
+    owner: str,
+    page: PageParams,
+    query: TaskQuery | None = None,
+    cursor_key: bytes = b"",
+) -> TaskPage[str]:
+    """`list_tasks`, each task as its JSON text, written by the database (a list's hot path)."""
+    return await _list(database, owner, page, query, cursor_key, as_json=True)  # type: ignore[return-value]
+
+
+async def _list(
+    database: Database,
+    owner: str,
+    page: PageParams,
+    query: TaskQuery | None,
+    cursor_key: bytes,
+    *,
+    as_json: bool,
+) -> TaskPage[TaskRecord | str]:
     if query is None or (query.is_default and not query.uses_cursor):
         # The common case keeps its prebuilt statement: no filter, newest first, by offset.
+        newest_first = repository.list_tasks_json if as_json else repository.list_tasks
         async with database.connect() as connection:
-            rows = await repository.list_tasks(
-                connection, owner, limit=page.limit + 1, offset=page.offset
-            )
+            rows = await newest_first(connection, owner, limit=page.limit + 1, offset=page.offset)
         return TaskPage(rows[: page.limit], len(rows) > page.limit)
     if not query.uses_cursor:
-        return await _offset_page(database, owner, page, query)
-    return await _cursor_page(database, owner, page, query, cursor_key)
+        return await _offset_page(database, owner, page, query, as_json)
+    return await _cursor_page(database, owner, page, query, cursor_key, as_json)
 
 
 async def _offset_page(
-    database: Database, owner: str, page: PageParams, query: TaskQuery
-) -> TaskPage:
+    database: Database, owner: str, page: PageParams, query: TaskQuery, as_json: bool
+) -> TaskPage[TaskRecord | str]:
     async with database.connect() as connection:
         rows = await task_list.list_page(
             connection,
             owner,
             query,
+            as_json=as_json,
             now=database.clock(),
             limit=page.limit + 1,
             offset=page.offset,
         )
-    return TaskPage([task for task, _ in rows[: page.limit]], len(rows) > page.limit)
+    return TaskPage([task for task, _, _ in rows[: page.limit]], len(rows) > page.limit)
 
 
 async def _cursor_page(
-    database: Database, owner: str, page: PageParams, query: TaskQuery, cursor_key: bytes
-) -> TaskPage:
+    database: Database,
+    owner: str,
+    page: PageParams,
+    query: TaskQuery,
+    cursor_key: bytes,
+    as_json: bool,
+) -> TaskPage[TaskRecord | str]:
     """A keyset page. The walk's start time travels in the cursor: it is the "now" of
     `overdue`, and rows written after it are left out of later pages, so a row an update moves
     past the walk's position is never met twice (an unchanged row is never skipped)."""
@@ -95,16 +125,17 @@ async def _cursor_page(
             connection,
             owner,
             query,
+            as_json=as_json,
             now=started,
             limit=page.limit + 1,
             after=after,
             unchanged_since=started if after is not None else None,
         )
     if len(rows) <= page.limit:
-        return TaskPage([task for task, _ in rows], False)
-    last, key = rows[page.limit - 1]
-    next_cursor = encode_cursor(Position(key, last["id"], started), cursor_key, owner, fingerprint)
-    return TaskPage([task for task, _ in rows[: page.limit]], True, next_cursor)
+        return TaskPage([task for task, _, _ in rows], False)
+    _, last_id, key = rows[page.limit - 1]
+    next_cursor = encode_cursor(Position(key, last_id, started), cursor_key, owner, fingerprint)
+    return TaskPage([task for task, _, _ in rows[: page.limit]], True, next_cursor)
 
 
 # Tasks one list may hold, for callers that do not say (a setting: MAX_TASKS_PER_LIST).

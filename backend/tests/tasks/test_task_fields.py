@@ -131,6 +131,8 @@ async def test_setting_one_kind_of_due_clears_the_other_and_null_clears_both(
         ({"due_at": "0001-01-01T00:00:00+01:00"}, "due_at"),
         # asyncpg would store PostgreSQL's -infinity and read back an instant without offset.
         ({"due_at": "0001-01-01T00:00:00Z"}, "due_at"),
+        # ...and the last one as infinity: both would come back as something else
+        ({"due_at": "9999-12-31T23:59:59.999999Z"}, "due_at"),
         ({"due_date": "2026-12-01T00:00:00Z"}, "due_date"),
         ({"due_date": "2026-13-01"}, "due_date"),
         ({"due_date": "01/12/2026"}, "due_date"),

@@ -1,0 +1,107 @@
+"""List pages are written by the database (app.tasks.json_rows); single tasks by Python
+(app.tasks.repository.record, then orjson). The two must give the same bytes for every kind of
+row: each list below is compared with the tasks read one by one."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+
+from tests.lists.helpers import create_list
+from tests.support.clock import now
+from tests.support.helpers import ALICE, BOB, auth, create_task, make_task
+
+
+async def _one_by_one(client: httpx.AsyncClient, ids: list[str]) -> bytes:
+    bodies = []
+    for task_id in ids:
+        response = await client.get(f"/api/tasks/{task_id}", headers=auth(ALICE))
+        assert response.status_code == 200
+        bodies.append(response.content)
+    return b"[" + b",".join(bodies) + b"]"
+
+
+async def _assert_same_bytes(client: httpx.AsyncClient, query: str) -> list[str]:
+    response = await client.get(f"/api/tasks{query}", headers=auth(ALICE))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    ids = [task["id"] for task in orjson.loads(response.content)]
+    assert response.content == await _one_by_one(client, ids)
+    return ids
+
+
+async def _tasks_of_every_shape(app: FastAPI, client: httpx.AsyncClient) -> None:
+    earlier = now() - timedelta(days=3)
+    # Stored values the API's own writes rarely make: whole seconds (no fraction), the first
+    # and the last microsecond of a second, the earliest and latest instants stored as such.
+    await make_task(app, ALICE, title="whole second", created_at=earlier.replace(microsecond=0))
+    await make_task(
+        app,
+        ALICE,
+        title="edges",
+        created_at=earlier.replace(microsecond=1),
+        updated_at=earlier.replace(microsecond=999_999),
+        completed_at=datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        is_completed=True,
+        due_at=datetime(9999, 12, 31, 23, 59, 59, 999_998, tzinfo=UTC),
+        priority=3,
+        version=2**62,
+    )
+    await make_task(app, ALICE, title="a day", due_date=date(1, 1, 1), priority=1)
+    # Text JSON must escape, and text it must not: quotes, backslashes, control characters,
+    # accents, characters outside the BMP, U+2028.
+    await create_task(
+        client,
+        title='say "hi" \\ back\t\u0001 é \U0001f600 \u2028',
+        description="line\nbreak",
+        tags=["Work", 'quo"te', "ünï"],
+        due_at="2026-12-02T17:00:00+01:00",
+        priority="medium",
+    )
+    work = await create_list(client, name="Work")
+    parent = await create_task(client, title="parent", list_id=work["id"])
+    await create_task(client, title="child", parent_id=parent["id"], list_id=work["id"])
+    await create_task(client, title="no description", description=None)
+    await make_task(app, BOB, title="not Alice's")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",  # the default page: its own prebuilt statement
+        "?limit=3&offset=2",
+        "?sort=due",  # keyset pages
+        "?sort=-priority&limit=2",
+        "?completed=false&sort=title",  # a filter by offset
+        "?tag=work",
+    ],
+)
+async def test_a_list_page_is_the_tasks_read_one_by_one_byte_for_byte(
+    app: FastAPI, client: httpx.AsyncClient, query: str
+) -> None:
+    await _tasks_of_every_shape(app, client)
+    ids = await _assert_same_bytes(client, query)
+    assert ids  # every query above matches some of Alice's tasks
+
+
+async def test_every_page_of_a_cursor_walk_matches(app: FastAPI, client: httpx.AsyncClient) -> None:
+    await _tasks_of_every_shape(app, client)
+    seen: list[str] = []
+    url = "/api/tasks?sort=created_at&limit=3"
+    while url:
+        response = await client.get(url, headers=auth(ALICE))
+        assert response.status_code == 200
+        ids = [task["id"] for task in orjson.loads(response.content)]
+        assert response.content == await _one_by_one(client, ids)
+        seen.extend(ids)
+        link = response.links.get("next")
+        url = link["url"] if link else ""
+    assert len(seen) == len(set(seen)) == 7  # Alice's seven tasks, each once, none of Bob's
+
+
+async def test_an_empty_page_is_an_empty_array(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/tasks", headers=auth(ALICE))
+    assert response.status_code == 200
+    assert response.content == b"[]"
