@@ -11,7 +11,7 @@ from typing import Annotated
 
 import orjson
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from app.errors import ListForbidden, ListNotFound
 from app.kit.keys import fold
@@ -19,7 +19,8 @@ from app.kit.pagination import PageParams
 from app.lists import service as list_service
 from app.lists.service import ListRecord
 from app.mcp.caller import Caller, McpContext, caller, tool_errors
-from app.mcp.schemas import MAX_PAGE, FoundLists, ListRef, ListSummary
+from app.mcp.schemas import MAX_PAGE, FoundLists, ListSummary
+from app.models.task_list import LIST_NAME_MAX_LENGTH
 
 # Candidates named in one error: enough to choose from, short enough for a model's context.
 MAX_CANDIDATES = 20
@@ -29,7 +30,9 @@ MAX_CANDIDATES = 20
 async def find_lists(
     ctx: McpContext,
     name: Annotated[
-        ListRef | None, Field(description="Only lists whose name contains this (case ignored).")
+        str | None,
+        StringConstraints(max_length=LIST_NAME_MAX_LENGTH),
+        Field(description="Only lists whose name contains this (case ignored)."),
     ] = None,
     archived: Annotated[
         bool | None, Field(description="false: active lists only; true: archived ones; null: both.")

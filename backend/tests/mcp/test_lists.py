@@ -44,6 +44,7 @@ async def test_find_lists_gives_ids_names_counts_and_filters(served: Served) -> 
         every = await call(client, "find_lists")
         shop = await call(client, "find_lists", name="  SHOP ")
         active = await call(client, "find_lists", archived=False)
+        blank = await call(client, "find_lists", name="")
         first = await call(client, "find_lists", limit=1)
         second = await call(client, "find_lists", limit=1, offset=1)
 
@@ -58,6 +59,7 @@ async def test_find_lists_gives_ids_names_counts_and_filters(served: Served) -> 
     assert every["next_offset"] is None
     assert [found["id"] for found in shop["lists"]] == [shopping, ideas]
     assert [found["id"] for found in active["lists"]] == [shopping, ideas]
+    assert blank == every
     assert (first["lists"][0]["id"], first["next_offset"]) == (shopping, 1)
     assert second["lists"][0]["id"] == work
     # The REST API sees the same lists, with the same counts.
