@@ -3,7 +3,7 @@ call of the task services for the caller the guard verified. A refusal is a tool
 text says what to change; a batch is one transaction, so a refused item leaves nothing written."""
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,9 @@ from app.http.responses import json_bytes
 from app.idempotency.service import IdempotentRequest, StoredResponse, respond_once
 from app.kit.keys import fold
 from app.kit.pagination import PageParams
+from app.mcp import due
 from app.mcp.caller import McpContext, caller, tool_errors, write_each
+from app.mcp.lists import resolve_list
 from app.mcp.schemas import (
     MAX_PAGE,
     MAX_TASKS_PER_CALL,
@@ -23,6 +25,7 @@ from app.mcp.schemas import (
     DueBoundInput,
     FoundTasks,
     IdempotencyKey,
+    ListRef,
     NewDue,
     Overview,
     TaskChange,
@@ -35,9 +38,6 @@ from app.mcp.schemas import (
 from app.tasks import service as task_service
 from app.tasks.query import DueBound, SortKey, TaskFilter, TaskQuery
 from app.tasks.schemas import PRIORITIES, Priority, TaskCreate, TaskRead, TaskUpdate, check_tags
-
-_MICROSECOND = timedelta(microseconds=1)
-
 
 # --- read tools --------------------------------------------------------------------------
 
@@ -58,6 +58,8 @@ async def find_tasks(
         DueBoundInput | None, Field(description="Due before this day (or date-time).")
     ] = None,
     overdue: Annotated[bool, Field(description="Only open tasks due before now.")] = False,
+    in_list: Annotated[ListRef | None, Field(description="Only tasks in this list.")] = None,
+    in_no_list: Annotated[bool, Field(description="Only tasks in no list.")] = False,
     time_zone: TimeZone = "UTC",
     sort: Annotated[
         Literal["due", "-due", "priority", "-priority", "created_at", "-created_at", "title"],
@@ -66,8 +68,11 @@ async def find_tasks(
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 25,
     offset: Annotated[int, Field(ge=0, le=100_000)] = 0,
 ) -> FoundTasks:
-    """Find the user's tasks by text, tags, priority, due range, overdue or completion."""
+    """Find the user's tasks by text, tags, priority, due range, overdue, completion or
+    list."""
     who = caller(ctx, "read")
+    if in_list is not None and in_no_list:
+        raise ToolError("set in_list or in_no_list, not both")
     zone = ZoneInfo(time_zone)
     try:
         tag_keys = tuple(fold(tag) for tag in check_tags(tags))
@@ -77,12 +82,14 @@ async def find_tasks(
         completed=False if overdue else completed,
         priorities=tuple(sorted({PRIORITIES.index(name) for name in priorities})),
         tags=tag_keys,
-        due_before=_before(due_before, zone),
-        due_after=_after(due_after, zone),
+        due_before=due.before(due_before, zone),
+        due_after=due.after(due_after, zone),
         text=fold(text) if text else None,
+        list_id=None if in_list is None else await resolve_list(who, in_list),
+        no_list=in_no_list,
     )
     if overdue:
-        task_filter = _overdue(task_filter, who.database.clock(), zone)
+        task_filter = due.overdue(task_filter, who.database.clock(), zone)
     key: SortKey = sort.removeprefix("-")  # type: ignore[assignment]
     query = TaskQuery(task_filter, key, descending=sort.startswith("-"))
     page = await task_service.list_tasks(who.database, who.owner, PageParams(limit, offset), query)
@@ -97,19 +104,19 @@ async def overview(ctx: McpContext, time_zone: TimeZone = "UTC") -> Overview:
     zone = ZoneInfo(time_zone)
     now = who.database.clock().astimezone(UTC)
     today = now.astimezone(zone).date()
-    tomorrow = _midnight(today + timedelta(days=1), zone)
-    week_end = _midnight(today + timedelta(days=8), zone)
+    tomorrow = due.midnight(today + timedelta(days=1), zone)
+    week_end = due.midnight(today + timedelta(days=8), zone)
     day = timedelta(days=1)
     filters = {
         "overdue": TaskFilter(completed=False, due_before=DueBound(now, today)),
         "due_today": TaskFilter(
             completed=False,
-            due_after=DueBound(now - _MICROSECOND, today - day),
+            due_after=DueBound(now - due.MICROSECOND, today - day),
             due_before=DueBound(tomorrow.astimezone(UTC), today + day),
         ),
         "upcoming": TaskFilter(
             completed=False,
-            due_after=DueBound((tomorrow - _MICROSECOND).astimezone(UTC), today),
+            due_after=DueBound((tomorrow - due.MICROSECOND).astimezone(UTC), today),
             due_before=DueBound(week_end.astimezone(UTC), today + 8 * day),
         ),
         "open": TaskFilter(completed=False),
@@ -129,10 +136,16 @@ async def add_tasks(
     ctx: McpContext,
     tasks: Annotated[list[TaskCreate], Field(min_length=1, max_length=MAX_TASKS_PER_CALL)],
     idempotency_key: IdempotencyKey,
+    in_list: Annotated[
+        ListRef | None, Field(description="Into this list, each task that names no `list_id`.")
+    ] = None,
 ) -> AddedTasks:
-    """Add one or several tasks at once (all or none). Retrying with the same idempotency_key
-    creates nothing twice: it returns the tasks the first call created."""
+    """Add one or several tasks at once (all or none), in a list if asked. Retrying with the
+    same idempotency_key creates nothing twice: it returns the tasks the first call created."""
     who = caller(ctx, "write")
+    if in_list is not None:
+        list_id = await resolve_list(who, in_list)
+        tasks = [_in(task, list_id) for task in tasks]
     request = IdempotentRequest(
         owner=who.owner,
         key=idempotency_key,
@@ -159,12 +172,13 @@ async def update_tasks(
     updates: Annotated[list[TaskChange], Field(min_length=1, max_length=MAX_TASKS_PER_CALL)],
 ) -> Tasks:
     """Change fields of one or several tasks (title, description, priority, tags, due,
-    completion); omitted fields stay. All or none."""
+    completion, `list_id`); omitted fields stay. All or none."""
     who = caller(ctx, "write")
+    per_list = who.settings.max_tasks_per_list
 
     async def write(index: int, task_id: uuid.UUID) -> Any:
         return await task_service.update_task(
-            who.database, who.owner, task_id, updates[index].changes
+            who.database, who.owner, task_id, updates[index].changes, None, per_list
         )
 
     return await write_each(who, [update.id for update in updates], write)
@@ -207,58 +221,42 @@ async def move_tasks(
     ctx: McpContext,
     moves: Annotated[list[TaskPlacement], Field(min_length=1, max_length=MAX_TASKS_PER_CALL)],
 ) -> Tasks:
-    """Move tasks under another task (`parent_id`), to the top level (`parent_id: null`), or
-    to a place among their siblings (`place` first or last, or `after` / `before` a task). A
-    task's subtasks move with it. All or none."""
+    """Move tasks into another list (`in_list`) or out of theirs (`in_no_list`), and/or in
+    the tree (`to`): under another task (`parent_id`), to the top level (`parent_id: null`), or
+    to a place among their siblings (`place` first or last, or `after` / `before` a task). In
+    the tree, a task's subtasks move with it; into a list, only the task named moves (each
+    subtask keeps its own list, as in the app). All or none."""
     who = caller(ctx, "write")
     limits = task_service.tree_limits(who.settings)
+    # Every list is resolved before anything is written: a wrong name changes nothing.
+    named = {
+        ref: await resolve_list(who, ref) for ref in dict.fromkeys(m.in_list for m in moves) if ref
+    }
 
     async def write(index: int, task_id: uuid.UUID) -> Any:
-        move = moves[index].to
-        return await task_service.move_task(who.database, who.owner, task_id, move, limits)
+        placement, moved = moves[index], None
+        if placement.changes_list:
+            change = _list_change(None if placement.in_list is None else named[placement.in_list])
+            moved = await task_service.update_task(
+                who.database, who.owner, task_id, change, None, limits.max_tasks_per_list
+            )
+        if placement.to is not None:
+            moved = await task_service.move_task(
+                who.database, who.owner, task_id, placement.to, limits
+            )
+        return moved
 
     return await write_each(who, [item.id for item in moves], write)
 
 
-# --- due bounds in the user's time zone ----------------------------------------------------
+def _in(task: TaskCreate, list_id: uuid.UUID) -> TaskCreate:
+    """The task, in `list_id` unless it names a list of its own."""
+    return task if task.list_id is not None else task.model_copy(update={"list_id": list_id})
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), zone)
-
-
-def _before(value: date | datetime | None, zone: ZoneInfo) -> DueBound | None:
-    """Before a day: before its first instant in the user's zone (all-day tasks: an earlier
-    date)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return DueBound.before(value)
-    return DueBound(_midnight(value, zone).astimezone(UTC), value)
-
-
-def _after(value: date | datetime | None, zone: ZoneInfo) -> DueBound | None:
-    """After a day: after its last instant in the user's zone (all-day tasks: a later date)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return DueBound.after(value)
-    end = _midnight(value + timedelta(days=1), zone) - _MICROSECOND
-    return DueBound(end.astimezone(UTC), value)
-
-
-def _overdue(task_filter: TaskFilter, now: datetime, zone: ZoneInfo) -> TaskFilter:
-    """Due before now: timed tasks before this instant, all-day ones before today in `zone`
-    (the stricter bound when due_before was given too)."""
-    bound = DueBound(now.astimezone(UTC), now.astimezone(zone).date())
-    given = task_filter.due_before
-    if given is not None:
-        bound = DueBound(min(given.instant, bound.instant), min(given.day, bound.day))
-    return TaskFilter(**{**_fields(task_filter), "due_before": bound})
-
-
-def _fields(task_filter: TaskFilter) -> dict[str, Any]:
-    return {name: getattr(task_filter, name) for name in TaskFilter.__dataclass_fields__}
+def _list_change(list_id: uuid.UUID | None) -> TaskUpdate:
+    # Through the REST body's own validation; null takes the task out of its list.
+    return TaskUpdate.model_validate({"list_id": None if list_id is None else str(list_id)})
 
 
 # What the guard asks the write scope for (every other tool needs the read scope).

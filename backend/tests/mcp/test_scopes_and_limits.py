@@ -24,12 +24,14 @@ async def test_a_read_scope_reads_but_cannot_write(served: Served) -> None:
     token = served.token(ALICE, extra_claims={"scope": f"openid {READ}"})
     async with mcp_client(served.mcp_url, token) as client:
         found = await call(client, "find_tasks")
+        lists = await call(client, "find_lists")
 
     response = await call_tool_raw(
         served.mcp_url, token, "add_tasks", tasks=[{"title": "x"}], idempotency_key="k"
     )
 
     assert found["tasks"] == []
+    assert lists["lists"] == []
     assert response.status_code == 403
     assert response.headers["www-authenticate"] == challenge(served, WRITE)
     assert response.json()["error_code"] == "INSUFFICIENT_SCOPE"
@@ -42,11 +44,13 @@ async def test_a_write_scope_writes_but_cannot_read(served: Served) -> None:
         served.mcp_url, token, "add_tasks", tasks=[{"title": "x"}], idempotency_key="k"
     )
     found = await call_tool_raw(served.mcp_url, token, "find_tasks")
+    lists = await call_tool_raw(served.mcp_url, token, "find_lists")
 
     assert added.status_code == 200
     assert added.json()["result"]["structuredContent"]["tasks"][0]["title"] == "x"
     assert found.status_code == 403
     assert found.headers["www-authenticate"] == challenge(served, READ)
+    assert lists.status_code == 403
     assert [row.title for row in await all_tasks(served.app)] == ["x"]
 
 

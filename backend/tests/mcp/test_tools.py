@@ -15,7 +15,7 @@ async def test_every_tool_has_schemas_and_annotations(served: Served) -> None:
     async with mcp_client(served.mcp_url, served.token(ALICE)) as client:
         listed = {tool.name: tool for tool in (await client.list_tools()).tools}
 
-    assert set(listed) == {"find_tasks", "overview", *WRITES}
+    assert set(listed) == {"find_tasks", "find_lists", "overview", *WRITES}
     for name, tool in listed.items():
         assert tool.input_schema["type"] == "object", name
         assert tool.output_schema is not None, name
