@@ -1,11 +1,14 @@
 """A subtask is in its parent's list: created under a parent it takes the parent's list, and a
 task that changes list (PUT `list_id`) carries its subtree, each descendant as its own change."""
 
+import uuid
+from typing import Any
+
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.lists.helpers import create_list
+from tests.lists.helpers import create_list, events
 from tests.lists.subtrees import changed_since, counts, lists_of, snapshot, sync_token, tree_in
 from tests.support.helpers import ALICE, all_rows, assert_error, auth, create_task
 
@@ -53,12 +56,15 @@ async def test_putting_a_task_in_another_list_carries_its_subtree(
     home, work = await create_list(client, name="home"), await create_list(client, name="work")
     tree = await tree_in(client, home["id"])
     token = await sync_token(client)
+    seen = len(await events(app, "task"))
 
     response = await client.put(
         f"/api/tasks/{tree[0]['id']}", json={"list_id": work["id"]}, headers=auth(ALICE)
     )
 
     assert response.status_code == 200, response.text
+    new_events = (await events(app, "task"))[seen:]
+    assert sorted(new_events) == sorted(("task", "updated", _hex(task)) for task in tree)
     assert response.json()["list_id"] == work["id"]
     assert await lists_of(app, tree) == [work["id"]] * 3
     assert await counts(app) == {"home": (0, 0), "work": (3, 2)}
@@ -161,3 +167,7 @@ async def test_deleting_a_list_with_its_tasks_deletes_their_subtrees(
     assert await counts(app) == {"work": (1, 1)}
     feed = await changed_since(client, token)
     assert sorted(feed["deleted"]) == sorted(task["id"] for task in tree)
+
+
+def _hex(task: dict[str, Any]) -> str:
+    return uuid.UUID(task["id"]).hex

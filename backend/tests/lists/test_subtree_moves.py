@@ -1,13 +1,14 @@
 """A move between lists (POST /api/tasks/{id}/move, the batch's move and update) carries the
 subtree in one transaction, one change per task; siblings are the same list and parent."""
 
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.lists.helpers import create_list
+from tests.lists.helpers import create_list, events
 from tests.lists.subtrees import changed_since, counts, lists_of, snapshot, sync_token, tree_in
 from tests.support.helpers import ALICE, BOB, assert_error, auth, create_task
 
@@ -34,10 +35,13 @@ async def test_a_move_to_another_list_carries_the_subtree(
     tree = await tree_in(client, home["id"])
     await create_task(client, title="w1", list_id=work["id"])
     token = await sync_token(client)
+    seen = len(await events(app, "task"))
 
     response = await move(client, tree[0], list_id=work["id"], place="first")
 
     assert response.status_code == 200, response.text
+    moved = [(kind, uuid.UUID(id_)) for _, kind, id_ in (await events(app, "task"))[seen:]]
+    assert sorted(moved) == sorted(("updated", uuid.UUID(task["id"])) for task in tree)
     assert response.json()["list_id"] == work["id"]
     assert await lists_of(app, tree) == [work["id"]] * 3
     assert await counts(app) == {"home": (0, 0), "work": (4, 3)}
