@@ -1,6 +1,7 @@
 """The queries of the task tree: a task's ancestors, its subtree, and the position keys next
 to a place among siblings. Each takes the owner and filters by it in SQL; all read through the
-`(user_id, parent_id, position, id)` index (the recursive steps look up by id or by parent)."""
+`(user_id, parent_id, position, id)` index (the recursive steps look up by id or by parent),
+but the top-level siblings of a list: `(user_id, list_id, position, id)`."""
 
 import uuid
 from dataclasses import dataclass
@@ -94,18 +95,16 @@ async def subtree(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -
 def _siblings(
     owner: str, parent_id: uuid.UUID | None, list_id: uuid.UUID | None, leaving_out: uuid.UUID
 ) -> Select[Any]:
-    """Siblings share the list and the parent. Under a parent the list adds nothing (a subtask
-    is in its parent's list) but costs nothing either; at the top level it is what sets them
-    apart."""
-    parent: ColumnElement[bool] = (
-        C.parent_id.is_(None) if parent_id is None else C.parent_id == parent_id
-    )
-    in_list: ColumnElement[bool] = C.list_id.is_(None) if list_id is None else C.list_id == list_id
-    return (
-        select(C.position)
-        .where(owned_by(TASKS, owner), parent, in_list, C.id != leaving_out)
-        .limit(1)
-    )
+    """Siblings share the list and the parent. Under a parent the list is the parent's (a
+    subtask is in its parent's list), so only the parent is asked for: the parent's index,
+    not a walk of the whole list. At the top level the list sets them apart."""
+    where: list[ColumnElement[bool]] = [owned_by(TASKS, owner), C.id != leaving_out]
+    if parent_id is not None:
+        where.append(C.parent_id == parent_id)
+    else:
+        where.append(C.parent_id.is_(None))
+        where.append(C.list_id.is_(None) if list_id is None else C.list_id == list_id)
+    return select(C.position).where(*where).limit(1)
 
 
 Place = Literal["first", "last", "after", "before"]
