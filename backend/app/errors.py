@@ -155,9 +155,20 @@ class DepthLimitExceeded(InvalidInput):
 
 class AnchorNotSibling(InvalidInput):
     error_code = "ANCHOR_NOT_SIBLING"
-    detail = "`after`/`before` must name another task under the target parent"
+    detail = "`after`/`before` must name another task in the target list under the target parent"
     description = (
-        "a move's `after`/`before` names no other task of the caller's under the target parent."
+        "a move's `after`/`before` names no other task of the caller's in the target list under "
+        "the target parent."
+    )
+
+
+class SubtaskListMismatch(InvalidInput):
+    error_code = "SUBTASK_LIST_MISMATCH"
+    detail = "A subtask is in its parent's list: this list_id is not the parent's"
+    description = (
+        "a subtask would sit in another list than its parent's (`list_id` on create, update or "
+        "move); nothing was written. Move the parent to move the subtree, or take the task out "
+        "from under its parent (`parent_id: null`) first."
     )
 
 

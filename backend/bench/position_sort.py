@@ -1,6 +1,7 @@
-"""Does `sort=position` cost what the default list costs? 10,000 top-level tasks of one user
-(in a scratch PostgreSQL database, seeded by bench/seed_many.py), then the first page and a
-page deep in a cursor walk, each way, through the real app. Prints figures (median / p95 ms,
+"""Does `sort=position` cost what the default list costs? 10,000 top-level tasks of one user,
+all in one list (in a scratch PostgreSQL database, seeded by bench/seed_many.py; a neighbour
+with as many in a list of their own), then the first page and a page deep in a cursor walk,
+each way, with and without `list=`, through the real app. Prints figures (median / p95 ms,
 and the ratio to the default list) and the plans; asserts nothing (the machine is noisy).
 
     .venv/bin/python -m bench.position_sort            # from backend/
@@ -30,6 +31,13 @@ ADMIN_URL = os.environ.get(
 NAME = "taskapi_position_sort"
 USER = "position-user"
 TASKS = 10_000
+LIST = "5e1f0000-0000-4000-8000-000000000001"
+NEIGHBOURS_LIST = "5e1f0000-0000-4000-8000-000000000002"
+_INTO_A_LIST = (
+    "INSERT INTO lists (id, user_id, name, position, archived, created_at, updated_at, version)"
+    " VALUES ('{list_id}', '{owner}', 'everything', 'a0', false, now(), now(), 1)",
+    "UPDATE tasks SET list_id = '{list_id}' WHERE user_id = '{owner}'",
+)
 
 
 async def prepare(url: str) -> None:
@@ -43,6 +51,9 @@ async def prepare(url: str) -> None:
     async with engine.connect() as connection:
         await seed_postgres(connection, USER, TASKS)
         await seed_postgres(connection, "neighbour", TASKS)
+        for owner, list_id in ((USER, LIST), ("neighbour", NEIGHBOURS_LIST)):
+            for statement in _INTO_A_LIST:
+                await connection.exec_driver_sql(statement.format(owner=owner, list_id=list_id))
         await connection.exec_driver_sql("VACUUM ANALYZE")
     await engine.dispose()
 
@@ -79,6 +90,13 @@ async def main(runs: int) -> None:
                     "/api/tasks?parent=none&sort=position&limit=100"
                 ),
                 "sort=position, page 50 by cursor": link,
+                "list=L, limit 100 (cursor mode)": f"/api/tasks?list={LIST}&limit=100",
+                "list=L&sort=position, limit 100": (
+                    f"/api/tasks?list={LIST}&sort=position&limit=100"
+                ),
+                "list=L&parent=none&sort=position, limit 100": (
+                    f"/api/tasks?list={LIST}&parent=none&sort=position&limit=100"
+                ),
                 "sort=created_at, limit 100 (cursor mode)": "/api/tasks?sort=created_at&limit=100",
             }
             print(f"{TASKS} tasks, {runs} runs each, ms: median / p95 (ratio to the default)")
@@ -95,6 +113,10 @@ async def main(runs: int) -> None:
                 f"SELECT * FROM tasks WHERE user_id = '{USER}' ORDER BY position, id LIMIT 101",
                 f"SELECT * FROM tasks WHERE user_id = '{USER}' AND parent_id IS NULL"
                 " ORDER BY position, id LIMIT 101",
+                f"SELECT * FROM tasks WHERE user_id = '{USER}' AND list_id = '{LIST}'"
+                " ORDER BY position, id LIMIT 101",
+                f"SELECT * FROM tasks WHERE user_id = '{USER}' AND list_id = '{LIST}'"
+                " AND parent_id IS NULL ORDER BY position, id LIMIT 101",
             ):
                 plan = await connection.exec_driver_sql("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
                 print(f"\n{sql}\n" + "\n".join(row[0] for row in plan))

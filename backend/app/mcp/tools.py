@@ -37,7 +37,15 @@ from app.mcp.schemas import (
 )
 from app.tasks import service as task_service
 from app.tasks.query import DueBound, SortKey, TaskFilter, TaskQuery
-from app.tasks.schemas import PRIORITIES, Priority, TaskCreate, TaskRead, TaskUpdate, check_tags
+from app.tasks.schemas import (
+    PRIORITIES,
+    Priority,
+    TaskCreate,
+    TaskMove,
+    TaskRead,
+    TaskUpdate,
+    check_tags,
+)
 
 # --- read tools --------------------------------------------------------------------------
 
@@ -223,9 +231,9 @@ async def move_tasks(
 ) -> Tasks:
     """Move tasks into another list (`in_list`) or out of theirs (`in_no_list`), and/or in
     the tree (`to`): under another task (`parent_id`), to the top level (`parent_id: null`), or
-    to a place among their siblings (`place` first or last, or `after` / `before` a task). In
-    the tree, a task's subtasks move with it; into a list, only the task named moves (each
-    subtask keeps its own list, as in the app). All or none."""
+    to a place among their siblings (`place` first or last, or `after` / `before` a task). A
+    task's subtasks move with it, into its list; a subtask is always in its parent's list (to
+    move one into another list, also take it to the top level). All or none."""
     who = caller(ctx, "write")
     limits = task_service.tree_limits(who.settings)
     # Every list is resolved before anything is written: a wrong name changes nothing.
@@ -234,17 +242,8 @@ async def move_tasks(
     }
 
     async def write(index: int, task_id: uuid.UUID) -> Any:
-        placement, moved = moves[index], None
-        if placement.changes_list:
-            change = _list_change(None if placement.in_list is None else named[placement.in_list])
-            moved = await task_service.update_task(
-                who.database, who.owner, task_id, change, None, limits.max_tasks_per_list
-            )
-        if placement.to is not None:
-            moved = await task_service.move_task(
-                who.database, who.owner, task_id, placement.to, limits
-            )
-        return moved
+        move = _move_of(moves[index], named)
+        return await task_service.move_task(who.database, who.owner, task_id, move, limits)
 
     return await write_each(who, [item.id for item in moves], write)
 
@@ -254,9 +253,13 @@ def _in(task: TaskCreate, list_id: uuid.UUID) -> TaskCreate:
     return task if task.list_id is not None else task.model_copy(update={"list_id": list_id})
 
 
-def _list_change(list_id: uuid.UUID | None) -> TaskUpdate:
-    # Through the REST body's own validation; null takes the task out of its list.
-    return TaskUpdate.model_validate({"list_id": None if list_id is None else str(list_id)})
+def _move_of(placement: TaskPlacement, named: dict[str, uuid.UUID]) -> TaskMove:
+    """One move of the REST API's (`POST /api/tasks/{id}/move`): the place in the tree, and
+    the list when one is named."""
+    body = {} if placement.to is None else placement.to.model_dump(mode="json", exclude_unset=True)
+    if placement.changes_list:
+        body["list_id"] = None if placement.in_list is None else str(named[placement.in_list])
+    return TaskMove.model_validate(body)
 
 
 # What the guard asks the write scope for (every other tool needs the read scope).

@@ -56,6 +56,9 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_user_id_version", "user_id", "version"),
         # `?list=` (and `?list=none`): one list's tasks in the default order.
         Index("ix_tasks_user_id_list_id_created_at_id", "user_id", "list_id", "created_at", "id"),
+        # One list's tasks in position order (`?list=&sort=position`), and the top-level
+        # siblings of a list a move reads (migration 0012).
+        Index("ix_tasks_user_id_list_id_position_id", "user_id", "list_id", "position", "id"),
         CheckConstraint("length(title) >= 1", name="title_not_empty"),
         CheckConstraint("length(user_id) >= 1", name="user_id_not_empty"),
         CheckConstraint("priority BETWEEN 0 AND 3", name="priority_rank"),

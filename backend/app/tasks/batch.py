@@ -84,7 +84,9 @@ async def _apply(
     written: TaskRecord | None = None
     if isinstance(operation, UpdateOperation | CompleteOperation):
         changes = operation.changes if isinstance(operation, UpdateOperation) else _COMPLETE
-        written = await service.update_task(database, owner, task_id, changes, if_match)
+        written = await service.update_task(
+            database, owner, task_id, changes, if_match, limits.max_tasks_per_list
+        )
     elif isinstance(operation, MoveOperation):
         move = operation.to.model_copy(
             update={

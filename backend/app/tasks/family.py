@@ -8,7 +8,10 @@
 - reopening a task reopens its completed ancestors; so does giving a completed task an open
   subtask (created or moved there): a completed task never has an open descendant;
 - deleting a task deletes its subtree (deepest first, a tombstone each);
-- moving a task moves its subtree (the children keep pointing at it);
+- a subtask is in its parent's list: created under a parent it takes the parent's list (a
+  `list_id` that differs is a 400), and a task that changes list carries its subtree with it,
+  each descendant written (and evented) on its own;
+- moving a task moves its subtree (the children keep pointing at it: app.tasks.moves);
 - `subtask_count` / `open_subtask_count` of a parent are recounted from its children (an
   index range) in the same statement that writes the parent, whenever a child comes, goes,
   opens or completes; a parent whose counts change gets a new version and an event.
@@ -27,23 +30,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.sequenced import take_counter_lock
 from app.errors import (
-    AnchorNotSibling,
     ApiError,
     DepthLimitExceeded,
-    ParentInSubtree,
-    ParentIsSelf,
     ParentNotFound,
-    PositionKeyTooLong,
     PreconditionFailed,
     SubtaskLimitReached,
+    SubtaskListMismatch,
     TaskForbidden,
     TaskNotFound,
 )
-from app.kit import positions
 from app.kit.etags import Precondition
 from app.tasks import repository, tag_rows, tree_repository
 from app.tasks.repository import TaskRecord
-from app.tasks.schemas import TaskMove
 from app.tasks.tree_repository import Node
 
 
@@ -68,7 +66,7 @@ async def why_not_owned(connection: AsyncConnection, task_id: uuid.UUID) -> ApiE
     return TaskForbidden() if exists else TaskNotFound()
 
 
-async def _current(
+async def current_task(
     connection: AsyncConnection, owner: str, task_id: uuid.UUID, if_match: Precondition | None
 ) -> TaskRecord:
     """The task as it is under the lock, or why it cannot be written: 403/404, or 412 (with
@@ -83,7 +81,7 @@ async def _current(
     return current
 
 
-async def _write(
+async def write_task(
     connection: AsyncConnection,
     owner: str,
     task_id: uuid.UUID,
@@ -97,7 +95,7 @@ async def _write(
     return task
 
 
-async def _parent_changed(
+async def parent_changed(
     connection: AsyncConnection,
     owner: str,
     parent_id: uuid.UUID | None,
@@ -112,14 +110,14 @@ async def _parent_changed(
     )
     for ancestor in chain:
         reopens = reopen and ancestor.is_completed
-        await _write(
+        await write_task(
             connection, owner, ancestor.id, {"is_completed": False} if reopens else {}, now
         )
         if not reopens:
             return
 
 
-def _check_room(chain: list[Node], height: int, limits: TreeLimits, new_child: bool) -> None:
+def check_tree_room(chain: list[Node], height: int, limits: TreeLimits, new_child: bool) -> None:
     """`chain`: the new parent and its ancestors; `height`: levels of the task placed there."""
     if not chain:
         raise ParentNotFound()
@@ -138,18 +136,46 @@ async def create_subtask(
     connection: AsyncConnection,
     owner: str,
     parent_id: uuid.UUID,
+    list_id: uuid.UUID | None,
     is_open: bool,
     now: datetime,
     limits: TreeLimits,
-    insert: Callable[[], Awaitable[TaskRecord]],
+    insert: Callable[[uuid.UUID | None], Awaitable[TaskRecord]],
 ) -> TaskRecord:
-    """Checks the parent, `insert`s the task (last among its siblings), updates the parent."""
+    """Checks the parent, `insert`s the task into the parent's list (last among its siblings;
+    `list_id`, if given, must be that list), updates the parent."""
     await take_counter_lock(connection, owner)
     chain = await tree_repository.ancestors(connection, owner, parent_id)
-    _check_room(chain, 1, limits, new_child=True)
-    task = await insert()
-    await _parent_changed(connection, owner, parent_id, now, reopen=is_open)
+    check_tree_room(chain, 1, limits, new_child=True)
+    if list_id is not None and list_id != chain[0].list_id:
+        raise SubtaskListMismatch()
+    task = await insert(chain[0].list_id)
+    await parent_changed(connection, owner, parent_id, now, reopen=is_open)
     return task
+
+
+async def carry_subtree(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    list_id: uuid.UUID | None,
+    now: datetime,
+) -> None:
+    """The task went to `list_id`: its descendants follow, each its own version and event."""
+    for node in await tree_repository.subtree(connection, owner, task_id):
+        if node.list_id != list_id:
+            await write_task(connection, owner, node.id, {"list_id": list_id}, now)
+
+
+async def _check_list_change(
+    connection: AsyncConnection, owner: str, current: TaskRecord, list_id: uuid.UUID | None
+) -> None:
+    """A subtask may only "change" to its parent's list: it moves with its parent."""
+    if current["parent_id"] is None:
+        return
+    chain = await tree_repository.ancestors(connection, owner, current["parent_id"])
+    if not chain or chain[0].list_id != list_id:
+        raise SubtaskListMismatch()
 
 
 async def update_task(
@@ -161,20 +187,25 @@ async def update_task(
     if_match: Precondition | None,
 ) -> TaskRecord:
     await take_counter_lock(connection, owner)
-    current = await _current(connection, owner, task_id, if_match)
+    current = await current_task(connection, owner, task_id, if_match)
+    changes_list = "list_id" in changes and changes["list_id"] != current["list_id"]
+    if changes_list:
+        await _check_list_change(connection, owner, current, changes["list_id"])
     completes = changes.get("is_completed") is True and not current["is_completed"]
     reopens = changes.get("is_completed") is False and current["is_completed"]
     if completes:
         for node in await tree_repository.subtree(connection, owner, task_id):
             if not node.is_completed:
-                await _write(connection, owner, node.id, {"is_completed": True}, now)
+                await write_task(connection, owner, node.id, {"is_completed": True}, now)
     tags: list[str] | None = changes.get("tags")
-    task = await _write(connection, owner, task_id, changes, now)
+    task = await write_task(connection, owner, task_id, changes, now)
     if tags is not None:
         await tag_rows.replace_tags(connection, owner, task_id, tags)
         task["tags"] = tags
+    if changes_list:
+        await carry_subtree(connection, owner, task_id, changes["list_id"], now)
     if completes or reopens:
-        await _parent_changed(connection, owner, task["parent_id"], now, reopen=reopens)
+        await parent_changed(connection, owner, task["parent_id"], now, reopen=reopens)
     return task
 
 
@@ -186,86 +217,8 @@ async def delete_task(
     if_match: Precondition | None,
 ) -> None:
     await take_counter_lock(connection, owner)
-    current = await _current(connection, owner, task_id, if_match)
+    current = await current_task(connection, owner, task_id, if_match)
     for node in await tree_repository.subtree(connection, owner, task_id):
         await repository.delete_task(connection, owner, node.id, now)
     await repository.delete_task(connection, owner, task_id, now)
-    await _parent_changed(connection, owner, current["parent_id"], now, reopen=False)
-
-
-async def move_task(
-    connection: AsyncConnection,
-    owner: str,
-    task_id: uuid.UUID,
-    move: TaskMove,
-    now: datetime,
-    limits: TreeLimits,
-    if_match: Precondition | None,
-) -> TaskRecord:
-    """Checks everything before writing: a refused move writes nothing."""
-    await take_counter_lock(connection, owner)
-    current = await _current(connection, owner, task_id, if_match)
-    old_parent = current["parent_id"]
-    parent = old_parent if move.keeps_parent else move.parent_id
-    if parent is not None:
-        await _check_parent(connection, owner, task_id, parent, old_parent, limits)
-    key = await _key_for(connection, owner, task_id, parent, move, limits)
-    task = await _write(connection, owner, task_id, {"parent_id": parent, "position": key}, now)
-    if parent != old_parent:
-        await _parent_changed(connection, owner, old_parent, now, reopen=False)
-        await _parent_changed(connection, owner, parent, now, reopen=not current["is_completed"])
-    return task
-
-
-async def _check_parent(
-    connection: AsyncConnection,
-    owner: str,
-    task_id: uuid.UUID,
-    parent: uuid.UUID,
-    old_parent: uuid.UUID | None,
-    limits: TreeLimits,
-) -> None:
-    if parent == task_id:
-        raise ParentIsSelf()
-    chain = await tree_repository.ancestors(connection, owner, parent)
-    if any(node.id == task_id for node in chain):
-        raise ParentInSubtree()
-    descendants = await tree_repository.subtree(connection, owner, task_id)
-    height = 1 + max((node.level for node in descendants), default=0)
-    _check_room(chain, height, limits, new_child=parent != old_parent)
-
-
-async def _key_for(
-    connection: AsyncConnection,
-    owner: str,
-    task_id: uuid.UUID,
-    parent: uuid.UUID | None,
-    move: TaskMove,
-    limits: TreeLimits,
-) -> str:
-    """The position key of the place asked for, between the neighbours found there."""
-    before: str | None
-    after: str | None
-    if move.after is not None or move.before is not None:
-        anchor_id = move.after if move.after is not None else move.before
-        assert anchor_id is not None
-        anchor = await repository.get_task(connection, owner, anchor_id)
-        if anchor is None or anchor_id == task_id or anchor["parent_id"] != parent:
-            raise AnchorNotSibling()
-        place: tree_repository.Place = "after" if move.after is not None else "before"
-        other = await tree_repository.neighbour_key(
-            connection, owner, parent, task_id, place, (anchor["position"], anchor_id)
-        )
-        before, after = (
-            (anchor["position"], other) if place == "after" else (other, anchor["position"])
-        )
-    elif move.place == "first":
-        before = None
-        after = await tree_repository.neighbour_key(connection, owner, parent, task_id, "first")
-    else:
-        before = await tree_repository.neighbour_key(connection, owner, parent, task_id, "last")
-        after = None
-    try:
-        return positions.key_between(before, after, limits.max_key_length)
-    except positions.PositionKeyTooLong:
-        raise PositionKeyTooLong() from None
+    await parent_changed(connection, owner, current["parent_id"], now, reopen=False)

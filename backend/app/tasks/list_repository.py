@@ -5,14 +5,25 @@ The default list (newest first, no filter, by offset) never comes here: it keeps
 statement in app.repository.tasks.
 """
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.scope import owned_by
+from app.db.scope import OWNER, owned_by
 from app.kit.keys import NO_DUE, microseconds, start_of_day
 from app.models import metadata
 from app.tasks.json_rows import task_json
@@ -94,12 +105,93 @@ async def list_page(
     """Up to `limit` of the owner's tasks matching the query, each with its id and cursor key:
     as a `TaskRecord`, or `as_json`, its JSON text (app.tasks.json_rows).
     `page`: the arguments of `list_statement` after the query."""
+    dialect = connection.dialect.name if as_json else None
+    shape = _shape_of(query, page)
+    if shape is None:
+        statement = list_statement(owner, query, _columns(dialect), **page)
+        rows = await connection.execute(statement)
+    else:
+        parameters = _parameters(owner, query, page)
+        rows = await connection.execute(_prebuilt(shape, dialect), parameters)
     if as_json:
-        columns: tuple[Any, ...] = (task_json(connection.dialect.name, JSON_KEYS), C.id)
-        rows = await connection.execute(list_statement(owner, query, columns, **page))
         return [(row[0], row[1], cursor_key(query, row[2])) for row in rows]
-    rows = await connection.execute(list_statement(owner, query, COLUMNS, **page))
     return [(task := record(row), task["id"], cursor_key(query, row[-1])) for row in rows]
+
+
+@functools.cache
+def _columns(json_dialect: str | None) -> tuple[Any, ...]:
+    """The task's columns; or in `json_dialect`, its JSON text and its id."""
+    if json_dialect is None:
+        return COLUMNS
+    return (task_json(json_dialect, JSON_KEYS), C.id)
+
+
+# The pages clients ask for most (one list, a parent's children, the top level; open or done;
+# in any order, by cursor) are built once per shape, their values parameters: building a
+# SELECT of every column per request costs more than the database spends on the page.
+_Shape = tuple[SortKey, bool, bool | None, bool, bool, bool, bool, bool, bool, bool]
+
+
+def _shape_of(query: TaskQuery, page: dict[str, Any]) -> _Shape | None:
+    f = query.filter
+    if f.priorities or f.tags or f.due_before or f.due_after or f.overdue or f.text is not None:
+        return None
+    return (
+        query.sort,
+        query.descending,
+        f.completed,
+        f.parent is not None,
+        f.top_level,
+        f.list_id is not None,
+        f.no_list,
+        page.get("after") is not None,
+        bool(page.get("offset")),
+        page.get("unchanged_since") is not None,
+    )
+
+
+@functools.cache
+def _prebuilt(shape: _Shape, json_dialect: str | None) -> Select[Any]:
+    sort, descending, completed, by_parent, top_level, by_list, no_list, *rest = shape
+    after, offset, unchanged = rest
+    column, backwards = _SORT_COLUMNS[sort, descending]
+    conditions = [owned_by(TASKS)]
+    if completed is not None:
+        conditions.append(C.is_completed == completed)  # a value of the shape: bound once
+    if by_parent:
+        conditions.append(C.parent_id == bindparam("parent", type_=C.parent_id.type))
+    elif top_level:
+        conditions.append(C.parent_id.is_(None))
+    if by_list:
+        conditions.append(C.list_id == bindparam("list_id", type_=C.list_id.type))
+    if no_list:
+        conditions.append(C.list_id.is_(None))
+    if unchanged:
+        conditions.append(C.updated_at <= bindparam("unchanged_since", type_=C.updated_at.type))
+    if after:
+        start = tuple_(
+            bindparam("after_key", type_=column.type), bindparam("after_id", type_=C.id.type)
+        )
+        position = tuple_(column, C.id)
+        conditions.append(position < start if backwards else position > start)
+    order = (column.desc(), C.id.desc()) if backwards else (column.asc(), C.id.asc())
+    statement = select(*_columns(json_dialect), column).where(*conditions).order_by(*order)
+    statement = statement.limit(bindparam("limit", type_=Integer()))
+    return statement.offset(bindparam("offset", type_=Integer())) if offset else statement
+
+
+def _parameters(owner: str, query: TaskQuery, page: dict[str, Any]) -> dict[str, Any]:
+    after: After | None = page.get("after")
+    return {
+        OWNER: owner,
+        "parent": query.filter.parent,
+        "list_id": query.filter.list_id,
+        "unchanged_since": page.get("unchanged_since"),
+        "after_key": None if after is None else after.key,
+        "after_id": None if after is None else after.id,
+        "limit": page["limit"],
+        "offset": page.get("offset", 0),
+    }
 
 
 def list_statement(

@@ -27,6 +27,7 @@ from sqlalchemy.sql import Insert, Select, Subquery, Update
 
 from app.db.scope import caller, owned_by, scope_key
 from app.db.sequenced import EVENTS, TASK_STATE, event_of, take_seqs
+from app.errors import InvalidListId, ListFull
 from app.models import metadata
 from app.models.base import UTCDateTime, greatest
 
@@ -43,6 +44,25 @@ async def task_count(connection: AsyncConnection, owner: str, list_id: uuid.UUID
     """How many tasks the owner's list holds; None if it is not one of the owner's lists."""
     count: int | None = await connection.scalar(_TASK_COUNT, {"owner": owner, "list_id": list_id})
     return count
+
+
+async def check_list(connection: AsyncConnection, owner: str, list_id: uuid.UUID) -> None:
+    """Before the write: the list is the owner's (missing and another user's alike: 400)."""
+    if await task_count(connection, owner, list_id) is None:
+        raise InvalidListId()
+
+
+async def check_room(
+    connection: AsyncConnection, owner: str, list_id: uuid.UUID, max_tasks_per_list: int
+) -> None:
+    """After the write (a task, or a task with its subtree), which took the owner's change
+    counter: the list's count is exact (no write of the owner's can run meanwhile), so over the
+    limit the transaction rolls back."""
+    count = await task_count(connection, owner, list_id)
+    if count is None:
+        raise InvalidListId()
+    if count > max_tasks_per_list:
+        raise ListFull()
 
 
 _IN_LIST = owned_by(TASKS) & (TASKS.c.list_id == _LIST)

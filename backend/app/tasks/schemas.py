@@ -198,7 +198,8 @@ class TaskCreate(_VisibleTitle):
     parent_id: TaskRef | None = Field(
         default=None,
         description="Optional: make it a subtask of this task of yours (at the end of its "
-        "subtasks). Omitted or null: a top-level task.",
+        "subtasks, in its list: omit `list_id` or give the parent's). Omitted or null: a "
+        "top-level task.",
     )
     list_id: ResourceId | None = Field(default=None, description=_LIST_ID)
 
@@ -295,8 +296,9 @@ Place = Literal["first", "last"]
 
 class TaskMove(StrictInput):
     """Where a task goes: under `parent_id` (omitted: its current parent; null: top level),
-    after or before a task there, or first or last there (the default: last). Its subtasks
-    move with it."""
+    into `list_id` (a subtask: its parent's list; a top-level task: omitted keeps its list),
+    after or before a sibling there (same list, same parent), or first or last there (the
+    default: last). Its subtasks move with it, into its list."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -308,12 +310,20 @@ class TaskMove(StrictInput):
         default=None, description="The new parent; null: top level; omitted: the same parent."
     )
     after: TaskRef | None = Field(
-        default=None, description="Right after this task, which must be under the target parent."
+        default=None,
+        description="Right after this task: a sibling in the target (same list and parent).",
     )
     before: TaskRef | None = Field(
-        default=None, description="Right before this task, which must be under the target parent."
+        default=None,
+        description="Right before this task: a sibling in the target (same list and parent).",
     )
     place: Place | None = Field(default=None, description="`first` or `last` (the default).")
+    list_id: ResourceId | None = Field(
+        default=None,
+        description="The target list; null: no list; omitted: the parent's list under a parent, "
+        "else the task's current list. Under a parent, any other list is a 400 "
+        "`SUBTASK_LIST_MISMATCH`.",
+    )
 
     @model_validator(mode="after")
     def _one_place(self) -> "TaskMove":

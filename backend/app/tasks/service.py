@@ -16,18 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.config import Settings
 from app.db.database import Database
-from app.errors import (
-    ApiError,
-    InvalidCursor,
-    InvalidListId,
-    ListFull,
-    TaskQuotaExceeded,
-)
+from app.errors import ApiError, InvalidCursor, InvalidListId, TaskQuotaExceeded
 from app.kit.etags import Precondition
 from app.kit.keys import due_keys, fold
 from app.kit.pagination import Page, PageParams
 from app.kit.positions import append_key
-from app.tasks import family, list_rows, repository, tag_rows
+from app.tasks import family, list_rows, moves, repository, tag_rows
 from app.tasks import list_repository as task_list
 from app.tasks.cursor import Position, decode_cursor, encode_cursor
 from app.tasks.family import TreeLimits
@@ -168,11 +162,17 @@ async def create_task(
                 connection,
                 owner,
                 data.parent_id,
+                data.list_id,
                 not data.is_completed,
                 now,
                 limits,
-                lambda: insert_new_task(
-                    connection, owner, data, now, limits.max_tasks, limits.max_tasks_per_list
+                lambda list_id: insert_new_task(
+                    connection,
+                    owner,
+                    data.model_copy(update={"list_id": list_id}),
+                    now,
+                    limits.max_tasks,
+                    limits.max_tasks_per_list,
                 ),
             )
     several = bool(data.tags) or data.list_id is not None
@@ -219,11 +219,11 @@ async def insert_new_task(
     if data.list_id is None:  # the common case: one statement, as before lists
         etag = await repository.insert_task(connection, columns, max_tasks)
     else:
-        await _check_list(connection, owner, data.list_id)
+        await list_rows.check_list(connection, owner, data.list_id)
         async with _list_deleted_meanwhile():
             etag = await repository.insert_task(connection, columns, max_tasks)
         if etag is not None:
-            await _check_room(connection, owner, data.list_id, max_tasks_per_list)
+            await list_rows.check_room(connection, owner, data.list_id, max_tasks_per_list)
     if etag is None:
         raise TaskQuotaExceeded()
     task["etag"] = etag
@@ -249,52 +249,43 @@ async def update_task(
     max_tasks_per_list: int = DEFAULT_MAX_TASKS_PER_LIST,
 ) -> TaskRecord:
     """With `if_match`, the version check is part of the UPDATE: a stale one writes nothing.
-    A change of `is_completed` is one statement for a task without parent and children; for
-    the others (and to tell why nothing was written) app.tasks.family runs the rules."""
+    A change of `is_completed` or `list_id` is one statement for a task without parent and
+    children; for the others (and to tell why nothing was written) app.tasks.family runs the
+    rules (a subtree follows its task's completion and list)."""
     changes = _stored_columns(data.changes())
     tags: list[str] | None = changes.get("tags")
     to_list: uuid.UUID | None = changes.get("list_id")
-    leaf_only = "is_completed" in changes
-    if to_list is not None:  # into a list: checked before, and its room after, in one unit
-        async with database.write(owner, several_statements=True) as connection:
-            await _check_list(connection, owner, to_list)
-            async with _list_deleted_meanwhile():
-                task = await repository.update_task(
-                    connection,
-                    owner,
-                    task_id,
-                    changes,
-                    database.clock(),
-                    _versions(if_match),
-                    leaf_only=leaf_only,
-                )
-                if task is None:
-                    task = await family.update_task(
-                        connection, owner, task_id, changes, database.clock(), if_match
-                    )
-                elif tags is not None:
-                    await tag_rows.replace_tags(connection, owner, task_id, tags)
-            await _check_room(connection, owner, to_list, max_tasks_per_list)
-        return task
-    leaf_only = "is_completed" in changes
-    async with database.write(owner, several_statements=tags is not None) as connection:
-        task = await repository.update_task(
-            connection,
-            owner,
-            task_id,
-            changes,
-            database.clock(),
-            _versions(if_match),
-            leaf_only=leaf_only,
-        )
+    leaf_only = "is_completed" in changes or "list_id" in changes
+    several = tags is not None or to_list is not None
+    async with database.write(owner, several_statements=several) as connection:
+        if to_list is not None:  # into a list: checked before, and its room after, in one unit
+            await list_rows.check_list(connection, owner, to_list)
+        async with _list_deleted_meanwhile():
+            task = await repository.update_task(
+                connection,
+                owner,
+                task_id,
+                changes,
+                database.clock(),
+                _versions(if_match),
+                leaf_only=leaf_only,
+            )
         if task is not None:
             if tags is not None:
                 await tag_rows.replace_tags(connection, owner, task_id, tags)
+            if to_list is not None:
+                await list_rows.check_room(connection, owner, to_list, max_tasks_per_list)
             return task
     async with database.write(owner, several_statements=True) as connection:
-        return await family.update_task(
-            connection, owner, task_id, changes, database.clock(), if_match
-        )
+        if to_list is not None:
+            await list_rows.check_list(connection, owner, to_list)
+        async with _list_deleted_meanwhile():
+            task = await family.update_task(
+                connection, owner, task_id, changes, database.clock(), if_match
+            )
+        if to_list is not None:
+            await list_rows.check_room(connection, owner, to_list, max_tasks_per_list)
+        return task
 
 
 async def delete_task(
@@ -320,27 +311,9 @@ async def move_task(
     if_match: Precondition | None = None,
 ) -> TaskRecord:
     async with database.write(owner, several_statements=True) as connection:
-        return await family.move_task(
+        return await moves.move_task(
             connection, owner, task_id, move, database.clock(), limits, if_match
         )
-
-
-async def _check_list(connection: AsyncConnection, owner: str, list_id: uuid.UUID) -> None:
-    """Before the write: the list is the owner's (missing and another user's alike: 400)."""
-    if await list_rows.task_count(connection, owner, list_id) is None:
-        raise InvalidListId()
-
-
-async def _check_room(
-    connection: AsyncConnection, owner: str, list_id: uuid.UUID, max_tasks_per_list: int
-) -> None:
-    """After the write, which took the owner's change counter: the list's count is exact (no
-    write of the owner's can run meanwhile), so over the limit the transaction rolls back."""
-    count = await list_rows.task_count(connection, owner, list_id)
-    if count is None:
-        raise InvalidListId()
-    if count > max_tasks_per_list:
-        raise ListFull()
 
 
 @asynccontextmanager

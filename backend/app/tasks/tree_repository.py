@@ -1,6 +1,7 @@
 """The queries of the task tree: a task's ancestors, its subtree, and the position keys next
 to a place among siblings. Each takes the owner and filters by it in SQL; all read through the
-`(user_id, parent_id, position, id)` index (the recursive steps look up by id or by parent)."""
+`(user_id, parent_id, position, id)` index (the recursive steps look up by id or by parent),
+but the top-level siblings of a list: `(user_id, list_id, position, id)`."""
 
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ class Node:
     parent_id: uuid.UUID | None
     is_completed: bool
     subtask_count: int
+    list_id: uuid.UUID | None
     level: int  # ancestors: 0 for the task itself, 1 its parent; subtree: 1 its children
 
 
@@ -36,7 +38,12 @@ async def ancestors(connection: AsyncConnection, owner: str, task_id: uuid.UUID)
     no such task."""
     start = (
         select(
-            C.id, C.parent_id, C.is_completed, C.subtask_count, literal(0, Integer).label("level")
+            C.id,
+            C.parent_id,
+            C.is_completed,
+            C.subtask_count,
+            C.list_id,
+            literal(0, Integer).label("level"),
         )
         .where(owned_by(TASKS, owner), C.id == task_id)
         .cte("chain", recursive=True)
@@ -44,7 +51,12 @@ async def ancestors(connection: AsyncConnection, owner: str, task_id: uuid.UUID)
     up = TASKS.alias("up")
     chain = start.union_all(
         select(
-            up.c.id, up.c.parent_id, up.c.is_completed, up.c.subtask_count, start.c.level + 1
+            up.c.id,
+            up.c.parent_id,
+            up.c.is_completed,
+            up.c.subtask_count,
+            up.c.list_id,
+            start.c.level + 1,
         ).where(owned_by(up, owner), up.c.id == start.c.parent_id, start.c.level < _RECURSION_STOP)
     )
     return _nodes(await connection.execute(select(chain).order_by(chain.c.level)))
@@ -54,7 +66,12 @@ async def subtree(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -
     """The task's descendants (its children at level 1), deepest first."""
     start = (
         select(
-            C.id, C.parent_id, C.is_completed, C.subtask_count, literal(1, Integer).label("level")
+            C.id,
+            C.parent_id,
+            C.is_completed,
+            C.subtask_count,
+            C.list_id,
+            literal(1, Integer).label("level"),
         )
         .where(owned_by(TASKS, owner), C.parent_id == task_id)
         .cte("tree", recursive=True)
@@ -66,6 +83,7 @@ async def subtree(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -
             down.c.parent_id,
             down.c.is_completed,
             down.c.subtask_count,
+            down.c.list_id,
             start.c.level + 1,
         ).where(
             owned_by(down, owner), down.c.parent_id == start.c.id, start.c.level < _RECURSION_STOP
@@ -74,11 +92,19 @@ async def subtree(connection: AsyncConnection, owner: str, task_id: uuid.UUID) -
     return _nodes(await connection.execute(select(tree).order_by(tree.c.level.desc())))
 
 
-def _siblings(owner: str, parent_id: uuid.UUID | None, leaving_out: uuid.UUID) -> Select[Any]:
-    parent: ColumnElement[bool] = (
-        C.parent_id.is_(None) if parent_id is None else C.parent_id == parent_id
-    )
-    return select(C.position).where(owned_by(TASKS, owner), parent, C.id != leaving_out).limit(1)
+def _siblings(
+    owner: str, parent_id: uuid.UUID | None, list_id: uuid.UUID | None, leaving_out: uuid.UUID
+) -> Select[Any]:
+    """Siblings share the list and the parent. Under a parent the list is the parent's (a
+    subtask is in its parent's list), so only the parent is asked for: the parent's index,
+    not a walk of the whole list. At the top level the list sets them apart."""
+    where: list[ColumnElement[bool]] = [owned_by(TASKS, owner), C.id != leaving_out]
+    if parent_id is not None:
+        where.append(C.parent_id == parent_id)
+    else:
+        where.append(C.parent_id.is_(None))
+        where.append(C.list_id.is_(None) if list_id is None else C.list_id == list_id)
+    return select(C.position).where(*where).limit(1)
 
 
 Place = Literal["first", "last", "after", "before"]
@@ -88,14 +114,16 @@ async def neighbour_key(
     connection: AsyncConnection,
     owner: str,
     parent_id: uuid.UUID | None,
+    list_id: uuid.UUID | None,
     leaving_out: uuid.UUID,
     place: Place,
     anchor: tuple[str, uuid.UUID] | None = None,
 ) -> str | None:
-    """The key on the far side of a place among `parent_id`'s children (`leaving_out` aside):
+    """The key on the far side of a place among `parent_id`'s children in `list_id`
+    (`leaving_out` aside):
     the first sibling's ("first"), the last one's ("last"), the next one after `anchor`
     ("after") or the one before it ("before"); None when there is none."""
-    siblings = _siblings(owner, parent_id, leaving_out)
+    siblings = _siblings(owner, parent_id, list_id, leaving_out)
     if place == "first":
         statement = siblings.order_by(C.position, C.id)
     elif place == "last":

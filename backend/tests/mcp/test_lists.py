@@ -151,7 +151,11 @@ async def test_move_tasks_into_a_list_out_of_it_and_in_the_tree(served: Served) 
     trip = await make_task(served.app, ALICE, title="trip", list_id=uuid.UUID(shopping))
     async with mcp_client(served.mcp_url, served.token(ALICE)) as client:
         into = await call(client, "move_tasks", moves=[{"id": str(milk.id), "in_list": "SHOPPING"}])
+        # Under a parent, a task takes the parent's list; no other list is allowed there.
         under = await call(
+            client, "move_tasks", moves=[{"id": str(milk.id), "to": {"parent_id": str(trip.id)}}]
+        )
+        elsewhere = await refused(
             client,
             "move_tasks",
             moves=[{"id": str(milk.id), "in_no_list": True, "to": {"parent_id": str(trip.id)}}],
@@ -171,15 +175,19 @@ async def test_move_tasks_into_a_list_out_of_it_and_in_the_tree(served: Served) 
         )
 
     assert into["tasks"][0]["list_id"] == shopping
-    assert (under["tasks"][0]["list_id"], under["tasks"][0]["parent_id"]) == (None, str(trip.id))
+    assert (under["tasks"][0]["list_id"], under["tasks"][0]["parent_id"]) == (
+        shopping,
+        str(trip.id),
+    )
+    assert "SUBTASK_LIST_MISMATCH" in elsewhere or "parent's list" in elsewhere
     assert "say where" in nowhere
     assert "not both" in both
     assert f"No task {missing}" in batch
     rows = {row.title: row for row in await all_tasks(served.app)}
-    assert (rows["milk"].list_id, rows["milk"].parent_id) == (None, trip.id)
+    assert (rows["milk"].list_id, rows["milk"].parent_id) == (uuid.UUID(shopping), trip.id)
     assert rows["trip"].list_id == uuid.UUID(shopping)
     counts = {item["id"]: item["task_count"] for item in await rest_lists(served)}
-    assert counts == {shopping: 1}
+    assert counts == {shopping: 2}
 
 
 async def test_reschedule_changes_the_due_fields_and_nothing_else(served: Served) -> None:

@@ -493,7 +493,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "PARENT_NOT_FOUND" | "PARENT_IS_SELF" | "PARENT_IN_SUBTREE" | "DEPTH_LIMIT_EXCEEDED" | "ANCHOR_NOT_SIBLING" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "SUBTASK_LIMIT_REACHED" | "POSITION_KEY_TOO_LONG" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "PARENT_NOT_FOUND" | "PARENT_IS_SELF" | "PARENT_IN_SUBTREE" | "DEPTH_LIMIT_EXCEEDED" | "ANCHOR_NOT_SIBLING" | "SUBTASK_LIST_MISMATCH" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "SUBTASK_LIMIT_REACHED" | "POSITION_KEY_TOO_LONG" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -519,7 +519,8 @@ export interface components {
              *     - `PARENT_IS_SELF` (400): `parent_id` is the task's own id.
              *     - `PARENT_IN_SUBTREE` (400): a move under one of the task's own descendants (a cycle); nothing moved.
              *     - `DEPTH_LIMIT_EXCEEDED` (400): the task (with its subtree) would sit deeper than `MAX_TASK_DEPTH` levels.
-             *     - `ANCHOR_NOT_SIBLING` (400): a move's `after`/`before` names no other task of the caller's under the target parent.
+             *     - `ANCHOR_NOT_SIBLING` (400): a move's `after`/`before` names no other task of the caller's in the target list under the target parent.
+             *     - `SUBTASK_LIST_MISMATCH` (400): a subtask would sit in another list than its parent's (`list_id` on create, update or move); nothing was written. Move the parent to move the subtree, or take the task out from under its parent (`parent_id: null`) first.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
              *     - `TOKEN_EXPIRED` (401): the token's `exp` has passed.
@@ -800,7 +801,7 @@ export interface components {
             tags?: string[];
             /**
              * Parent Id
-             * @description Optional: make it a subtask of this task of yours (at the end of its subtasks). Omitted or null: a top-level task.
+             * @description Optional: make it a subtask of this task of yours (at the end of its subtasks, in its list: omit `list_id` or give the parent's). Omitted or null: a top-level task.
              */
             parent_id?: string | null;
             /**
@@ -812,8 +813,9 @@ export interface components {
         /**
          * TaskMove
          * @description Where a task goes: under `parent_id` (omitted: its current parent; null: top level),
-         *     after or before a task there, or first or last there (the default: last). Its subtasks
-         *     move with it.
+         *     into `list_id` (a subtask: its parent's list; a top-level task: omitted keeps its list),
+         *     after or before a sibling there (same list, same parent), or first or last there (the
+         *     default: last). Its subtasks move with it, into its list.
          * @example {
          *       "after": "6c4d8f57-2d1a-4c55-9f0e-5b1f1b8e6a10"
          *     }
@@ -826,12 +828,12 @@ export interface components {
             parent_id?: string | null;
             /**
              * After
-             * @description Right after this task, which must be under the target parent.
+             * @description Right after this task: a sibling in the target (same list and parent).
              */
             after?: string | null;
             /**
              * Before
-             * @description Right before this task, which must be under the target parent.
+             * @description Right before this task: a sibling in the target (same list and parent).
              */
             before?: string | null;
             /**
@@ -839,6 +841,11 @@ export interface components {
              * @description `first` or `last` (the default).
              */
             place?: ("first" | "last") | null;
+            /**
+             * List Id
+             * @description The target list; null: no list; omitted: the parent's list under a parent, else the task's current list. Under a parent, any other list is a 400 `SUBTASK_LIST_MISMATCH`.
+             */
+            list_id?: string | null;
         };
         /** TaskRead */
         TaskRead: {
@@ -1189,7 +1196,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1550,7 +1557,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1962,7 +1969,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2191,7 +2198,7 @@ export interface operations {
                     "application/json": components["schemas"]["BatchResult"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2435,7 +2442,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2591,7 +2598,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3004,7 +3011,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3365,7 +3372,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3786,7 +3793,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4014,7 +4021,7 @@ export interface operations {
                     "application/json": components["schemas"]["AllChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4167,7 +4174,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
             400: {
                 headers: {
                     [name: string]: unknown;
