@@ -1,0 +1,231 @@
+"""The Next.js + Better Auth app (examples/web) on a live taskapi, in Debian's Chromium:
+users sign up in Better Auth, the app gets their JWT with `authClient.token()` and calls the
+API only through @taskapi/client. Two users are isolated, a change in one page appears live
+in another, a stale edit is shown as a conflict, a drag reorder persists, and no page logs a
+console error. A screenshot of each test's last screen goes to test-artefacts/web/.
+
+Skipped without /usr/bin/chromium or Node.js and `npm ci` in examples/web, unless
+TASKAPI_REQUIRE_WEB=1 (CI), which fails then.
+"""
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from tests.conftest import StartApp
+from tests.support.helpers import all_tasks, free_port
+from tests.support.live_server import live_server_on
+from tests.support.web_example import REQUIRE_WEB, ROOT, build, web_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTEFACTS = ROOT / "test-artefacts" / "web"
+PASSWORD = "correct horse battery staple"
+
+if not CHROMIUM.is_file():
+    message = f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+    if REQUIRE_WEB:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+from playwright.async_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Locator,
+    Page,
+    async_playwright,
+    expect,
+)
+
+
+@dataclass
+class Stack:
+    app: FastAPI  # the API's app object: its database, for checking what was written
+    web: str  # the Next.js app's URL
+    browser: Browser
+    console_errors: list[str]
+
+    async def page(self, context: BrowserContext | None = None) -> Page:
+        """A new page of `context` (a new browser profile when None), its console watched."""
+        context = context or await self.browser.new_context()
+        page = await context.new_page()
+
+        def console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                self.console_errors.append(f"{page.url}: {message.text}")
+
+        def uncaught(error: Error) -> None:
+            self.console_errors.append(f"uncaught: {error}")
+
+        page.on("console", console)
+        page.on("pageerror", uncaught)
+        await page.goto(self.web)
+        return page
+
+
+@asynccontextmanager
+async def stack(start_app: StartApp, database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+    """taskapi and the app on free ports, each knowing the other's URL: the API trusts the
+    app's Better Auth (JWKS, issuer, audience) and allows its origin (CORS)."""
+    build()
+    api_port = free_port()
+    async with start_app() as (app, _):
+        with web_app(free_port(), f"http://127.0.0.1:{api_port}", tmp_path) as web:
+            settings = {
+                "auth_jwks_url": f"{web}/api/auth/jwks",
+                "auth_issuer": web,
+                "auth_audience": web,
+                "cors_allow_origins": web,
+            }
+            with live_server_on(api_port, database_url, tmp_path, **settings):
+                async with async_playwright() as playwright:
+                    browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+                    errors: list[str] = []
+                    try:
+                        yield Stack(app, web, browser, errors)
+                    finally:
+                        await browser.close()
+
+
+async def sign_up(page: Page, email: str) -> None:
+    await page.get_by_role("button", name="New here? Create an account").click()
+    await page.get_by_label("Name").fill(email.split("@")[0])
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign up").click()
+    await expect(page.get_by_test_id("signed-in-as")).to_have_text(email)
+
+
+async def add_task(page: Page, title: str) -> None:
+    await page.get_by_label("New task").fill(title)
+    await page.get_by_label("New task").press("Enter")
+    await expect(task_row(page, title)).to_be_visible()
+
+
+def task_row(page: Page, title: str) -> Locator:
+    return page.get_by_test_id("task").filter(has=page.get_by_text(title, exact=True))
+
+
+async def titles(page: Page) -> list[str]:
+    return await page.locator(
+        "main [data-testid=tasks] > [data-testid=task] [data-testid=task-title]"
+    ).all_inner_texts()
+
+
+async def screenshot(page: Page, request: pytest.FixtureRequest) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    await page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+async def test_two_users_each_see_only_their_own_tasks(
+    start_app: StartApp, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    async with stack(start_app, database_url, tmp_path) as s:
+        alice, bob = await s.page(), await s.page()
+        await sign_up(alice, "alice@example.com")
+        await sign_up(bob, "bob@example.com")
+        await add_task(alice, "Alice's groceries")
+        await add_task(bob, "Bob's report")
+
+        await alice.reload()
+        await bob.reload()
+        await expect(task_row(alice, "Alice's groceries")).to_be_visible()
+        await expect(task_row(bob, "Bob's report")).to_be_visible()
+        assert await titles(alice) == ["Alice's groceries"]
+        assert await titles(bob) == ["Bob's report"]
+        await screenshot(alice, request)
+
+        rows = await all_tasks(s.app)
+        assert sorted(row.title for row in rows) == ["Alice's groceries", "Bob's report"]
+        owners = {row.title: row.user_id for row in rows}
+        # Better Auth's user ids, from the verified tokens: one per user.
+        assert owners["Alice's groceries"] != owners["Bob's report"]
+        assert all(re.fullmatch(r"[A-Za-z0-9]{20,}", owner) for owner in owners.values())
+        assert s.console_errors == []
+
+
+async def test_a_change_in_one_page_appears_in_the_other_without_reloading(
+    start_app: StartApp, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    async with stack(start_app, database_url, tmp_path) as s:
+        first = await s.page()
+        await sign_up(first, "carol@example.com")
+        second = await s.page(first.context)
+        await expect(second.get_by_test_id("signed-in-as")).to_have_text("carol@example.com")
+        await expect(second.get_by_text("No tasks here.")).to_be_visible()
+
+        await add_task(first, "Water the plants")
+        await expect(task_row(second, "Water the plants")).to_be_visible()
+        await task_row(second, "Water the plants").get_by_role("checkbox").click()
+        await expect(task_row(first, "Water the plants").get_by_role("checkbox")).to_be_checked()
+        await screenshot(first, request)
+
+        [row] = await all_tasks(s.app)
+        assert (row.title, row.is_completed) == ("Water the plants", True)
+        assert s.console_errors == []
+
+
+async def test_a_stale_edit_is_shown_as_a_conflict_to_reload_or_overwrite(
+    start_app: StartApp, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    async with stack(start_app, database_url, tmp_path) as s:
+        mine = await s.page()
+        await sign_up(mine, "dave@example.com")
+        await add_task(mine, "Draft the plan")
+        theirs = await s.page(mine.context)
+        await expect(task_row(theirs, "Draft the plan")).to_be_visible()
+
+        await task_row(mine, "Draft the plan").get_by_role("button", name="Edit").click()
+        await task_row(theirs, "Draft the plan").get_by_role("button", name="Edit").click()
+        await theirs.get_by_label("Title", exact=True).fill("Their plan")
+        await theirs.get_by_role("button", name="Save").click()
+        await expect(task_row(mine, "Their plan")).to_be_visible()  # live, behind the editor
+
+        await mine.get_by_label("Title", exact=True).fill("My plan")
+        await mine.get_by_role("button", name="Save").click()
+        conflict = mine.get_by_test_id("conflict")
+        await expect(conflict).to_contain_text("Their plan")
+        await screenshot(mine, request)
+        [row] = await all_tasks(s.app)
+        assert row.title == "Their plan"  # the stale save wrote nothing
+
+        await conflict.get_by_role("button", name="Overwrite with mine").click()
+        await expect(task_row(mine, "My plan")).to_be_visible()
+        await expect(task_row(theirs, "My plan")).to_be_visible()
+        [row] = await all_tasks(s.app)
+        assert row.title == "My plan"
+        # Chromium logs every non-2xx answer; the one 412 is this test's point, nothing else.
+        refused = "the server responded with a status of 412 (Precondition Failed)"
+        assert len([error for error in s.console_errors if error.endswith(refused)]) == 1
+        assert [error for error in s.console_errors if not error.endswith(refused)] == []
+
+
+async def test_a_drag_reorder_persists_after_reload(
+    start_app: StartApp, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    async with stack(start_app, database_url, tmp_path) as s:
+        page = await s.page()
+        await sign_up(page, "erin@example.com")
+        for title in ("one", "two", "three"):
+            await add_task(page, title)
+        assert await titles(page) == ["one", "two", "three"]
+
+        await task_row(page, "three").drag_to(task_row(page, "one"))
+        await expect(
+            page.locator("main [data-testid=tasks] > [data-testid=task]").first
+        ).to_contain_text("three")
+        await page.reload()
+        await expect(task_row(page, "one")).to_be_visible()
+        assert await titles(page) == ["three", "one", "two"]
+        await screenshot(page, request)
+
+        rows = sorted(await all_tasks(s.app), key=lambda row: (row.position, row.id))
+        assert [row.title for row in rows] == ["three", "one", "two"]
+        assert s.console_errors == []
