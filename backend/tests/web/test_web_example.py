@@ -46,7 +46,7 @@ from playwright.async_api import (  # noqa: E402
 
 @dataclass
 class Stack:
-    app: FastAPI  # the API's app object: its database, for checking what was written
+    app: FastAPI | None  # the API's app object: its database, for checking what was written
     web: str  # the Next.js app's URL
     browser: Browser
     console_errors: list[str]
@@ -84,13 +84,23 @@ async def stack(start_app: StartApp, database_url: str, tmp_path: Path) -> Async
                 "cors_allow_origins": web,
             }
             with live_server_on(api_port, database_url, tmp_path, **settings):
-                async with async_playwright() as playwright:
-                    browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
-                    errors: list[str] = []
-                    try:
-                        yield Stack(app, web, browser, errors)
-                    finally:
-                        await browser.close()
+                async with chromium() as browser:
+                    yield Stack(app, web, browser, [])
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+def api_app(s: Stack) -> FastAPI:
+    assert s.app is not None
+    return s.app
 
 
 async def sign_up(page: Page, email: str) -> None:
@@ -142,7 +152,7 @@ async def test_two_users_each_see_only_their_own_tasks(
         assert await titles(bob) == ["Bob's report"]
         await screenshot(alice, request)
 
-        rows = await all_tasks(s.app)
+        rows = await all_tasks(api_app(s))
         assert sorted(row.title for row in rows) == ["Alice's groceries", "Bob's report"]
         owners = {row.title: row.user_id for row in rows}
         # Better Auth's user ids, from the verified tokens: one per user.
@@ -167,7 +177,7 @@ async def test_a_change_in_one_page_appears_in_the_other_without_reloading(
         await expect(task_row(first, "Water the plants").get_by_role("checkbox")).to_be_checked()
         await screenshot(first, request)
 
-        [row] = await all_tasks(s.app)
+        [row] = await all_tasks(api_app(s))
         assert (row.title, row.is_completed) == ("Water the plants", True)
         assert s.console_errors == []
 
@@ -193,13 +203,13 @@ async def test_a_stale_edit_is_shown_as_a_conflict_to_reload_or_overwrite(
         conflict = mine.get_by_test_id("conflict")
         await expect(conflict).to_contain_text("Their plan")
         await screenshot(mine, request)
-        [row] = await all_tasks(s.app)
+        [row] = await all_tasks(api_app(s))
         assert row.title == "Their plan"  # the stale save wrote nothing
 
         await conflict.get_by_role("button", name="Overwrite with mine").click()
         await expect(task_row(mine, "My plan")).to_be_visible()
         await expect(task_row(theirs, "My plan")).to_be_visible()
-        [row] = await all_tasks(s.app)
+        [row] = await all_tasks(api_app(s))
         assert row.title == "My plan"
         # Chromium logs every non-2xx answer; the one 412 is this test's point, nothing else.
         refused = "the server responded with a status of 412 (Precondition Failed)"
@@ -226,6 +236,26 @@ async def test_a_drag_reorder_persists_after_reload(
         assert await titles(page) == ["three", "one", "two"]
         await screenshot(page, request)
 
-        rows = sorted(await all_tasks(s.app), key=lambda row: (row.position, row.id))
+        rows = sorted(await all_tasks(api_app(s)), key=lambda row: (row.position, row.id))
         assert [row.title for row in rows] == ["three", "one", "two"]
         assert s.console_errors == []
+
+
+async def test_the_api_down_shows_a_banner_not_a_blank_page(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    build()
+    with web_app(free_port(), f"http://127.0.0.1:{free_port()}", tmp_path) as web:  # no API there
+        async with chromium() as browser:
+            s = Stack(None, web, browser, [])
+            page = await s.page()
+            await sign_up(page, "frank@example.com")  # Better Auth is the app: it works
+            await expect(page.get_by_test_id("offline-banner")).to_contain_text(
+                "Cannot reach the task server"
+            )
+            await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+            await expect(page.get_by_label("New task")).to_be_visible()
+            await screenshot(page, request)
+            # Chromium logs each refused connection; nothing else may be logged.
+            refused = "net::ERR_CONNECTION_REFUSED"
+            assert [error for error in s.console_errors if not error.endswith(refused)] == []
