@@ -86,15 +86,19 @@ def build() -> None:
 
 
 @contextmanager
-def web_app(port: int, api_url: str, folder: Path) -> Iterator[str]:
+def web_app(
+    port: int, api_url: str, folder: Path, auth_database_url: str | None = None
+) -> Iterator[str]:
     """The built app on `port` (its own URL is Better Auth's issuer, audience and JWKS host),
-    calling taskapi at `api_url`, with its Better Auth tables in a new SQLite file."""
+    calling taskapi at `api_url`, with its Better Auth tables in `auth_database_url`
+    (PostgreSQL, `postgresql://...`) or else in a new SQLite file."""
     node_path = node()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "NEXT_TELEMETRY_DISABLED": "1",
         "AUTH_DATABASE_PATH": str(folder / "auth.sqlite"),
+        **({"AUTH_DATABASE_URL": auth_database_url} if auth_database_url else {}),
         "BETTER_AUTH_URL": base_url,
         "BETTER_AUTH_SECRET": AUTH_SECRET,
         "TASKAPI_URL": api_url,

@@ -9,7 +9,7 @@ TASKAPI_REQUIRE_WEB=1 (CI), which fails then.
 """
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import StartApp
+from tests.conftest import POSTGRES_URL, StartApp, new_postgres_database
 from tests.support.helpers import all_tasks, free_port
 from tests.support.live_server import live_server_on
 from tests.support.web_example import REQUIRE_WEB, ROOT, build, web_app
@@ -25,6 +25,8 @@ from tests.support.web_example import REQUIRE_WEB, ROOT, build, web_app
 CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = ROOT / "test-artefacts" / "web"
 PASSWORD = "correct horse battery staple"
+# The top-level task rows of the list shown (not subtasks).
+ROWS = "main [data-testid=tasks] > [data-testid=task]"
 
 if not CHROMIUM.is_file():
     message = f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
@@ -69,14 +71,28 @@ class Stack:
         return page
 
 
+@pytest.fixture
+def auth_database_url(database_url: str) -> Iterator[str | None]:
+    """Better Auth's users in PostgreSQL when the API is (a database of its own on the same
+    server), else in the app's SQLite file."""
+    if not database_url.startswith("postgresql"):
+        yield None
+        return
+    with new_postgres_database(POSTGRES_URL, "web_auth") as url:
+        yield url.replace("postgresql+asyncpg://", "postgresql://")
+
+
 @asynccontextmanager
-async def stack(start_app: StartApp, database_url: str, tmp_path: Path) -> AsyncIterator[Stack]:
+async def stack(
+    start_app: StartApp, database_url: str, tmp_path: Path, auth_database_url: str | None
+) -> AsyncIterator[Stack]:
     """taskapi and the app on free ports, each knowing the other's URL: the API trusts the
     app's Better Auth (JWKS, issuer, audience) and allows its origin (CORS)."""
     build()
     api_port = free_port()
     async with start_app() as (app, _):
-        with web_app(free_port(), f"http://127.0.0.1:{api_port}", tmp_path) as web:
+        api_url = f"http://127.0.0.1:{api_port}"
+        with web_app(free_port(), api_url, tmp_path, auth_database_url) as web:
             settings = {
                 "auth_jwks_url": f"{web}/api/auth/jwks",
                 "auth_issuer": web,
@@ -123,9 +139,7 @@ def task_row(page: Page, title: str) -> Locator:
 
 
 async def titles(page: Page) -> list[str]:
-    return await page.locator(
-        "main [data-testid=tasks] > [data-testid=task] [data-testid=task-title]"
-    ).all_inner_texts()
+    return await page.locator(f"{ROWS} > .row [data-testid=task-title]").all_inner_texts()
 
 
 async def screenshot(page: Page, request: pytest.FixtureRequest) -> None:
@@ -135,9 +149,13 @@ async def screenshot(page: Page, request: pytest.FixtureRequest) -> None:
 
 
 async def test_two_users_each_see_only_their_own_tasks(
-    start_app: StartApp, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    async with stack(start_app, database_url, tmp_path) as s:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
         alice, bob = await s.page(), await s.page()
         await sign_up(alice, "alice@example.com")
         await sign_up(bob, "bob@example.com")
@@ -158,13 +176,19 @@ async def test_two_users_each_see_only_their_own_tasks(
         # Better Auth's user ids, from the verified tokens: one per user.
         assert owners["Alice's groceries"] != owners["Bob's report"]
         assert all(re.fullmatch(r"[A-Za-z0-9]{20,}", owner) for owner in owners.values())
+        # Better Auth kept its users where it was told: PostgreSQL, or its own SQLite file.
+        assert (tmp_path / "auth.sqlite").is_file() == (auth_database_url is None)
         assert s.console_errors == []
 
 
 async def test_a_change_in_one_page_appears_in_the_other_without_reloading(
-    start_app: StartApp, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    async with stack(start_app, database_url, tmp_path) as s:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
         first = await s.page()
         await sign_up(first, "carol@example.com")
         second = await s.page(first.context)
@@ -183,9 +207,13 @@ async def test_a_change_in_one_page_appears_in_the_other_without_reloading(
 
 
 async def test_a_stale_edit_is_shown_as_a_conflict_to_reload_or_overwrite(
-    start_app: StartApp, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    async with stack(start_app, database_url, tmp_path) as s:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
         mine = await s.page()
         await sign_up(mine, "dave@example.com")
         await add_task(mine, "Draft the plan")
@@ -218,9 +246,13 @@ async def test_a_stale_edit_is_shown_as_a_conflict_to_reload_or_overwrite(
 
 
 async def test_a_drag_reorder_persists_after_reload(
-    start_app: StartApp, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
-    async with stack(start_app, database_url, tmp_path) as s:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
         page = await s.page()
         await sign_up(page, "erin@example.com")
         for title in ("one", "two", "three"):
@@ -228,9 +260,7 @@ async def test_a_drag_reorder_persists_after_reload(
         assert await titles(page) == ["one", "two", "three"]
 
         await task_row(page, "three").drag_to(task_row(page, "one"))
-        await expect(
-            page.locator("main [data-testid=tasks] > [data-testid=task]").first
-        ).to_contain_text("three")
+        await expect(page.locator(ROWS).first).to_contain_text("three")
         await page.reload()
         await expect(task_row(page, "one")).to_be_visible()
         assert await titles(page) == ["three", "one", "two"]
@@ -259,3 +289,55 @@ async def test_the_api_down_shows_a_banner_not_a_blank_page(
             # Chromium logs each refused connection; nothing else may be logged.
             refused = "net::ERR_CONNECTION_REFUSED"
             assert [error for error in s.console_errors if not error.endswith(refused)] == []
+
+
+async def test_search_filters_and_delete_with_undo(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        page = await s.page()
+        await sign_up(page, "grace@example.com")
+        for title in ("Call the bank", "Book the dentist", "Buy bread"):
+            await add_task(page, title)
+        await task_row(page, "Book the dentist").get_by_role("checkbox").click()
+        await expect(task_row(page, "Book the dentist").get_by_role("checkbox")).to_be_checked()
+
+        await page.get_by_label("Search").fill("BUY")
+        await expect(page.locator(ROWS)).to_have_count(1)
+        assert await titles(page) == ["Buy bread"]
+        await page.get_by_label("Search").fill("")
+        await page.get_by_label("Status").select_option("open")
+        await expect(page.locator(ROWS)).to_have_count(2)
+        assert await titles(page) == ["Call the bank", "Buy bread"]
+        await page.get_by_label("Status").select_option("all")
+        await expect(page.locator(ROWS)).to_have_count(3)
+
+        # Undone: nothing is deleted.
+        await (
+            task_row(page, "Call the bank")
+            .get_by_role("button", name="Delete Call the bank")
+            .click()
+        )
+        await expect(task_row(page, "Call the bank")).to_have_count(0)
+        await page.get_by_test_id("undo-toast").get_by_role("button", name="Undo").click()
+        await expect(task_row(page, "Call the bank")).to_be_visible()
+        assert len(await all_tasks(api_app(s))) == 3
+
+        # Not undone: deleted when the toast goes.
+        await task_row(page, "Buy bread").get_by_role("button", name="Delete Buy bread").click()
+        await expect(page.get_by_test_id("undo-toast")).to_be_visible()
+        await expect(page.get_by_test_id("undo-toast")).to_have_count(0, timeout=15_000)
+        await page.reload()
+        await expect(task_row(page, "Call the bank")).to_be_visible()
+        assert await titles(page) == ["Call the bank", "Book the dentist"]
+        await screenshot(page, request)
+        rows = await all_tasks(api_app(s))
+        assert sorted((row.title, row.is_completed) for row in rows) == [
+            ("Book the dentist", True),
+            ("Call the bank", False),
+        ]
+        assert s.console_errors == []

@@ -11,3 +11,6 @@ await runMigrations();
 console.log(
   `Better Auth tables ready in ${databasePath()} (created ${toBeCreated.length}, altered ${toBeAdded.length})`,
 );
+
+// A PostgreSQL pool would keep the process alive for its idle timeout.
+process.exit(0);
