@@ -88,7 +88,7 @@ export function TaskEditor({ api, notices, task, lists, onClose, onSaved }: Prop
       <form onSubmit={submit}>
         <label>Title <input value={draft.title} onChange={(e) => set("title", e.target.value)} aria-label="Title" /></label>
         <label>Description <textarea value={draft.description} onChange={(e) => set("description", e.target.value)} aria-label="Description" /></label>
-        <label>
+        <label className="inline">
           <input type="checkbox" checked={draft.timed} onChange={(e) => setDraft({ ...draft, timed: e.target.checked, due: "" })} /> At a time
         </label>
         <label>Due <input type={draft.timed ? "datetime-local" : "date"} value={draft.due} onChange={(e) => set("due", e.target.value)} aria-label="Due" /></label>
