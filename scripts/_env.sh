@@ -67,3 +67,23 @@ ensure_typescript_client() {
     echo "$stamp" > "$dir/node_modules/.installed"
   fi
 }
+
+# The Next.js example (examples/web): installed when npm is there and its lock file changed,
+# after the SDK it depends on is built (npm installs clients/typescript as a packed copy:
+# `install-links` in examples/web/.npmrc). Without npm, tests/web is skipped (CI requires it).
+ensure_web_example() {
+  local dir="$ROOT/examples/web" client="$ROOT/clients/typescript" stamp
+  command -v npm >/dev/null 2>&1 || return 0
+  ensure_typescript_client
+  [ -x "$client/node_modules/.bin/tsc" ] || return 0
+  (cd "$client" && npm run --silent build >&2) || return 0
+  stamp="$( (cat "$dir/package-lock.json"; find "$client/dist" -name '*.js' -type f | sort | xargs cat) | cksum | cut -d' ' -f1)"
+  if [ "$(cat "$dir/node_modules/.installed" 2>/dev/null)" != "$stamp" ]; then
+    echo "Installing the Next.js example (examples/web; better-sqlite3 compiles: ~80 s) ..." >&2
+    if ! (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2); then
+      echo "npm ci failed in examples/web: tests/web will not run" >&2
+      return 0
+    fi
+    echo "$stamp" > "$dir/node_modules/.installed"
+  fi
+}

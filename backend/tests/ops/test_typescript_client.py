@@ -27,7 +27,7 @@ from tests.support.typescript_sdk import CLIENT_DIR, ROOT, run, tool
 STREAMS_PER_USER = 2  # SSE_MAX_STREAMS_PER_USER for the flow's server: the limit test meets it
 # A sync token from "another database" (a seq this one never reached): 410 SYNC_TOKEN_EXPIRED.
 FUTURE_SEQ = 10**12
-FLOW_TESTS = 9
+FLOW_TESTS = 10
 
 
 def test_checked_in_types_are_what_the_document_generates() -> None:
@@ -104,7 +104,10 @@ async def test_node_flow_against_a_live_server_with_a_better_auth_token(
     tmp_path: Path,
 ) -> None:
     claims = {"issuer": better_auth.base_url, "audience": better_auth.base_url}
-    users = ["walker", "syncer", "editor", "creator", "streamer", "limited", "organiser"]
+    users = [
+        *("walker", "syncer", "editor", "creator", "streamer", "limited", "organiser"),
+        "arborist",
+    ]
     settings = {**better_auth.settings(), "sse_max_streams_per_user": str(STREAMS_PER_USER)}
     async with start_app() as (app, _):
         with live_server(database_url, tmp_path, **settings) as base_url:
@@ -143,7 +146,13 @@ async def test_node_flow_against_a_live_server_with_a_better_auth_token(
     assert {title for user, title in titles if user == "creator"} == {"exactly once"}
     assert {title for user, title in titles if user == "editor"} == set()
     assert {title for user, title in titles if user == "streamer"} == {"while away"}
-    assert {title for user, title in titles if user == "organiser"} == {"plan", "step", "detail"}
+    assert {title for user, title in titles if user == "arborist"} == {"plan", "step", "detail"}
+    # The batch that failed wrote nothing ("d"); the one that passed completed "a".
+    assert {(title, done) for user, title, done in rows if user == "organiser"} == {
+        ("a", True),
+        ("b", False),
+        ("c", False),
+    }
 
 
 async def test_an_event_stream_survives_a_server_restart_without_missing_an_event(

@@ -8,6 +8,7 @@ import {
   type Query,
   type RequestOptions,
 } from "./http.js";
+import { listsApi, taskMoves, type ListsApi, type TaskMoves } from "./lists.js";
 import { cursorQuery, walkPages, type PageOptions } from "./pages.js";
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from "./retry.js";
 import { syncStore, type SyncOptions, type SyncResult, type SyncStore } from "./sync.js";
@@ -57,7 +58,7 @@ export interface GetOptions extends CallOptions {
 }
 
 export interface TaskApi {
-  tasks: {
+  tasks: TaskMoves & {
     /** One page of the caller's tasks. */
     list(query?: TaskListQuery, options?: CallOptions): Promise<Result<Task[]>>;
     /** Every page of a query, following `Link` with every parameter kept (a cursor walk
@@ -76,6 +77,8 @@ export interface TaskApi {
     /** DELETE with `If-Match: task.etag`, likewise. */
     deleteIfUnchanged(task: Task, options?: CallOptions): Promise<Ok<null> | Conflict | Failed>;
   };
+  /** The caller's lists (`/api/lists`). */
+  lists: ListsApi;
   tags: {
     list(query?: TagListQuery, options?: CallOptions): Promise<Result<Tag[]>>;
     pages(query?: TagListQuery, options?: PageOptions): AsyncGenerator<Ok<Tag[]>, void>;
@@ -131,7 +134,9 @@ export function createTaskApi(options: TaskApiOptions): TaskApi {
   }
 
   return {
+    lists: listsApi(http, retry),
     tasks: {
+      ...taskMoves(http, retry),
       list: (query, call) => read<Task[]>("/api/tasks", query, call),
       pages: (query = {}, call) => walkPages<Task>(http, retry, "/api/tasks", cursorQuery(query), call),
       iterate,

@@ -9,6 +9,7 @@ export type {
   TaskApiOptions,
 } from "./client.js";
 export type { EventsOptions, TaskEvent } from "./events.js";
+export type { ListsApi, TaskMoves } from "./lists.js";
 export { nextPageUrl, retryAfterSeconds } from "./http.js";
 export type { GetToken, Query, QueryValue, RequestOptions } from "./http.js";
 export type { PageOptions } from "./pages.js";

@@ -8,6 +8,14 @@ export type TaskCreate = Schemas["TaskCreate"];
 export type TaskUpdate = Schemas["TaskUpdate"];
 export type Tag = Schemas["TagRead"];
 export type Changes = Schemas["ChangesRead"];
+/** A list of tasks (`/api/lists`); named so as not to shadow the DOM's or Array's names. */
+export type TaskList = Schemas["ListRead"];
+export type ListCreate = Schemas["ListCreate"];
+export type ListUpdate = Schemas["ListUpdate"];
+export type ListMove = Schemas["ListMove"];
+export type TaskMove = Schemas["TaskMove"];
+export type BatchRequest = Schemas["BatchRequest"];
+export type BatchResult = Schemas["BatchResult"];
 /** Every `error_code` the API documents: generated from the OpenAPI document. */
 export type ErrorCode = Schemas["ErrorCode"];
 /** What the SDK reports when an answer is not the API's JSON envelope (a proxy's HTML 502). */

@@ -320,7 +320,7 @@ test("events: past the per-user stream limit, wait Retry-After, then connect", {
 });
 
 test("lists and subtasks: a subtask takes its parent's list, a move carries the subtree", { skip }, async () => {
-  const organiser = apiWith(env.TASKAPI_ORGANISER_TOKEN ?? "");
+  const organiser = apiWith(env.TASKAPI_ARBORIST_TOKEN ?? "");
   const newList = (name: string): Promise<Schemas["ListRead"]> =>
     send(organiser, "/api/lists", "POST", { name } satisfies Schemas["ListCreate"]);
   const [home, work] = [await newList("home"), await newList("work")];
@@ -347,4 +347,45 @@ test("lists and subtasks: a subtask takes its parent's list, a move carries the 
   );
   assert.deepEqual(counts, [["home", 0, 0], ["work", 3, 2]]);
   await send<null>(organiser, `/api/lists/${home.id}`, "DELETE");
+});
+
+test("lists, move and batch: typed calls, ETags, and an atomic batch", { skip }, async () => {
+  const api = apiWith(env.TASKAPI_ORGANISER_TOKEN ?? "");
+  const home = ok(await api.lists.create({ name: "Home", color: "#22AA66" }));
+  assert.equal(home.color, "#22aa66");
+  const work = ok(await api.lists.create({ name: "Work" }));
+  ok(await api.lists.move(work.id, { place: "first" }));
+  assert.deepEqual(ok(await api.lists.list()).map((list) => list.name), ["Work", "Home"]);
+  const stale = await api.lists.update(home.id, { name: "Old" }, { ifMatch: '"0"' });
+  expectError(stale, 412, "PRECONDITION_FAILED");
+  const renamed = ok(await api.lists.update(home.id, { name: "House" }, { ifMatch: home.etag }));
+  assert.equal(ok(await api.lists.get(home.id)).name, renamed.name);
+
+  const [a, b] = [ok(await api.tasks.create({ title: "a", list_id: home.id })), ok(await api.tasks.create({ title: "b", list_id: home.id }))];
+  assert.ok(a && b);
+  ok(await api.tasks.move(b.id, { before: a.id }));
+  const order = ok(await api.tasks.list({ list: home.id, sort: "position" })).map((task) => task.title);
+  assert.deepEqual(order, ["b", "a"]);
+  expectError(await api.tasks.move(a.id, { parent_id: a.id }), 400, "PARENT_IS_SELF");
+
+  const tempId = crypto.randomUUID(); // a later operation names the created task by it
+  const batch = ok(
+    await api.tasks.batch({
+      operations: [
+        { op: "create", temp_id: tempId, task: { title: "c", list_id: home.id } },
+        { op: "complete", id: a.id },
+        { op: "move", id: tempId, to: { place: "first" } },
+      ],
+    }),
+  );
+  assert.deepEqual(batch.results.map((result) => result.op), ["create", "complete", "move"]);
+  // All or none: a failing operation leaves the list as it was.
+  const refused = await api.tasks.batch({ operations: [{ op: "create", task: { title: "d" } }, { op: "delete", id: home.id }] });
+  assert.equal(refused.kind, "error");
+  const titles = ok(await api.tasks.list({ list: home.id, sort: "position" })).map((task) => task.title);
+  assert.deepEqual(titles, ["c", "b", "a"]);
+
+  expectError(await api.lists.delete(home.id), 409, "LIST_NOT_EMPTY");
+  ok(await api.lists.delete(work.id));
+  expectError(await api.lists.get(work.id), 404, "LIST_NOT_FOUND");
 });

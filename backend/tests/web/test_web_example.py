@@ -1,0 +1,285 @@
+"""The Next.js + Better Auth app (examples/web) on a live taskapi, in Debian's Chromium:
+users sign up in Better Auth, the app gets their JWT with `authClient.token()` and calls the
+API only through @taskapi/client. Two users are isolated, a change in one page appears live
+in another, a stale edit is shown as a conflict, a drag reorder persists, search, filters and
+delete with undo work, an outage shows a banner and is caught up, and no page logs a console
+error. A screenshot of each test's last screen goes to test-artefacts/web/.
+
+Skipped without /usr/bin/chromium or Node.js and `npm ci` in examples/web, unless
+TASKAPI_REQUIRE_WEB=1 (CI), which fails then.
+"""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import POSTGRES_URL, StartApp, new_postgres_database
+from tests.support.helpers import all_tasks, free_port
+from tests.support.web_example import REQUIRE_WEB, build, web_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.is_file():
+    message = f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+    if REQUIRE_WEB:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message, allow_module_level=True)
+
+from playwright.async_api import expect  # noqa: E402
+
+from tests.support.web_browser import (  # noqa: E402
+    ROWS,
+    Stack,
+    add_task,
+    api_app,
+    chromium,
+    screenshot,
+    sign_up,
+    stack,
+    task_row,
+    titles,
+)
+
+
+@pytest.fixture
+def auth_database_url(database_url: str) -> Iterator[str | None]:
+    """Better Auth's users in PostgreSQL when the API is (a database of its own on the same
+    server), else in the app's SQLite file."""
+    if not database_url.startswith("postgresql"):
+        yield None
+        return
+    with new_postgres_database(POSTGRES_URL, "web_auth") as url:
+        yield url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def test_two_users_each_see_only_their_own_tasks(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        alice, bob = await s.page(), await s.page()
+        await sign_up(alice, "alice@example.com")
+        await sign_up(bob, "bob@example.com")
+        await add_task(alice, "Alice's groceries")
+        await add_task(bob, "Bob's report")
+
+        await alice.reload()
+        await bob.reload()
+        await expect(task_row(alice, "Alice's groceries")).to_be_visible()
+        await expect(task_row(bob, "Bob's report")).to_be_visible()
+        assert await titles(alice) == ["Alice's groceries"]
+        assert await titles(bob) == ["Bob's report"]
+        await screenshot(alice, request)
+
+        rows = await all_tasks(api_app(s))
+        assert sorted(row.title for row in rows) == ["Alice's groceries", "Bob's report"]
+        owners = {row.title: row.user_id for row in rows}
+        # Better Auth's user ids, from the verified tokens: one per user.
+        assert owners["Alice's groceries"] != owners["Bob's report"]
+        assert all(re.fullmatch(r"[A-Za-z0-9]{20,}", owner) for owner in owners.values())
+        # Better Auth kept its users where it was told: PostgreSQL, or its own SQLite file.
+        assert (tmp_path / "auth.sqlite").is_file() == (auth_database_url is None)
+        assert s.console_errors == []
+
+
+async def test_a_change_in_one_page_appears_in_the_other_without_reloading(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        first = await s.page()
+        await sign_up(first, "carol@example.com")
+        second = await s.page(first.context)
+        await expect(second.get_by_test_id("signed-in-as")).to_have_text("carol@example.com")
+        await expect(second.get_by_text("No tasks here.")).to_be_visible()
+
+        await add_task(first, "Water the plants")
+        await expect(task_row(second, "Water the plants")).to_be_visible()
+        await task_row(second, "Water the plants").get_by_role("checkbox").click()
+        await expect(task_row(first, "Water the plants").get_by_role("checkbox")).to_be_checked()
+        await screenshot(first, request)
+
+        [row] = await all_tasks(api_app(s))
+        assert (row.title, row.is_completed) == ("Water the plants", True)
+        assert s.console_errors == []
+
+
+async def test_a_stale_edit_is_shown_as_a_conflict_to_reload_or_overwrite(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        mine = await s.page()
+        await sign_up(mine, "dave@example.com")
+        await add_task(mine, "Draft the plan")
+        theirs = await s.page(mine.context)
+        await expect(task_row(theirs, "Draft the plan")).to_be_visible()
+
+        await task_row(mine, "Draft the plan").get_by_role("button", name="Edit").click()
+        await task_row(theirs, "Draft the plan").get_by_role("button", name="Edit").click()
+        await theirs.get_by_label("Title", exact=True).fill("Their plan")
+        await theirs.get_by_role("button", name="Save").click()
+        await expect(task_row(mine, "Their plan")).to_be_visible()  # live, behind the editor
+
+        await mine.get_by_label("Title", exact=True).fill("My plan")
+        await mine.get_by_role("button", name="Save").click()
+        conflict = mine.get_by_test_id("conflict")
+        await expect(conflict).to_contain_text("Their plan")
+        await screenshot(mine, request)
+        [row] = await all_tasks(api_app(s))
+        assert row.title == "Their plan"  # the stale save wrote nothing
+
+        await conflict.get_by_role("button", name="Overwrite with mine").click()
+        await expect(task_row(mine, "My plan")).to_be_visible()
+        await expect(task_row(theirs, "My plan")).to_be_visible()
+        [row] = await all_tasks(api_app(s))
+        assert row.title == "My plan"
+        # Chromium logs every non-2xx answer; the one 412 is this test's point, nothing else.
+        refused = "the server responded with a status of 412 (Precondition Failed)"
+        assert len([error for error in s.console_errors if error.endswith(refused)]) == 1
+        assert [error for error in s.console_errors if not error.endswith(refused)] == []
+
+
+async def test_a_drag_reorder_persists_after_reload(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        page = await s.page()
+        await sign_up(page, "erin@example.com")
+        for title in ("one", "two", "three"):
+            await add_task(page, title)
+        assert await titles(page) == ["one", "two", "three"]
+
+        await task_row(page, "three").drag_to(task_row(page, "one"))
+        await expect(page.locator(ROWS).first).to_contain_text("three")
+        await page.reload()
+        await expect(task_row(page, "one")).to_be_visible()
+        assert await titles(page) == ["three", "one", "two"]
+        await screenshot(page, request)
+
+        rows = sorted(await all_tasks(api_app(s)), key=lambda row: (row.position, row.id))
+        assert [row.title for row in rows] == ["three", "one", "two"]
+        assert s.console_errors == []
+
+
+async def test_the_api_down_shows_a_banner_not_a_blank_page(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    build()
+    with web_app(free_port(), f"http://127.0.0.1:{free_port()}", tmp_path) as web:  # no API there
+        async with chromium() as browser:
+            s = Stack(None, web, browser, [])
+            page = await s.page()
+            await sign_up(page, "frank@example.com")  # Better Auth is the app: it works
+            await expect(page.get_by_test_id("offline-banner")).to_contain_text(
+                "Cannot reach the task server"
+            )
+            await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+            await expect(page.get_by_label("New task")).to_be_visible()
+            await screenshot(page, request)
+            # Chromium logs each refused connection; nothing else may be logged.
+            refused = "net::ERR_CONNECTION_REFUSED"
+            assert [error for error in s.console_errors if not error.endswith(refused)] == []
+
+
+async def test_search_filters_and_delete_with_undo(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        page = await s.page()
+        await sign_up(page, "grace@example.com")
+        for title in ("Call the bank", "Book the dentist", "Buy bread"):
+            await add_task(page, title)
+        await task_row(page, "Book the dentist").get_by_role("checkbox").click()
+        await expect(task_row(page, "Book the dentist").get_by_role("checkbox")).to_be_checked()
+
+        await page.get_by_label("Search").fill("BUY")
+        await expect(page.locator(ROWS)).to_have_count(1)
+        assert await titles(page) == ["Buy bread"]
+        await page.get_by_label("Search").fill("")
+        await page.get_by_label("Status").select_option("open")
+        await expect(page.locator(ROWS)).to_have_count(2)
+        assert await titles(page) == ["Call the bank", "Buy bread"]
+        await page.get_by_label("Status").select_option("all")
+        await expect(page.locator(ROWS)).to_have_count(3)
+
+        # Undone: nothing is deleted.
+        await (
+            task_row(page, "Call the bank")
+            .get_by_role("button", name="Delete Call the bank")
+            .click()
+        )
+        await expect(task_row(page, "Call the bank")).to_have_count(0)
+        await page.get_by_test_id("undo-toast").get_by_role("button", name="Undo").click()
+        await expect(task_row(page, "Call the bank")).to_be_visible()
+        assert len(await all_tasks(api_app(s))) == 3
+
+        # Not undone: deleted when the toast goes.
+        await task_row(page, "Buy bread").get_by_role("button", name="Delete Buy bread").click()
+        await expect(page.get_by_test_id("undo-toast")).to_be_visible()
+        await expect(page.get_by_test_id("undo-toast")).to_have_count(0, timeout=15_000)
+        await page.reload()
+        await expect(task_row(page, "Call the bank")).to_be_visible()
+        assert await titles(page) == ["Call the bank", "Book the dentist"]
+        await screenshot(page, request)
+        rows = await all_tasks(api_app(s))
+        assert sorted((row.title, row.is_completed) for row in rows) == [
+            ("Book the dentist", True),
+            ("Call the bank", False),
+        ]
+        assert s.console_errors == []
+
+
+async def test_after_an_outage_the_page_catches_up_without_reloading(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        assert s.proxy is not None
+        page = await s.page()
+        await sign_up(page, "heidi@example.com")
+        await expect(page.get_by_text("No tasks here.")).to_be_visible()
+        token = await page.evaluate(
+            "fetch('/api/auth/token').then((r) => r.json()).then((j) => j.token)"
+        )
+
+        await s.proxy.cut()
+        await expect(page.get_by_test_id("offline-banner")).to_be_visible()
+        async with httpx.AsyncClient(base_url=s.api) as client:  # another device, still online
+            made = await client.post(
+                "/api/tasks",
+                json={"title": "Made while you were away"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        assert made.status_code == 201, made.text
+        await s.proxy.start()
+
+        await expect(task_row(page, "Made while you were away")).to_be_visible()
+        await expect(page.get_by_test_id("offline-banner")).to_have_count(0)
+        await screenshot(page, request)
+        [row] = await all_tasks(api_app(s))
+        assert row.title == "Made while you were away"
+        # Chromium logs each refused or dropped connection; nothing else may be logged.
+        assert [error for error in s.console_errors if "net::ERR_" not in error] == []
