@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -40,14 +40,33 @@ async def open_job_runner(
         from app.jobs.postgres import ProcrastinateRunner
 
         runner = ProcrastinateRunner(registry, context)
-    worker = asyncio.create_task(_keep_working(runner), name="taskapi-jobs") if work else None
+    workers = []
+    if work:
+        workers.append(asyncio.create_task(_keep_working(runner), name="taskapi-jobs"))
+        for name, loop in registry.loops.items():
+            workers.append(asyncio.create_task(_keep_looping(name, loop, context), name=name))
     try:
         yield runner
     finally:
-        if worker is not None:
+        for worker in workers:
             worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)
         await runner.close()
+
+
+async def _keep_looping(
+    name: str, loop: Callable[[JobContext], Awaitable[None]], context: JobContext
+) -> None:
+    failures = 0
+    while True:
+        try:
+            await loop(context)
+            return
+        except Exception:  # whatever stopped it, it must keep running
+            delay = _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)]
+            failures += 1
+            logger.exception("jobs: %s stopped; starting it again in %ss", name, delay)
+            await asyncio.sleep(delay)
 
 
 async def _keep_working(runner: _Backend) -> None:

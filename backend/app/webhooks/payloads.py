@@ -5,11 +5,10 @@ not as it is when the worker reads it)."""
 from datetime import datetime
 from typing import Any
 
-import orjson
-
+from app.http.responses import json_bytes
 from app.kit.etags import etag_of
 from app.lists.schemas import ListRead
-from app.tasks.schemas import TaskRead
+from app.tasks.schemas import PRIORITIES, TaskRead
 
 # (entity_type, kind) of an outbox event -> the webhook type it is delivered as.
 EVENT_TYPES = {
@@ -21,6 +20,7 @@ EVENT_TYPES = {
     ("list", "created"): "list.created",
     ("list", "updated"): "list.updated",
     ("list", "deleted"): "list.deleted",
+    ("webhook", "disabled"): "webhook.disabled",
 }
 _TIMES = ("created_at", "updated_at", "completed_at", "due_at")
 # The list's counts change with its tasks, not with the list: its events do not hold them.
@@ -28,7 +28,8 @@ _LIST_COUNTS = {"task_count", "open_task_count"}
 
 
 def body_of(event_type: str, at: datetime, data: Any) -> str:
-    return orjson.dumps({"type": event_type, "timestamp": at, "data": data}).decode()
+    # Serialised as the API's responses are (the same bytes for the same entity).
+    return json_bytes({"type": event_type, "timestamp": at, "data": data}).decode()
 
 
 def event_body(event: dict[str, Any]) -> tuple[str, str] | None:
@@ -43,11 +44,15 @@ def _data(event: dict[str, Any]) -> dict[str, Any]:
     state = event["state"]
     if state is None:  # a deletion's tombstone
         return {"id": str(event["entity_id"])}
+    if event["entity_type"] == "webhook":
+        return dict(state)  # {id, url, disabled_reason}
     state = _utc_times(state)
     state["etag"] = etag_of(state.get("version", 0))
     if event["entity_type"] == "list":
         entity = ListRead.model_validate({**state, "task_count": 0, "open_task_count": 0})
         return entity.model_dump(exclude=_LIST_COUNTS)
+    # Stored as its rank (0-3), shown as its name.
+    state["priority"] = PRIORITIES[state.get("priority") or 0]
     return TaskRead.model_validate({**state, "user_id": event["scope_id"]}).model_dump()
 
 

@@ -18,6 +18,7 @@ EventType = Literal[
     "list.updated",
     "list.deleted",
     "reminder.fired",
+    "webhook.disabled",
 ]
 Url = Annotated[
     str,
