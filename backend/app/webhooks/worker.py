@@ -18,7 +18,8 @@ from app.webhooks.sender import Sender
 from app.webhooks.ssrf import Resolver, SystemResolver
 
 logger = logging.getLogger("taskapi.webhooks")
-_LEASE_MARGIN_SECONDS = 30
+# A claim's lease: twice the longest an attempt may take (WEBHOOK_TIMEOUT_SECONDS).
+_LEASE_FACTOR = 2
 
 
 class WebhookWorker:
@@ -48,7 +49,7 @@ class WebhookWorker:
             self._database,
             limit=free,
             per_endpoint=self._settings.webhook_concurrency_per_endpoint,
-            lease_seconds=self._settings.webhook_timeout_seconds + _LEASE_MARGIN_SECONDS,
+            lease_seconds=self._settings.webhook_timeout_seconds * _LEASE_FACTOR,
             busy=list(self._in_flight),
         )
         for delivery in claimed:

@@ -21,12 +21,15 @@ class Receiver:
     # (status, extra headers) per request, in order; when empty: 204.
     answers: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     port: int = 0
+    # While cleared, requests are recorded but not answered (a receiver that hangs).
+    answering: asyncio.Event = field(default_factory=asyncio.Event)
     _server: asyncio.Server | None = None
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     async def start(self) -> None:
+        self.answering.set()
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -48,6 +51,7 @@ class Receiver:
                         headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.received.append(Received(path, headers, body, time.monotonic()))
+                await self.answering.wait()
                 status, extra = self.answers.popleft() if self.answers else (204, {})
                 lines = [f"HTTP/1.1 {status} X", "Content-Length: 0"]
                 lines += [f"{name}: {value}" for name, value in extra.items()]
