@@ -110,32 +110,70 @@ async def _targets(
     return targets
 
 
+@dataclass(frozen=True, slots=True)
+class Finished:
+    claimed: Claimed
+    outcome: Outcome
+    jitter: float  # 0 to 0.1: added to the retry's wait, so retries spread out
+
+
+_SUCCEEDED = (
+    update(DELIVERIES)
+    .where(D.id == bindparam("delivery"), D.attempts == bindparam("attempt"))
+    .values(status="succeeded", next_attempt_at=None)
+)
+
+
 async def record(
     database: Database,
-    claimed: Claimed,
-    outcome: Outcome,
+    finished: list[Finished],
     retry_schedule: list[float],
     disable_after_seconds: int,
-    jitter: float,
 ) -> None:
-    """The attempt's row, the delivery's next step, and what it means for the endpoint."""
+    """Each attempt's row, its delivery's next step, and what it means for its endpoint, in
+    one transaction for all (successes in three statements, whatever their number)."""
     now = database.clock()
+    successes = [done for done in finished if done.outcome.succeeded]
     async with database.transaction() as connection:
-        mine = await _settle(connection, claimed, outcome, now, retry_schedule, jitter)
-        if not mine:
-            return  # the lease ended and another claim holds it now
-        await connection.execute(
-            insert(ATTEMPTS),
-            {
-                "delivery_id": claimed.id,
-                "number": claimed.attempt,
-                "at": now,
-                "response_status": outcome.status,
-                "duration_ms": outcome.duration_ms,
-                "error": None if outcome.error is None else outcome.error[:200],
-            },
-        )
-        await _judge_endpoint(connection, claimed, outcome, now, disable_after_seconds)
+        if successes:
+            await connection.execute(
+                _SUCCEEDED,
+                [{"delivery": d.claimed.id, "attempt": d.claimed.attempt} for d in successes],
+            )
+            endpoints = list({done.claimed.endpoint_id for done in successes})
+            await connection.execute(
+                update(ENDPOINTS)
+                .where(E.id.in_(endpoints), E.failing_since.is_not(None))
+                .values(failing_since=None)
+            )
+        for done in finished:
+            if not done.outcome.succeeded:
+                await _failed(connection, done, now, retry_schedule, disable_after_seconds)
+        # A stale claim's attempt (its lease ended meanwhile) still happened: it is shown too.
+        await connection.execute(insert(ATTEMPTS), [_attempt_row(done, now) for done in finished])
+
+
+def _attempt_row(done: Finished, now: datetime) -> dict[str, Any]:
+    error = done.outcome.error
+    return {
+        "delivery_id": done.claimed.id,
+        "number": done.claimed.attempt,
+        "at": now,
+        "response_status": done.outcome.status,
+        "duration_ms": done.outcome.duration_ms,
+        "error": None if error is None else error[:200],
+    }
+
+
+async def _failed(
+    connection: AsyncConnection,
+    done: Finished,
+    now: datetime,
+    schedule: list[float],
+    disable_after_seconds: int,
+) -> None:
+    if await _settle(connection, done.claimed, done.outcome, now, schedule, done.jitter):
+        await _judge_endpoint(connection, done.claimed, done.outcome, now, disable_after_seconds)
 
 
 async def _settle(
@@ -146,9 +184,8 @@ async def _settle(
     schedule: list[float],
     jitter: float,
 ) -> bool:
-    if outcome.succeeded:
-        values: dict[str, Any] = {"status": "succeeded", "next_attempt_at": None}
-    elif outcome.status == 410 or claimed.attempt > len(schedule):
+    values: dict[str, Any]
+    if outcome.status == 410 or claimed.attempt > len(schedule):
         values = {"status": "failed", "next_attempt_at": None}
     else:
         wait = schedule[claimed.attempt - 1] * (1 + jitter)
@@ -168,14 +205,10 @@ async def _judge_endpoint(
     now: datetime,
     disable_after_seconds: int,
 ) -> None:
-    """A success clears the failing streak; a 410, or a streak longer than the limit,
-    disables the endpoint, and a `webhook.disabled` event in the owner's outbox says so."""
+    """A failure starts the failing streak (a success ends it); a 410, or a streak longer than
+    the limit, disables the endpoint, and a `webhook.disabled` event in the owner's outbox says
+    so."""
     mine = E.id == claimed.endpoint_id
-    if outcome.succeeded:
-        await connection.execute(
-            update(ENDPOINTS).where(mine, E.failing_since.is_not(None)).values(failing_since=None)
-        )
-        return
     await connection.execute(
         update(ENDPOINTS).where(mine, E.failing_since.is_(None)).values(failing_since=now)
     )

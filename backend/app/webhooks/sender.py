@@ -2,57 +2,92 @@
 id, the same on every attempt), `webhook-timestamp`, `webhook-signature` (`v1,` + base64
 HMAC-SHA256 of `id.timestamp.body`, one per secret during a rotation's overlap).
 
-Connections go only to addresses checked at connect time (app.webhooks.ssrf); no redirect is
-followed, no proxy from the environment is used, at most WEBHOOK_MAX_RESPONSE_BYTES of the
-answer are read, and the whole attempt has WEBHOOK_TIMEOUT_SECONDS."""
+aiohttp, because its connector resolves each new connection's host through our resolver and
+connects to exactly the addresses it returns: those are checked there (app.webhooks.ssrf), so
+a DNS answer that changed since the URL was saved is refused before any connection (no DNS
+cache). An IP literal in the URL is checked here (aiohttp does not resolve it). No redirect
+is followed, no proxy from the environment is used, at most WEBHOOK_MAX_RESPONSE_BYTES of the
+answer are read, and the whole attempt has WEBHOOK_TIMEOUT_SECONDS (connecting,
+WEBHOOK_CONNECT_TIMEOUT_SECONDS)."""
 
-import asyncio
 import email.utils
+import ipaddress
+import socket
 import time
 from datetime import UTC, datetime
+from typing import Any
 
-import httpcore
-import httpx
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 from standardwebhooks import Webhook
 
 from app.config import Settings
 from app.webhooks.queue import Claimed, Outcome
-from app.webhooks.ssrf import AddressRefused, GuardedBackend, Resolver
+from app.webhooks.ssrf import AddressRefused, Resolver, checked_addresses, split_target
 
 USER_AGENT = "taskapi-webhooks/1"
 
 
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    def __init__(self, backend: GuardedBackend, max_connections: int) -> None:
-        super().__init__(trust_env=False)
-        # httpx builds its pool without a way to pass the network backend: build it again.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=30,
-            network_backend=backend,
-        )
+class _CheckedResolver(AbstractResolver):
+    def __init__(self, resolver: Resolver, allow_private: bool) -> None:
+        self._resolver = resolver
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        addresses = await checked_addresses(self._resolver, host, port, self._allow_private)
+        return [_result(host, address, port) for address in addresses]
+
+    async def close(self) -> None:
+        pass
+
+
+def _result(host: str, address: str, port: int) -> ResolveResult:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    family = socket.AF_INET6 if ip.version == 6 else socket.AF_INET
+    return {
+        "hostname": host,
+        "host": address,
+        "port": port,
+        "family": family,
+        "proto": 0,
+        "flags": socket.AI_NUMERICHOST,
+    }
 
 
 class Sender:
     def __init__(self, settings: Settings, resolver: Resolver) -> None:
-        backend = GuardedBackend(resolver, settings.webhook_allow_private_targets)
-        timeout = httpx.Timeout(
-            settings.webhook_timeout_seconds, connect=settings.webhook_connect_timeout_seconds
+        self._allow_private = settings.webhook_allow_private_targets
+        self._resolver = resolver
+        self._connector_options: dict[str, Any] = {
+            "resolver": _CheckedResolver(resolver, self._allow_private),
+            "use_dns_cache": False,
+            "limit": settings.webhook_concurrency,
+            "limit_per_host": 0,
+        }
+        self._timeout = aiohttp.ClientTimeout(
+            total=settings.webhook_timeout_seconds,
+            connect=settings.webhook_connect_timeout_seconds,
         )
-        self._client = httpx.AsyncClient(
-            transport=_GuardedTransport(backend, settings.webhook_concurrency),
-            timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
-        )
-        self._total = settings.webhook_timeout_seconds
         self._max_bytes = settings.webhook_max_response_bytes
+        self._session: aiohttp.ClientSession | None = None
         self._signers: dict[str, Webhook] = {}
 
+    def _client(self) -> aiohttp.ClientSession:
+        # Made in the running loop, on first use.
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(**self._connector_options),
+                timeout=self._timeout,
+                trust_env=False,
+                auto_decompress=False,
+            )
+        return self._session
+
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     def headers(self, claimed: Claimed, now: datetime) -> dict[str, str]:
         message_id = str(claimed.id)
@@ -69,29 +104,45 @@ class Sender:
 
     async def send(self, claimed: Claimed, now: datetime) -> Outcome:
         started = time.monotonic()
-        headers = self.headers(claimed, now)
         try:
-            async with asyncio.timeout(self._total):
-                request = self._client.stream(
-                    "POST", claimed.url, content=claimed.body.encode(), headers=headers
-                )
-                async with request as response:
-                    await self._read_some(response)
-                    retry_after = _retry_after(response.headers.get("retry-after"), now)
-                    return Outcome(response.status_code, _ms(started), None, retry_after)
+            await self._check_literal(claimed.url)
+            request = self._client().post(
+                claimed.url,
+                data=claimed.body.encode(),
+                headers=self.headers(claimed, now),
+                allow_redirects=False,
+            )
+            async with request as response:
+                await self._read_some(response)
+                retry_after = _retry_after(response.headers.get("retry-after"), now)
+                return Outcome(response.status, _ms(started), None, retry_after)
         except AddressRefused as refused:
             return Outcome(None, _ms(started), f"refused: {refused}")
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, AddressRefused):
+                return Outcome(None, _ms(started), f"refused: {error.os_error}")
+            return Outcome(None, _ms(started), f"cannot connect: {error.os_error}"[:200])
         except TimeoutError:
             return Outcome(None, _ms(started), "timeout")
-        except httpx.HTTPError as error:
+        except aiohttp.ClientError as error:
             return Outcome(None, _ms(started), f"{type(error).__name__}: {error}"[:200])
 
-    async def _read_some(self, response: httpx.Response) -> None:
+    async def _check_literal(self, url: str) -> None:
+        """aiohttp connects to an IP literal without asking the resolver: check it here."""
+        host, port = split_target(url)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return
+        await checked_addresses(self._resolver, host, port, self._allow_private)
+
+    async def _read_some(self, response: aiohttp.ClientResponse) -> None:
         read = 0
-        async for chunk in response.aiter_raw():
+        async for chunk in response.content.iter_chunked(16 * 1024):
             read += len(chunk)
             if read >= self._max_bytes:
-                break  # enough: the rest is not ours to hold
+                response.close()  # enough: the rest is not ours to hold
+                return
 
     def _signer(self, secret: str) -> Webhook:
         signer = self._signers.get(secret)

@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from typing import Protocol
 from urllib.parse import urlsplit
 
-import httpcore
-
 from app.errors import WebhookUrlRefused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -85,44 +83,3 @@ async def check_url(resolver: Resolver, url: str, allow_private: bool) -> None:
         await checked_addresses(resolver, host, port, allow_private)
     except AddressRefused as refused:
         raise WebhookUrlRefused(f"This URL cannot receive webhooks: {refused}") from None
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, connecting only to checked addresses (TLS still verifies
-    the certificate against the URL's host name)."""
-
-    def __init__(self, resolver: Resolver, allow_private: bool) -> None:
-        self._resolver = resolver
-        self._allow_private = allow_private
-        self._backend = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        addresses = await checked_addresses(self._resolver, host, port, self._allow_private)
-        error: Exception | None = None
-        for address in addresses:
-            try:
-                return await self._backend.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as failed:
-                error = failed
-        assert error is not None
-        raise error
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise AddressRefused("webhooks never use unix sockets")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
