@@ -23,6 +23,7 @@ class Receiver:
     port: int = 0
     # While cleared, requests are recorded but not answered (a receiver that hangs).
     answering: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set by each request
     _server: asyncio.Server | None = None
 
     def url(self, path: str = "/hook") -> str:
@@ -51,6 +52,7 @@ class Receiver:
                         headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.received.append(Received(path, headers, body, time.monotonic()))
+                self.arrived.set()
                 await self.answering.wait()
                 status, extra = self.answers.popleft() if self.answers else (204, {})
                 lines = [f"HTTP/1.1 {status} X", "Content-Length: 0"]
