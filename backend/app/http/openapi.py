@@ -152,6 +152,10 @@ TAGS = [
     },
     {"name": "tags", "description": "The caller's tags, with how many tasks carry each."},
     {"name": "lists", "description": "The caller's lists of tasks, in the caller's own order."},
+    {
+        "name": "webhooks",
+        "description": "The caller's webhooks: signed deliveries of their changes to their URLs.",
+    },
     {"name": "health", "description": "Liveness and readiness, for load balancers; no token."},
 ]
 CONTACT = {"name": "taskapi maintainers"}

@@ -148,7 +148,7 @@ async def delete_webhook(
     response_model=WebhookWithSecret,
     responses=error_responses(*_OWNED),
 )
-async def rotate_secret(
+async def rotate_webhook_secret(
     user_id: CurrentUserId, webhook_id: WebhookId, database: DatabaseDep, settings: SettingsDep
 ) -> Response:
     """A new signing secret, shown once. Until `previous_secret_until` every delivery carries
@@ -163,7 +163,9 @@ async def rotate_secret(
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(*_OWNED),
 )
-async def ping(user_id: CurrentUserId, webhook_id: WebhookId, database: DatabaseDep) -> Response:
+async def ping_webhook(
+    user_id: CurrentUserId, webhook_id: WebhookId, database: DatabaseDep
+) -> Response:
     """Send a `webhook.ping` now (to a disabled webhook too): its fate shows in `deliveries`."""
     delivery = await service.ping(database, user_id, webhook_id)
     return _shaped(DeliveryRead, delivery, status.HTTP_202_ACCEPTED)

@@ -2,14 +2,14 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from app.kit.schemas import StrictInput
 from app.models.webhook import WEBHOOK_DESCRIPTION_MAX_LENGTH, WEBHOOK_URL_MAX_LENGTH
 
-EventType = Literal[
+_EventTypeValue = Literal[
     "task.created",
     "task.updated",
     "task.completed",
@@ -19,6 +19,17 @@ EventType = Literal[
     "list.deleted",
     "reminder.fired",
     "webhook.disabled",
+]
+# Names for generated clients (`x-enum-varnames`): `task.created` is `TASK_CREATED`.
+EventType = Annotated[
+    _EventTypeValue,
+    Field(
+        json_schema_extra={
+            "x-enum-varnames": [
+                value.replace(".", "_").upper() for value in get_args(_EventTypeValue)
+            ]
+        }
+    ),
 ]
 Url = Annotated[
     str,
