@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
+
 from app.config import Settings
 from app.db.database import Database
+from app.db.errors import unavailability_cause
 from app.jobs.base import JobContext, JobRegistry, JobRunner
 from app.jobs.catalogue import JOBS
 from app.jobs.in_process import InProcessRunner
@@ -62,11 +65,27 @@ async def _keep_looping(
         try:
             await loop(context)
             return
-        except Exception:  # whatever stopped it, it must keep running
+        except Exception as error:  # whatever stopped it, it must keep running
             delay = _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)]
             failures += 1
-            logger.exception("jobs: %s stopped; starting it again in %ss", name, delay)
+            cause = _database_trouble(error)
+            if cause is not None:  # an outage: one line, not a traceback per restart
+                logger.warning(
+                    "jobs: %s stopped (%s); starting it again in %ss", name, cause, delay
+                )
+            else:
+                logger.exception("jobs: %s stopped; starting it again in %ss", name, delay)
             await asyncio.sleep(delay)
+
+
+def _database_trouble(error: Exception) -> str | None:
+    """The database going away, as a short label; None for anything that may be a bug (a
+    statement the database refused as wrong keeps its traceback)."""
+    cause = unavailability_cause(error)
+    if cause is None and isinstance(error, DBAPIError):
+        if not isinstance(error, IntegrityError | ProgrammingError | DataError):
+            cause = type(error.orig).__name__  # e.g. a connection torn down mid-statement
+    return cause
 
 
 async def _keep_working(runner: _Backend) -> None:
