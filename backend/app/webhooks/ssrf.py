@@ -29,7 +29,7 @@ class SystemResolver:
         loop = asyncio.get_running_loop()
         try:
             answers = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError:
+        except (OSError, UnicodeError):  # no such name, or one IDNA cannot encode
             return []
         return [str(answer[4][0]) for answer in answers]
 

@@ -108,3 +108,27 @@ async def test_a_reminder_fired_event_is_delivered_as_reminder_fired(
     payload = json.loads(received.body)
     assert payload["type"] == "reminder.fired"
     assert payload["data"] == task
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"webhook_allow_private_targets": True, "webhook_timeout_seconds": 0.5}],
+)
+async def test_an_answer_that_never_comes_is_a_timeout(
+    client: httpx.AsyncClient, app: FastAPI, receiver: Receiver
+) -> None:
+    await create_webhook(client, url=receiver.url())
+    await create_task(client)
+    receiver.answering.clear()
+    worker = await worker_with(app, StubResolver())
+
+    try:
+        await worker.drain()
+    finally:
+        receiver.answering.set()
+        await worker.close()
+
+    (attempt,) = await rows(app, "webhook_attempts")
+    assert (attempt["response_status"], attempt["error"]) == (None, "timeout")
+    (delivery,) = await rows(app, "webhook_deliveries")
+    assert delivery["status"] == "pending"

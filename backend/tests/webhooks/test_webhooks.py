@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.webhooks.ssrf import SystemResolver
 from tests.support.clock import CLOCK
 from tests.support.helpers import ALICE, BOB, assert_error, auth
 from tests.webhooks.helpers import PUBLIC, create_webhook, rows, stub_dns
@@ -202,3 +203,8 @@ async def test_a_url_changed_to_point_inside_is_refused(
     assert_error(response, 400, "WEBHOOK_URL_REFUSED")
     (stored,) = await rows(app, "webhook_endpoints")
     assert stored["url"] == "http://hooks.example/in"
+
+
+async def test_a_name_dns_cannot_carry_resolves_to_nothing() -> None:
+    """Refused before any query: IDNA cannot encode a 70-character label."""
+    assert await SystemResolver().resolve("a" * 70 + ".example", 80) == []
