@@ -152,6 +152,32 @@ class Settings(BaseSettings):
     # How long stopping waits for running jobs before abandoning them (they are retried).
     jobs_shutdown_seconds: float = Field(default=5, ge=0)
 
+    # Webhooks (README "Webhooks"). Per user: endpoints, and event types one endpoint may
+    # subscribe to. A rotated secret still signs (beside the new one) for this long.
+    max_webhooks_per_user: int = Field(default=20, ge=1)
+    max_webhook_event_types: int = Field(default=16, ge=1)
+    webhook_secret_overlap_seconds: int = Field(default=24 * 3600, ge=0)
+    # Loopback, private and link-local targets are refused unless this is on (a trusted
+    # network's own receivers; the tests' local receiver).
+    webhook_allow_private_targets: bool = False
+    # The wait before each retry (Standard Webhooks' schedule), with up to 10% jitter; a
+    # delivery that failed them all is given up. Retry-After wins when longer (capped at 1 day).
+    webhook_retry_schedule_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        min_length=1,
+    )
+    # An endpoint whose every attempt failed for this long is disabled (a `webhook.disabled`
+    # event says so); a 410 Gone disables it at once.
+    webhook_disable_after_seconds: int = Field(default=5 * 24 * 3600, ge=1)
+    webhook_connect_timeout_seconds: float = Field(default=5, gt=0)
+    webhook_timeout_seconds: float = Field(default=15, gt=0)  # the whole attempt
+    webhook_max_response_bytes: int = Field(default=64 * 1024, ge=0)
+    # Attempts at once per worker process, and per endpoint within it.
+    webhook_concurrency: int = Field(default=64, ge=1, le=1000)
+    webhook_concurrency_per_endpoint: int = Field(default=4, ge=1, le=100)
+    # How often an idle webhook worker looks for new events and due retries.
+    webhook_poll_seconds: float = Field(default=0.2, gt=0)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # One JSON line per request (app.http.request_log); off by default: writing it costs throughput.
     access_log: bool = False
@@ -189,6 +215,7 @@ class Settings(BaseSettings):
         "auth_jwks_algorithms",
         "mcp_allowed_hosts",
         "mcp_allowed_origins",
+        "webhook_retry_schedule_seconds",
         mode="before",
     )
     @classmethod

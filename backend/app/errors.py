@@ -449,6 +449,38 @@ class ListNotEmpty(ApiError):
     summary = "The list has tasks"
 
 
+class WebhookForbidden(ResourceForbidden):
+    resource = "webhook"
+    error_code = "WEBHOOK_FORBIDDEN"
+
+
+class WebhookNotFound(ResourceNotFound):
+    resource = "webhook"
+    error_code = "WEBHOOK_NOT_FOUND"
+
+
+class DeliveryNotFound(ResourceNotFound):
+    resource = "delivery"
+    error_code = "DELIVERY_NOT_FOUND"
+
+
+class WebhookUrlRefused(InvalidInput):
+    error_code = "WEBHOOK_URL_REFUSED"
+    detail = "This URL cannot receive webhooks"
+    description = (
+        "the webhook URL is not http(s), or its host resolves to a loopback, private, "
+        "link-local or cloud-metadata address (or to nothing); nothing was written."
+    )
+
+
+class WebhookQuotaExceeded(ApiError):
+    status_code = 409
+    error_code = "WEBHOOK_QUOTA_EXCEEDED"
+    detail = "You have as many webhooks as this server allows: delete some to create more"
+    description = "the caller already has `MAX_WEBHOOKS_PER_USER` webhooks; nothing was created."
+    summary = "The caller's webhook quota is used up"
+
+
 class SubtaskLimitReached(ApiError):
     status_code = 409
     error_code = "SUBTASK_LIMIT_REACHED"

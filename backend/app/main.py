@@ -39,6 +39,7 @@ from app.sync import events_endpoints as events
 from app.tags import endpoints as tags
 from app.tasks import endpoints as tasks
 from app.tasks import tree_endpoints as task_tree
+from app.webhooks import endpoints as webhooks
 
 if TYPE_CHECKING:
     from app.mcp.server import McpEndpoint
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     app.include_router(events.router)
     app.include_router(tags.router)
     app.include_router(lists.router)
+    app.include_router(webhooks.router)
     app.include_router(changes.everything)
     app.include_router(events.everything)
     app.include_router(health.router)

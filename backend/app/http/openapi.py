@@ -43,7 +43,8 @@ _DESCRIPTIONS: dict[type[ApiError], str] = {
     "for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, "
     "`INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) "
     "`PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, "
-    "`DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`.",
+    "`DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) "
+    "`WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address.",
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
     "every database connection (or the server's connection limit) is in use; retry after "
     "`Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or "
@@ -151,6 +152,10 @@ TAGS = [
     },
     {"name": "tags", "description": "The caller's tags, with how many tasks carry each."},
     {"name": "lists", "description": "The caller's lists of tasks, in the caller's own order."},
+    {
+        "name": "webhooks",
+        "description": "The caller's webhooks: signed deliveries of their changes to their URLs.",
+    },
     {"name": "health", "description": "Liveness and readiness, for load balancers; no token."},
 ]
 CONTACT = {"name": "taskapi maintainers"}

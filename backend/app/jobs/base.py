@@ -40,6 +40,9 @@ class JobRegistry:
 
     functions: dict[str, JobFunction] = field(default_factory=dict)
     schedules: dict[str, ScheduleOf] = field(default_factory=dict)
+    # Long-running loops (`async def loop(context) -> None`, never returning) started beside
+    # the job worker in every process that works, each started again if it fails.
+    loops: dict[str, Callable[[JobContext], Awaitable[None]]] = field(default_factory=dict)
 
     def job(self, name: str) -> Callable[[JobFunction], JobFunction]:
         """Registers a job that is deferred (`JobRunner.defer`)."""
@@ -59,6 +62,22 @@ class JobRegistry:
         def register(function: JobFunction) -> JobFunction:
             self.job(name)(function)
             self.schedules[name] = schedule
+            return function
+
+        return register
+
+    def loop(
+        self, name: str
+    ) -> Callable[
+        [Callable[[JobContext], Awaitable[None]]], Callable[[JobContext], Awaitable[None]]
+    ]:
+        """Registers a loop that runs in every working process (it shares work through the
+        database itself, e.g. with SKIP LOCKED)."""
+
+        def register(
+            function: Callable[[JobContext], Awaitable[None]],
+        ) -> Callable[[JobContext], Awaitable[None]]:
+            self.loops[name] = function
             return function
 
         return register

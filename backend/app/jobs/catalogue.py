@@ -2,9 +2,13 @@
 
 from app.jobs.base import JobRegistry
 from app.sync import retention
+from app.webhooks import worker as webhooks
 
 JOBS = JobRegistry()
 
 JOBS.periodic("sync.purge_expired", schedule=lambda settings: settings.sync_purge_schedule)(
     retention.purge_expired_job
 )
+
+# Derives webhook deliveries from the outbox and sends them, in every working process.
+JOBS.loop("webhooks.deliver")(webhooks.run_webhook_worker)

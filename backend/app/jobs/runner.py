@@ -4,12 +4,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
+
 from app.config import Settings
 from app.db.database import Database
+from app.db.errors import unavailability_cause
 from app.jobs.base import JobContext, JobRegistry, JobRunner
 from app.jobs.catalogue import JOBS
 from app.jobs.in_process import InProcessRunner
@@ -40,14 +43,49 @@ async def open_job_runner(
         from app.jobs.postgres import ProcrastinateRunner
 
         runner = ProcrastinateRunner(registry, context)
-    worker = asyncio.create_task(_keep_working(runner), name="taskapi-jobs") if work else None
+    workers = []
+    if work:
+        workers.append(asyncio.create_task(_keep_working(runner), name="taskapi-jobs"))
+        for name, loop in registry.loops.items():
+            workers.append(asyncio.create_task(_keep_looping(name, loop, context), name=name))
     try:
         yield runner
     finally:
-        if worker is not None:
+        for worker in workers:
             worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+        await asyncio.gather(*workers, return_exceptions=True)
         await runner.close()
+
+
+async def _keep_looping(
+    name: str, loop: Callable[[JobContext], Awaitable[None]], context: JobContext
+) -> None:
+    failures = 0
+    while True:
+        try:
+            await loop(context)
+            return
+        except Exception as error:  # whatever stopped it, it must keep running
+            delay = _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)]
+            failures += 1
+            cause = _database_trouble(error)
+            if cause is not None:  # an outage: one line, not a traceback per restart
+                logger.warning(
+                    "jobs: %s stopped (%s); starting it again in %ss", name, cause, delay
+                )
+            else:
+                logger.exception("jobs: %s stopped; starting it again in %ss", name, delay)
+            await asyncio.sleep(delay)
+
+
+def _database_trouble(error: Exception) -> str | None:
+    """The database going away, as a short label; None for anything that may be a bug (a
+    statement the database refused as wrong keeps its traceback)."""
+    cause = unavailability_cause(error)
+    if cause is None and isinstance(error, DBAPIError):
+        if not isinstance(error, IntegrityError | ProgrammingError | DataError):
+            cause = type(error.orig).__name__  # e.g. a connection torn down mid-statement
+    return cause
 
 
 async def _keep_working(runner: _Backend) -> None:

@@ -5,5 +5,17 @@ from app.models.sync import Event, IdempotencyKey, UserSync
 from app.models.tag import TaskTag
 from app.models.task import Task
 from app.models.task_list import TaskList
+from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["Event", "IdempotencyKey", "Task", "TaskList", "TaskTag", "UserSync", "metadata"]
+__all__ = [
+    "Event",
+    "IdempotencyKey",
+    "Task",
+    "TaskList",
+    "TaskTag",
+    "UserSync",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "metadata",
+]

@@ -2,6 +2,7 @@
 of the path. Both are checked on every path of the OpenAPI document and on the docs pages,
 so a route added later is covered without a new test."""
 
+import uuid
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 
 from app.main import create_app
 from tests.support.helpers import ALICE, all_rows, assert_error, auth, make_settings, make_task
+from tests.webhooks.helpers import PUBLIC, StubResolver, create_webhook
 
 DOCUMENT: dict[str, Any] = create_app(make_settings()).openapi()
 DOCS_PAGES = ["/docs", "/redoc", "/openapi.json", "/docs/assets/swagger-ui.css"]
@@ -35,6 +37,10 @@ def comparable(headers: httpx.Headers) -> dict[str, str]:
 
 
 async def url_of(app: FastAPI, path: str, client: httpx.AsyncClient) -> str:
+    if "{webhook_id}" in path:
+        app.state.webhook_resolver = StubResolver({"hooks.example": [PUBLIC]})
+        hook = await create_webhook(client)
+        return path.format(webhook_id=hook["id"], delivery_id=uuid.uuid4())
     if "{list_id}" in path:
         created = await client.post("/api/lists", json={"name": "a list"}, headers=auth(ALICE))
         return path.format(list_id=created.json()["id"])

@@ -93,6 +93,39 @@ OPERATIONS = {
         "move_list",
         {"200", "400", "401", "403", "404", "412", "413", "415", "422", "429", "414", "500", "503"},
     ),
+    ("get", "/api/webhooks"): ("list_webhooks", {"200", "401", "414", "429", "500", "503"}),
+    ("post", "/api/webhooks"): (
+        "create_webhook",
+        {"201", "400", "401", "409", "413", "414", "415", "429", "500", "503"},
+    ),
+    ("get", "/api/webhooks/{webhook_id}"): (
+        "get_webhook",
+        {"200", "401", "403", "404", "414", "429", "500", "503"},
+    ),
+    ("put", "/api/webhooks/{webhook_id}"): (
+        "update_webhook",
+        {"200", "400", "401", "403", "404", "413", "414", "415", "429", "500", "503"},
+    ),
+    ("delete", "/api/webhooks/{webhook_id}"): (
+        "delete_webhook",
+        {"204", "401", "403", "404", "414", "429", "500", "503"},
+    ),
+    ("post", "/api/webhooks/{webhook_id}/rotate-secret"): (
+        "rotate_webhook_secret",
+        {"200", "401", "403", "404", "414", "429", "500", "503"},
+    ),
+    ("post", "/api/webhooks/{webhook_id}/ping"): (
+        "ping_webhook",
+        {"202", "401", "403", "404", "414", "429", "500", "503"},
+    ),
+    ("get", "/api/webhooks/{webhook_id}/deliveries"): (
+        "list_deliveries",
+        {"200", "400", "401", "403", "404", "414", "429", "500", "503"},
+    ),
+    ("post", "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): (
+        "retry_delivery",
+        {"202", "401", "403", "404", "414", "429", "500", "503"},
+    ),
     ("get", "/api/changes"): (
         "list_all_changes",
         {"200", "400", "401", "410", "429", "414", "500", "503"},

@@ -249,6 +249,141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Webhooks
+         * @description List the caller's webhooks, oldest first (secrets are never shown again).
+         */
+        get: operations["list_webhooks"];
+        put?: never;
+        /**
+         * Create Webhook
+         * @description Create a webhook: the caller's changes of these types are delivered to `url` from now
+         *     on, signed as Standard Webhooks specifies.
+         */
+        post: operations["create_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Webhook
+         * @description Read one of the caller's webhooks.
+         */
+        get: operations["get_webhook"];
+        /**
+         * Update Webhook
+         * @description Change some fields of one of the caller's webhooks; omitted fields are kept.
+         */
+        put: operations["update_webhook"];
+        post?: never;
+        /**
+         * Delete Webhook
+         * @description Delete one of the caller's webhooks and its deliveries; nothing more is sent to it.
+         */
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Webhook Secret
+         * @description A new signing secret, shown once. Until `previous_secret_until` every delivery carries
+         *     two signatures, one with each secret.
+         */
+        post: operations["rotate_webhook_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ping Webhook
+         * @description Send a `webhook.ping` now (to a disabled webhook too): its fate shows in `deliveries`.
+         */
+        post: operations["ping_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Deliveries
+         * @description The webhook's deliveries, newest first, each with its attempts (status code,
+         *     duration) and its next retry.
+         */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Delivery
+         * @description Send a delivery again now, with the same `webhook-id` and body.
+         */
+        post: operations["retry_delivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/changes": {
         parameters: {
             query?: never;
@@ -396,6 +531,28 @@ export interface components {
              */
             deleted_lists: string[];
         };
+        /** AttemptRead */
+        AttemptRead: {
+            /** Number */
+            number: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Response Status
+             * @description The HTTP status; null: no response.
+             */
+            response_status: number | null;
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * Error
+             * @description Why no response came (timeout, refused address...).
+             */
+            error: string | null;
+        };
         /** BatchRequest */
         BatchRequest: {
             /**
@@ -488,12 +645,40 @@ export interface components {
              */
             op: "delete";
         };
+        /** DeliveryRead */
+        DeliveryRead: {
+            /**
+             * Id
+             * Format: uuid
+             * @description Sent as `webhook-id`: the same on every attempt.
+             */
+            id: string;
+            /** Event Type */
+            event_type: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            /**
+             * Next Attempt At
+             * @description The next retry; null: none.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Attempts */
+            attempts: components["schemas"]["AttemptRead"][];
+        };
         /**
          * ErrorCode
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "PARENT_NOT_FOUND" | "PARENT_IS_SELF" | "PARENT_IN_SUBTREE" | "DEPTH_LIMIT_EXCEEDED" | "ANCHOR_NOT_SIBLING" | "SUBTASK_LIST_MISMATCH" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "SUBTASK_LIMIT_REACHED" | "POSITION_KEY_TOO_LONG" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "PARENT_NOT_FOUND" | "PARENT_IS_SELF" | "PARENT_IN_SUBTREE" | "DEPTH_LIMIT_EXCEEDED" | "ANCHOR_NOT_SIBLING" | "SUBTASK_LIST_MISMATCH" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "WEBHOOK_FORBIDDEN" | "WEBHOOK_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_QUOTA_EXCEEDED" | "SUBTASK_LIMIT_REACHED" | "POSITION_KEY_TOO_LONG" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -543,6 +728,11 @@ export interface components {
              *     - `LIST_QUOTA_EXCEEDED` (409): the caller already has `MAX_LISTS_PER_USER` lists; nothing was created.
              *     - `LIST_FULL` (409): the target list would hold more than `MAX_TASKS_PER_LIST` tasks; nothing was written.
              *     - `LIST_NOT_EMPTY` (409): the list has tasks and the DELETE said neither `tasks=delete` nor `move_to`; nothing was deleted.
+             *     - `WEBHOOK_FORBIDDEN` (403): the webhook belongs to another user.
+             *     - `WEBHOOK_NOT_FOUND` (404): no webhook with this id, or the id is not a UUID.
+             *     - `DELIVERY_NOT_FOUND` (404): no delivery with this id, or the id is not a UUID.
+             *     - `WEBHOOK_URL_REFUSED` (400): the webhook URL is not http(s), or its host resolves to a loopback, private, link-local or cloud-metadata address (or to nothing); nothing was written.
+             *     - `WEBHOOK_QUOTA_EXCEEDED` (409): the caller already has `MAX_WEBHOOKS_PER_USER` webhooks; nothing was created.
              *     - `SUBTASK_LIMIT_REACHED` (409): the parent already has `MAX_SUBTASKS_PER_PARENT` subtasks; nothing was written.
              *     - `POSITION_KEY_TOO_LONG` (409): the key between the two neighbours would pass `POSITION_KEY_MAX_LENGTH`; nothing moved.
              *     - `IDEMPOTENCY_KEY_REUSED` (422): the `Idempotency-Key` was used before with a different body; use a new key.
@@ -1003,6 +1193,115 @@ export interface components {
             /** @description As the body of `PUT /api/tasks/{id}`. */
             changes: components["schemas"]["TaskUpdate"];
         };
+        /** WebhookCreate */
+        WebhookCreate: {
+            /**
+             * Url
+             * @description `http` or `https`; its host must not resolve to a private address.
+             */
+            url: string;
+            /**
+             * Event Types
+             * @description What to deliver; each type once.
+             */
+            event_types: ("task.created" | "task.updated" | "task.completed" | "task.deleted" | "list.created" | "list.updated" | "list.deleted" | "reminder.fired" | "webhook.disabled")[];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+        };
+        /** WebhookRead */
+        WebhookRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /** Event Types */
+            event_types: ("task.created" | "task.updated" | "task.completed" | "task.deleted" | "list.created" | "list.updated" | "list.deleted" | "reminder.fired" | "webhook.disabled")[];
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Disabled Reason
+             * @description Why it is off: `gone` (it answered 410), `failing` (every attempt failed for `WEBHOOK_DISABLE_AFTER_SECONDS`), `manual` (`enabled: false`); null when on.
+             */
+            disabled_reason: ("gone" | "failing" | "manual") | null;
+            /**
+             * Previous Secret Until
+             * @description Until when the secret before the last rotation still signs too.
+             */
+            previous_secret_until: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * WebhookUpdate
+         * @description Omitted fields are kept. `enabled: true` turns a disabled endpoint back on.
+         */
+        WebhookUpdate: {
+            /** Url */
+            url?: string | null;
+            /** Event Types */
+            event_types?: ("task.created" | "task.updated" | "task.completed" | "task.deleted" | "list.created" | "list.updated" | "list.deleted" | "reminder.fired" | "webhook.disabled")[] | null;
+            /** Description */
+            description?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+        };
+        /** WebhookWithSecret */
+        WebhookWithSecret: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /** Event Types */
+            event_types: ("task.created" | "task.updated" | "task.completed" | "task.deleted" | "list.created" | "list.updated" | "list.deleted" | "reminder.fired" | "webhook.disabled")[];
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Disabled Reason
+             * @description Why it is off: `gone` (it answered 410), `failing` (every attempt failed for `WEBHOOK_DISABLE_AFTER_SECONDS`), `manual` (`enabled: false`); null when on.
+             */
+            disabled_reason: ("gone" | "failing" | "manual") | null;
+            /**
+             * Previous Secret Until
+             * @description Until when the secret before the last rotation still signs too.
+             */
+            previous_secret_until: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Secret
+             * @description `whsec_` + base64 of 32 random bytes: shown now and never again.
+             */
+            secret: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1196,7 +1495,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1557,7 +1856,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1969,7 +2268,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2198,7 +2497,7 @@ export interface operations {
                     "application/json": components["schemas"]["BatchResult"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2442,7 +2741,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2598,7 +2897,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3011,7 +3310,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3372,7 +3671,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3793,7 +4092,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3997,6 +4296,1380 @@ export interface operations {
             };
         };
     };
+    list_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRead"][];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description The webhook, with its signing secret: the only time it is shown. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's webhook quota is used up: `WEBHOOK_QUOTA_EXCEEDED`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "You have as many webhooks as this server allows: delete some to create more",
+                     *       "error_code": "WEBHOOK_QUOTA_EXCEEDED",
+                     *       "status_code": 409
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's UUID. */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRead"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The webhook belongs to another user: `WEBHOOK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This webhook belongs to another user",
+                     *       "error_code": "WEBHOOK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such webhook, or the id is not a UUID: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Webhook not found",
+                     *       "error_code": "WEBHOOK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    update_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's UUID. */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The webhook belongs to another user: `WEBHOOK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This webhook belongs to another user",
+                     *       "error_code": "WEBHOOK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such webhook, or the id is not a UUID: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Webhook not found",
+                     *       "error_code": "WEBHOOK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the configured limit: `PAYLOAD_TOO_LARGE`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body is larger than 65536 bytes",
+                     *       "error_code": "PAYLOAD_TOO_LARGE",
+                     *       "status_code": 413
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not labelled as JSON: `UNSUPPORTED_MEDIA_TYPE`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Send the body as JSON, with 'Content-Type: application/json'",
+                     *       "error_code": "UNSUPPORTED_MEDIA_TYPE",
+                     *       "status_code": 415
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's UUID. */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The webhook belongs to another user: `WEBHOOK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This webhook belongs to another user",
+                     *       "error_code": "WEBHOOK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such webhook, or the id is not a UUID: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Webhook not found",
+                     *       "error_code": "WEBHOOK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rotate_webhook_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's UUID. */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecret"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The webhook belongs to another user: `WEBHOOK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This webhook belongs to another user",
+                     *       "error_code": "WEBHOOK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such webhook, or the id is not a UUID: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Webhook not found",
+                     *       "error_code": "WEBHOOK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ping_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's UUID. */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRead"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The webhook belongs to another user: `WEBHOOK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This webhook belongs to another user",
+                     *       "error_code": "WEBHOOK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such webhook, or the id is not a UUID: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Webhook not found",
+                     *       "error_code": "WEBHOOK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The webhook's UUID. */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRead"][];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The webhook belongs to another user: `WEBHOOK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This webhook belongs to another user",
+                     *       "error_code": "WEBHOOK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such webhook, or the id is not a UUID: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Webhook not found",
+                     *       "error_code": "WEBHOOK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    retry_delivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's UUID. */
+                webhook_id: string;
+                /** @description The delivery's UUID. */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRead"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The webhook belongs to another user: `WEBHOOK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This webhook belongs to another user",
+                     *       "error_code": "WEBHOOK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such webhook, or the id is not a UUID: `WEBHOOK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Webhook not found",
+                     *       "error_code": "WEBHOOK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_all_changes: {
         parameters: {
             query?: {
@@ -4021,7 +5694,7 @@ export interface operations {
                     "application/json": components["schemas"]["AllChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4174,7 +5847,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -1,7 +1,7 @@
 """list positions: an index for one list's tasks in position order
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-12
 
 `?list=<id>&sort=position` (and `?list=none`), and the siblings at the top level of a list
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
