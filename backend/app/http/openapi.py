@@ -43,7 +43,8 @@ _DESCRIPTIONS: dict[type[ApiError], str] = {
     "for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, "
     "`INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) "
     "`PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, "
-    "`DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`.",
+    "`DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`; (recurrence, reminders) "
+    "`INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`.",
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
     "every database connection (or the server's connection limit) is in use; retry after "
     "`Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or "

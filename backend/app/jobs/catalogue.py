@@ -1,6 +1,7 @@
 """The one place that lists the app's jobs and what runs on a schedule."""
 
 from app.jobs.base import JobRegistry
+from app.reminders import service as reminders
 from app.sync import retention
 
 JOBS = JobRegistry()
@@ -8,3 +9,6 @@ JOBS = JobRegistry()
 JOBS.periodic("sync.purge_expired", schedule=lambda settings: settings.sync_purge_schedule)(
     retention.purge_expired_job
 )
+
+# Every minute: a reminder fires within a minute of its time (app.reminders.service).
+JOBS.periodic("reminders.fire_due", schedule=lambda settings: "* * * * *")(reminders.fire_due_job)

@@ -1,9 +1,20 @@
 """Table models. Importing this package registers every table on `SQLModel.metadata`."""
 
 from app.models.base import metadata
+from app.models.schedule import Reminder, TaskCompletion
 from app.models.sync import Event, IdempotencyKey, UserSync
 from app.models.tag import TaskTag
 from app.models.task import Task
 from app.models.task_list import TaskList
 
-__all__ = ["Event", "IdempotencyKey", "Task", "TaskList", "TaskTag", "UserSync", "metadata"]
+__all__ = [
+    "Event",
+    "IdempotencyKey",
+    "Reminder",
+    "TaskCompletion",
+    "Task",
+    "TaskList",
+    "TaskTag",
+    "UserSync",
+    "metadata",
+]

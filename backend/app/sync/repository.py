@@ -4,6 +4,7 @@ and the purge of old events. The writes that number each change are in app.db.se
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -59,6 +60,32 @@ async def tombstones_since(
     }
     rows = await connection.execute(_TOMBSTONES_SINCE, parameters)
     return [(row.seq, row.entity_id, row.entity_type) for row in rows]
+
+
+_REMINDERS_FIRED_SINCE = (
+    select(EVENTS.c.seq, EVENTS.c.entity_id, EVENTS.c.state, EVENTS.c.occurred_at)
+    .where(
+        in_sync_scope(EVENTS.c.scope_id),
+        EVENTS.c.seq > bindparam("since", type_=BigInteger()),
+        EVENTS.c.seq <= bindparam("until", type_=BigInteger()),
+        EVENTS.c.kind == "reminder_fired",
+    )
+    .order_by(EVENTS.c.seq)
+    .limit(bindparam("limit", type_=Integer()))
+)
+
+
+async def reminders_fired_since(
+    connection: AsyncConnection, owner: str, since: int, until: int, limit: int
+) -> list[tuple[int, uuid.UUID, dict[str, Any]]]:
+    """The `reminder_fired` events numbered in (since, until], oldest first: (seq, task id,
+    the reminder as the event describes it, with when it fired)."""
+    parameters = {"owner": owner, "since": since, "until": until, "limit": limit}
+    rows = await connection.execute(_REMINDERS_FIRED_SINCE, parameters)
+    return [
+        (row.seq, row.entity_id, {**row.state["reminder"], "fired_at": row.occurred_at})
+        for row in rows
+    ]
 
 
 # --- retention ------------------------------------------------------------------------------
