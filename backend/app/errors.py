@@ -180,7 +180,7 @@ class InvalidReminders(InvalidInput):
 class TaskNotRecurring(InvalidInput):
     error_code = "TASK_NOT_RECURRING"
     detail = "The task has no recurrence"
-    description = "`skip` or `occurrences` of a task without a `recurrence`."
+    description = "`skip` of a task without a `recurrence`."
 
 
 class AuthError(ApiError):

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.scope import owned_by
 from app.db.sequenced import TASK_STATE, TASKS
 from app.models import metadata
 from app.models.base import UTCDateTime
@@ -27,9 +28,7 @@ from app.models.base import UTCDateTime
 REMINDERS = metadata.tables["reminders"]
 _C = REMINDERS.c
 
-_DELETE_PLAN = delete(REMINDERS).where(
-    _C.task_id == bindparam("task_id"), _C.user_id == bindparam("owner")
-)
+_DELETE_PLAN = delete(REMINDERS).where(_C.task_id == bindparam("task_id"), owned_by(REMINDERS))
 
 
 async def replace_plan(
@@ -68,7 +67,7 @@ _CLAIM = (
     update(REMINDERS)
     .where(
         _C.id.in_(bindparam("ids", expanding=True)),
-        _C.user_id == bindparam("owner"),
+        owned_by(REMINDERS),
         _C.fired_at.is_(None),
     )
     .values(
@@ -105,7 +104,7 @@ async def claim(
 
 
 _STATES = select(*(TASKS.c[name] for name in TASK_STATE)).where(
-    TASKS.c.id.in_(bindparam("ids", expanding=True)), TASKS.c.user_id == bindparam("owner")
+    TASKS.c.id.in_(bindparam("ids", expanding=True)), owned_by(TASKS)
 )
 
 

@@ -79,7 +79,7 @@ async def read_changes(
         lists = await list_service.lists_changed(connection, owner, start, state.seq, limit + 1)
         changes += [Change(seq, None, list_["id"], "list", list_) for seq, list_ in lists]
     if since is not None:
-        tombstones = await sync_repository.tombstones_since(
+        tombstones, fired = await sync_repository.tombstones_since(
             connection,
             owner,
             since,
@@ -88,7 +88,7 @@ async def read_changes(
             ("task", "list") if with_lists else ("task",),
         )
         changes += [Change(seq, None, id_, kind) for seq, id_, kind in tombstones]
-        changes += await _reminders_fired(connection, owner, since, state.seq, limit + 1)
+        changes += await _with_tasks(connection, owner, fired)
     if with_lists or since is not None:
         changes.sort(key=lambda change: change.seq)
     if len(changes) > limit:
@@ -96,19 +96,19 @@ async def read_changes(
     return Changes(changes, state.seq, has_more=False)
 
 
-async def _reminders_fired(
-    connection: AsyncConnection, owner: str, since: int, until: int, limit: int
+async def _with_tasks(
+    connection: AsyncConnection, owner: str, fired: list[sync_repository.FiredReminder]
 ) -> list[Change]:
     """Fired reminders, each with its task as it is now (one gone since is left out: its
-    tombstone follows)."""
-    fired = await sync_repository.reminders_fired_since(connection, owner, since, until, limit)
+    tombstone follows). A query only when some reminder fired."""
     if not fired:
         return []
-    tasks = await task_service.tasks_by_ids(connection, owner, list({id_ for _, id_, _ in fired}))
+    ids = list({one.task_id for one in fired})
+    tasks = await task_service.tasks_by_ids(connection, owner, ids)
     return [
-        Change(seq, tasks[id_], id_, reminder=reminder)
-        for seq, id_, reminder in fired
-        if id_ in tasks
+        Change(one.seq, tasks[one.task_id], one.task_id, reminder=one.reminder)
+        for one in fired
+        if one.task_id in tasks
     ]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Integer, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.database import Database
+from app.db.scope import owned_by
 from app.errors import InvalidRecurrence, InvalidReminders, TaskNotRecurring
 from app.kit.etags import Precondition
 from app.kit.keys import due_keys
@@ -168,7 +169,7 @@ _COMPLETIONS = (
         COMPLETIONS.c.completed_at,
     )
     .where(
-        COMPLETIONS.c.user_id == bindparam("owner"),
+        owned_by(COMPLETIONS),
         COMPLETIONS.c.task_id == bindparam("task_id"),
     )
     .order_by(COMPLETIONS.c.completed_at.desc(), COMPLETIONS.c.id)
@@ -211,13 +212,15 @@ async def list_occurrences(
     end: datetime | None,
     limit: int,
 ) -> list[Due]:
-    """The current due and the next ones in [start, end) (default: from now, a year)."""
+    """The current due and the next ones in [start, end) (default: from now, a year); for a
+    task that does not repeat, its due (whatever the range) or nothing."""
     async with database.connect() as connection:
         task = await _owned(connection, owner, task_id)
-    if task["recurrence"] is None:
-        raise TaskNotRecurring()
     start = database.clock() if start is None else start
     end = start + _YEAR if end is None else end
+    if task["recurrence"] is None:  # a task that does not repeat: its due, if any
+        due = due_of(task)
+        return [due] if due.date or due.at else []
     return series.upcoming(Recurrence.of(task["recurrence"]), due_of(task), start, end, limit)
 
 

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.models import TaskCompletion
+from app.models import Event, TaskCompletion
 from tests.support.clock import CLOCK, START
 from tests.support.helpers import (
     ALICE,
@@ -119,6 +119,13 @@ async def test_occurrences_list_upcoming_dates(app: FastAPI, client: httpx.Async
     assert [o["due_date"] for o in response.json()] == ["2026-11-30", "2026-12-07", "2026-12-14"]
     bad = await client.get(f"/api/tasks/{task['id']}/occurrences?limit=1000", headers=auth(ALICE))
     assert_error(bad, 400, "VALIDATION_ERROR")
+    naive = await client.get(
+        f"/api/tasks/{task['id']}/occurrences?from=2026-12-01T00:00:00", headers=auth(ALICE)
+    )
+    assert_error(naive, 400, "VALIDATION_ERROR")  # an instant needs its offset
+    plain = await create_task(client, due_date="2026-12-24")
+    once = await client.get(f"/api/tasks/{plain['id']}/occurrences", headers=auth(ALICE))
+    assert [o["due_date"] for o in once.json()] == ["2026-12-24"]
 
 
 async def test_another_users_recurring_task_is_403(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -195,3 +202,36 @@ async def test_clearing_the_due_of_a_recurring_task_is_refused(
     assert stopped.status_code == 200, stopped.text
     assert (stopped.json()["recurrence"], stopped.json()["due_date"]) == (None, None)
     assert (await row_of(app, task["id"]))["recurrence"] is None
+
+
+async def test_the_event_of_a_completion_says_which_occurrence_and_what_next(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    task = await create_task(client, due_at="2026-11-30T09:00:00+01:00", recurrence=WEEKLY)
+    await complete(client, task)
+    async with sessionmaker_of(app)() as session:
+        last = (await session.scalars(select(Event).order_by(Event.seq.desc()))).first()  # type: ignore[attr-defined]
+    assert last is not None
+    assert (str(last.entity_id), last.kind) == (task["id"], "updated")
+    # Each database renders the instant its way: "2026-12-07T08:00:00+00:00" or "... 08:00:00".
+    assert last.state["due_at"][:19].replace(" ", "T") == "2026-12-07T08:00:00"
+    assert last.state["recurrence"]["last_completed"]["due_at"].startswith("2026-11-30T08:00:00")
+
+
+async def test_skip_honours_if_match_and_idempotency_key(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    task = await create_task(
+        client, due_date="2026-11-30", recurrence={**WEEKLY, "time_zone": "UTC"}
+    )
+    path = f"/api/tasks/{task['id']}/skip"
+    stale = await client.post(path, headers={**auth(ALICE), "If-Match": '"999"'})
+    assert_error(stale, 412, "PRECONDITION_FAILED")
+    assert (await row_of(app, task["id"]))["due_date"].isoformat() == "2026-11-30"
+    headers = {**auth(ALICE), "Idempotency-Key": "skip-1", "If-Match": task["etag"]}
+    first = await client.post(path, headers=headers)
+    again = await client.post(path, headers=headers)
+    assert first.status_code == again.status_code == 200, first.text
+    assert again.headers.get("Idempotency-Replayed") == "true"
+    assert first.json() == again.json()
+    assert (await row_of(app, task["id"]))["due_date"].isoformat() == "2026-12-07"  # moved once
