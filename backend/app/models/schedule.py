@@ -47,6 +47,14 @@ class Reminder(SQLModel, table=True):
             postgresql_where=text("fired_at IS NULL"),
             sqlite_where=text("fired_at IS NULL"),
         ),
+        # One owner's due ones, claimed together in the owner's transaction.
+        Index(
+            "ix_reminders_user_id_fire_at_unfired",
+            "user_id",
+            "fire_at",
+            postgresql_where=text("fired_at IS NULL"),
+            sqlite_where=text("fired_at IS NULL"),
+        ),
         Index("ix_reminders_task_id", "task_id"),
     )
 

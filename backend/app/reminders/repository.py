@@ -15,6 +15,7 @@ from sqlalchemy import (
     exists,
     insert,
     select,
+    text,
     true,
     update,
 )
@@ -47,29 +48,35 @@ async def replace_plan(
         await connection.execute(insert(REMINDERS), rows)
 
 
-_DUE = (
-    select(_C.id, _C.user_id)
+_DUE_OWNERS = (
+    select(_C.user_id)
     .where(_C.fired_at.is_(None), _C.fire_at <= bindparam("now", type_=UTCDateTime()))
     .order_by(_C.fire_at)
     .limit(bindparam("limit", type_=Integer()))
 )
 
 
-async def due(connection: AsyncConnection, now: datetime, limit: int) -> list[tuple[Any, str]]:
-    """Up to `limit` unfired reminders whose time has come, oldest first: (id, owner). A read
-    of the partial index only; claiming them is `claim`'s."""
-    rows = await connection.execute(_DUE, {"now": now, "limit": limit})
-    return [(row.id, row.user_id) for row in rows]
+async def due_owners(connection: AsyncConnection, now: datetime, limit: int) -> list[str]:
+    """The owners of up to `limit` unfired reminders whose time has come, oldest first, each
+    once. A read of the partial index only; claiming is `claim`'s."""
+    rows = await connection.execute(_DUE_OWNERS, {"now": now, "limit": limit})
+    return list(dict.fromkeys(row.user_id for row in rows))
 
 
 _TASK_COMPLETED = exists().where(TASKS.c.id == _C.task_id, TASKS.c.is_completed == true())
-_CLAIM = (
-    update(REMINDERS)
+_OWNERS_DUE = (
+    select(_C.id)
     .where(
-        _C.id.in_(bindparam("ids", expanding=True)),
         owned_by(REMINDERS),
         _C.fired_at.is_(None),
+        _C.fire_at <= bindparam("now", type_=UTCDateTime()),
     )
+    .limit(bindparam("limit", type_=Integer()))
+)
+_CLAIM = (
+    update(REMINDERS)
+    # Rechecked under the row lock: a reminder another transaction claimed meanwhile is left.
+    .where(_C.id.in_(_OWNERS_DUE.scalar_subquery()), _C.fired_at.is_(None))
     .values(
         fired_at=bindparam("now", type_=UTCDateTime()),
         outcome=case(
@@ -86,21 +93,33 @@ _CLAIM = (
 async def claim(
     connection: AsyncConnection,
     owner: str,
-    ids: list[Any],
     now: datetime,
     oldest: datetime,
     late_before: datetime,
+    limit: int,
 ) -> list[Any]:
-    """Marks these of the owner's reminders fired, those still unfired only; returns them with
-    their outcome: `dropped` (task completed, or older than `oldest`), `late`, `fired`."""
+    """Marks up to `limit` of the owner's due reminders fired; returns them with their
+    outcome: `dropped` (task completed, or older than `oldest`), `late`, `fired`."""
     parameters = {
-        "ids": ids,
         "owner": owner,
         "now": now,
         "oldest": oldest,
         "late_before": late_before,
+        "limit": limit,
     }
     return list(await connection.execute(_CLAIM, parameters))
+
+
+_OWNER_BUSY = text("SELECT NOT pg_try_advisory_xact_lock(hashtext('reminders:' || :owner))")
+
+
+async def taken_by_another(connection: AsyncConnection, owner: str) -> bool:
+    """PostgreSQL: another worker is firing this owner's reminders right now (it holds the
+    owner's transaction-scoped advisory lock), so this one moves on instead of queueing behind
+    it. SQLite has one writer at a time: never."""
+    if connection.dialect.name != "postgresql":
+        return False
+    return bool(await connection.scalar(_OWNER_BUSY, {"owner": owner}))
 
 
 _STATES = select(*(TASKS.c[name] for name in TASK_STATE)).where(

@@ -11,7 +11,6 @@ completed. A deleted task's reminders go with it.
 
 import random
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,30 +43,28 @@ async def replan(
 
 
 async def fire_due(database: Database, now: datetime) -> int:
-    """Fires every reminder due at `now`, batch by batch, each owner's in one transaction;
-    how many fired (late ones included). Safe to run in several processes at once."""
+    """Fires every reminder due at `now`, owner by owner, each owner's in one transaction; how
+    many fired (late ones included). Safe to run in several processes at once."""
     fired = 0
     while True:
         async with database.connect() as connection:
-            due = await repository.due(connection, now, BATCH)
-        by_owner: dict[str, list[Any]] = defaultdict(list)
-        for reminder_id, owner in due:
-            by_owner[owner].append(reminder_id)
-        owners = list(by_owner.items())
-        # Workers reading the same batch start at different owners, so they rarely queue on
-        # the same owner's counter (the one who comes second claims nothing there).
+            owners = await repository.due_owners(connection, now, BATCH)
+        # Workers reading the same owners start at different ones, and skip an owner another
+        # worker holds: they share the work instead of queueing on each other.
         random.shuffle(owners)
-        for owner, ids in owners:
-            fired += await _fire(database, owner, ids, now)
-        if len(due) < BATCH:
+        for owner in owners:
+            fired += await _fire(database, owner, now)
+        if not owners:
             return fired
 
 
-async def _fire(database: Database, owner: str, ids: list[Any], now: datetime) -> int:
+async def _fire(database: Database, owner: str, now: datetime) -> int:
     async with database.write(owner, several_statements=True) as connection:
-        await take_counter_lock(connection, owner)  # first, as every write of the owner's
+        if await repository.taken_by_another(connection, owner):
+            return 0
+        await take_counter_lock(connection, owner)  # before any reminder row, as every write
         claimed = await repository.claim(
-            connection, owner, ids, now, now - MAX_LATENESS, now - LATE_AFTER
+            connection, owner, now, now - MAX_LATENESS, now - LATE_AFTER, BATCH
         )
         firing = [row for row in claimed if row.outcome != "dropped"]
         if not firing:

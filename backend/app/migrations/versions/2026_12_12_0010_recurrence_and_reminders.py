@@ -124,6 +124,13 @@ def upgrade() -> None:
         postgresql_where=sa.text("fired_at IS NULL"),
         sqlite_where=sa.text("fired_at IS NULL"),
     )
+    op.create_index(
+        "ix_reminders_user_id_fire_at_unfired",
+        "reminders",
+        ["user_id", "fire_at"],
+        postgresql_where=sa.text("fired_at IS NULL"),
+        sqlite_where=sa.text("fired_at IS NULL"),
+    )
     op.create_index("ix_reminders_task_id", "reminders", ["task_id"])
     if op.get_bind().dialect.name != "postgresql":
         _replace_sync_triggers(with_recurrence=True)
@@ -133,6 +140,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         _replace_sync_triggers(with_recurrence=False)
     op.drop_index("ix_reminders_task_id", table_name="reminders")
+    op.drop_index("ix_reminders_user_id_fire_at_unfired", table_name="reminders")
     op.drop_index("ix_reminders_fire_at_unfired", table_name="reminders")
     op.drop_table("reminders")
     op.drop_index("ix_task_completions_user_id_task_id_completed_at", table_name="task_completions")
