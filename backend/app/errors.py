@@ -172,6 +172,28 @@ class SubtaskListMismatch(InvalidInput):
     )
 
 
+class InvalidRecurrence(InvalidInput):
+    error_code = "INVALID_RECURRENCE"
+    detail = "Invalid recurrence"
+    description = (
+        "a `recurrence` this task's due cannot carry (no due, UNTIL in the wrong form, an "
+        "hourly rule on an all-day due, a rule that yields no occurrence): the detail names "
+        "the part."
+    )
+
+
+class InvalidReminders(InvalidInput):
+    error_code = "INVALID_REMINDERS"
+    detail = "Invalid reminders"
+    description = "a relative reminder (`before`) on a task without a timed due (`due_at`)."
+
+
+class TaskNotRecurring(InvalidInput):
+    error_code = "TASK_NOT_RECURRING"
+    detail = "The task has no recurrence"
+    description = "`skip` of a task without a `recurrence`."
+
+
 class AuthError(ApiError):
     """Any 401. `reason` is for the log only; the client sees `detail`."""
 

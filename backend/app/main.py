@@ -38,6 +38,7 @@ from app.sync import changes_endpoints as changes
 from app.sync import events_endpoints as events
 from app.tags import endpoints as tags
 from app.tasks import endpoints as tasks
+from app.tasks import recurring_endpoints as recurring_tasks
 from app.tasks import tree_endpoints as task_tree
 from app.webhooks import endpoints as webhooks
 
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     # takes `changes` or `events`: app.tasks.dependencies.TaskIdSegment.)
     app.include_router(tasks.router)
     app.include_router(task_tree.router)
+    app.include_router(recurring_tasks.router)
     app.include_router(changes.router)
     app.include_router(events.router)
     app.include_router(tags.router)

@@ -73,7 +73,11 @@ TASK_STATE = (
     "open_subtask_count",
     "version",
     "list_id",
+    "recurrence",  # JSON text: which occurrence was completed, what is left (app.recurrence)
+    "reminders",  # JSON text (app.reminders): a webhook's task is whole
 )
+# Columns holding JSON as text: the state embeds their value, not a string of it.
+_JSON_TEXT = frozenset({"tags", "recurrence", "reminders"})
 _EVENT_COLUMNS = [
     "scope_id",
     "seq",
@@ -152,7 +156,7 @@ def event_of(
             for name in TASK_STATE
             for part in (
                 _constant(name),
-                cast(written.c[name], JSON) if name == "tags" else written.c[name],
+                cast(written.c[name], JSON) if name in _JSON_TEXT else written.c[name],
             )
         )
     )

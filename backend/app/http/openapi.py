@@ -44,7 +44,8 @@ _DESCRIPTIONS: dict[type[ApiError], str] = {
     "`INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) "
     "`PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, "
     "`DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) "
-    "`WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address.",
+    "`WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; "
+    "(recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`.",
     ServiceUnavailable: "The database, or the token signing keys (JWKS), cannot be reached, or "
     "every database connection (or the server's connection limit) is in use; retry after "
     "`Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or "

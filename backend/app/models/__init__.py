@@ -1,6 +1,7 @@
 """Table models. Importing this package registers every table on `SQLModel.metadata`."""
 
 from app.models.base import metadata
+from app.models.schedule import Reminder, TaskCompletion
 from app.models.sync import Event, IdempotencyKey, UserSync
 from app.models.tag import TaskTag
 from app.models.task import Task
@@ -10,6 +11,8 @@ from app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 __all__ = [
     "Event",
     "IdempotencyKey",
+    "Reminder",
+    "TaskCompletion",
     "Task",
     "TaskList",
     "TaskTag",

@@ -89,6 +89,20 @@ def _tags_from_text(value: str | None) -> list[str] | None:
     return [] if value == "[]" else list(orjson.loads(value))
 
 
+class JsonText(TypeDecorator[Any]):
+    """A JSON value in a text column, NULL for None (recurrence, reminders): compared as text,
+    like `TagList`, so an UPDATE can tell whether it really changed on both databases."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else orjson.dumps(value).decode()
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else orjson.loads(value)
+
+
 class greatest(GenericFunction[datetime]):  # noqa: N801 (SQL function names are lower case)
     """The larger of its arguments: GREATEST on PostgreSQL, the two-argument max() on SQLite."""
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from app.kit.keys import NO_DUE
-from app.models.base import TagList, UTCDateTime
+from app.models.base import JsonText, TagList, UTCDateTime
 
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 2000
@@ -90,6 +90,10 @@ class Task(SQLModel, table=True):
     list_id: uuid.UUID | None = Field(
         default=None, sa_column=Column(Uuid(), ForeignKey("lists.id"), nullable=True)
     )
+    # Recurrence (app.recurrence) and reminders (app.reminders), as the client wrote them (the
+    # recurrence also counts what is left of a COUNT); null for the many tasks without.
+    recurrence: dict[str, object] | None = Field(default=None, sa_type=JsonText, nullable=True)
+    reminders: list[dict[str, object]] | None = Field(default=None, sa_type=JsonText, nullable=True)
     # Derived (app.kit.keys): casefolded text to search and sort, and the due date as two sort
     # keys that put tasks without one last in either direction.
     # Server-derived columns stay out of `model_dump()`: it shows what clients wrote.

@@ -92,8 +92,9 @@ async def _changes(
 
 def changes_body(result: Changes, token: str) -> dict[str, object]:
     return {
-        "tasks": [change.task for change in result.changes if change.task is not None],
+        "tasks": [c.task for c in result.changes if c.changed_task is not None],
         "deleted": [change.task_id for change in result.changes if change.task is None],
+        "reminders_fired": reminders_fired(result),
         "next_token": token,
         "has_more": result.has_more,
     }
@@ -102,10 +103,19 @@ def changes_body(result: Changes, token: str) -> dict[str, object]:
 def all_changes_body(result: Changes, token: str) -> dict[str, object]:
     changes = result.changes
     return {
-        "tasks": [change.task for change in changes if change.task is not None],
+        "tasks": [change.task for change in changes if change.changed_task is not None],
         "deleted": [c.task_id for c in changes if c.deleted and c.entity_type == "task"],
+        "reminders_fired": reminders_fired(result),
         "lists": [change.list for change in changes if change.list is not None],
         "deleted_lists": [c.task_id for c in changes if c.deleted and c.entity_type == "list"],
         "next_token": token,
         "has_more": result.has_more,
     }
+
+
+def reminders_fired(result: Changes) -> list[dict[str, object]]:
+    return [
+        {"task": change.task, "reminder": change.reminder}
+        for change in result.changes
+        if change.reminder is not None
+    ]

@@ -50,7 +50,8 @@ everything = APIRouter(prefix="/api", tags=["sync"])
 _STREAM_DESCRIPTION = """\
 `text/event-stream`. First `event: ready` (its `id` is the token the stream starts from), then
 one event per change, oldest first: `created` or `updated` (data: the task, as GET returns it)
-and `deleted` (data: `{"id": ...}`), each with the sync token as its `id`. A comment line
+and `deleted` (data: `{"id": ...}`), and `reminder.fired` (data: `{"task", "reminder"}`), each
+with the sync token as its `id`. A comment line
 (`: heartbeat`) every `SSE_HEARTBEAT_SECONDS`. When the bearer token expires, or the stream
 cannot go on, `event: close` (data: `{"error_code", "detail"}`) ends it: reconnect with a fresh
 token and `Last-Event-ID`. A server shutting down ends every stream with `close`
@@ -88,7 +89,8 @@ _ALL_STREAM_DESCRIPTION = """\
 `text/event-stream`, as `/api/tasks/events` but with every entity type, each event named
 `<type>.<kind>`: `task.created`, `task.updated`, `task.deleted`, `list.created`,
 `list.updated`, `list.deleted` (data: the task or list as GET returns it, or `{"id": ...}` for a
-deletion); `ready`, `close` and heartbeats as there. The same sync tokens."""
+deletion), and `reminder.fired` (data: `{"task", "reminder"}`); `ready`, `close` and heartbeats
+as there. The same sync tokens."""
 _STREAM_ERRORS = error_responses(
     InvalidInput,
     AuthError,
@@ -258,6 +260,8 @@ _stream_failures = _OncePerCause(interval_seconds=60)
 def _change_event(change: Change, owner: str, *, typed: bool = False) -> bytes:
     """`created`, `updated`, `deleted`; with `typed`, `<type>.<kind>` (`list.updated`)."""
     token = token_of(change.seq, owner)
+    if change.reminder is not None:  # the same name on both streams
+        return _event("reminder.fired", {"task": change.task, "reminder": change.reminder}, token)
     prefix = f"{change.entity_type}." if typed else ""
     entity = change.task if change.task is not None else change.list
     if entity is None:

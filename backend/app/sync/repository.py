@@ -4,6 +4,7 @@ and the purge of old events. The writes that number each change are in app.db.se
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,18 +23,33 @@ class SyncState:
 
 
 _STATE = select(USER_SYNC.c.seq, USER_SYNC.c.purged_seq).where(in_sync_scope(USER_SYNC.c.user_id))
-_TOMBSTONES_SINCE = (
-    select(EVENTS.c.seq, EVENTS.c.entity_id, EVENTS.c.entity_type)
+# Tombstones, and the fired reminders (app.reminders) in the same read: no extra query.
+_EVENTS_SINCE = (
+    select(
+        EVENTS.c.seq,
+        EVENTS.c.entity_id,
+        EVENTS.c.entity_type,
+        EVENTS.c.kind,
+        EVENTS.c.state,
+        EVENTS.c.occurred_at,
+    )
     .where(
         in_sync_scope(EVENTS.c.scope_id),
         EVENTS.c.seq > bindparam("since", type_=BigInteger()),
         EVENTS.c.seq <= bindparam("until", type_=BigInteger()),
         EVENTS.c.entity_type.in_(bindparam("types", expanding=True)),
-        EVENTS.c.kind == "deleted",
+        EVENTS.c.kind.in_(("deleted", "reminder_fired")),
     )
     .order_by(EVENTS.c.seq)
     .limit(bindparam("limit", type_=Integer()))
 )
+
+
+@dataclass(frozen=True, slots=True)
+class FiredReminder:
+    seq: int
+    task_id: uuid.UUID
+    reminder: dict[str, Any]  # as the event describes it, with when it fired
 
 
 async def sync_state(connection: AsyncConnection, owner: str) -> SyncState:
@@ -48,8 +64,9 @@ async def tombstones_since(
     until: int,
     limit: int,
     entity_types: tuple[str, ...] = ("task",),
-) -> list[tuple[int, uuid.UUID, str]]:
-    """The `deleted` events of these entity types numbered in (since, until], oldest first."""
+) -> tuple[list[tuple[int, uuid.UUID, str]], list[FiredReminder]]:
+    """The `deleted` events of these entity types numbered in (since, until], oldest first;
+    and, in the same read, the `reminder_fired` ones (tasks')."""
     parameters = {
         "owner": owner,
         "since": since,
@@ -57,8 +74,15 @@ async def tombstones_since(
         "limit": limit,
         "types": list(entity_types),
     }
-    rows = await connection.execute(_TOMBSTONES_SINCE, parameters)
-    return [(row.seq, row.entity_id, row.entity_type) for row in rows]
+    tombstones: list[tuple[int, uuid.UUID, str]] = []
+    fired: list[FiredReminder] = []
+    for row in await connection.execute(_EVENTS_SINCE, parameters):
+        if row.kind == "deleted":
+            tombstones.append((row.seq, row.entity_id, row.entity_type))
+        else:
+            reminder = {**row.state["reminder"], "fired_at": row.occurred_at}
+            fired.append(FiredReminder(row.seq, row.entity_id, reminder))
+    return tombstones, fired
 
 
 # --- retention ------------------------------------------------------------------------------

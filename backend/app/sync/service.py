@@ -8,6 +8,7 @@ repeated out of order."""
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -30,10 +31,17 @@ class Change:
     task_id: uuid.UUID  # the entity's id, whatever its type
     entity_type: str = "task"  # or "list"
     list: ListRecord | None = None  # a list as it is now; None: deleted (or a task's change)
+    # A fired reminder (app.reminders), with `task` as it is now: not a change of the task.
+    reminder: dict[str, Any] | None = None
 
     @property
     def deleted(self) -> bool:
         return self.task is None and self.list is None
+
+    @property
+    def changed_task(self) -> TaskRecord | None:
+        """The task this change created or updated (not a fired reminder's)."""
+        return self.task if self.reminder is None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +79,7 @@ async def read_changes(
         lists = await list_service.lists_changed(connection, owner, start, state.seq, limit + 1)
         changes += [Change(seq, None, list_["id"], "list", list_) for seq, list_ in lists]
     if since is not None:
-        tombstones = await sync_repository.tombstones_since(
+        tombstones, fired = await sync_repository.tombstones_since(
             connection,
             owner,
             since,
@@ -80,11 +88,28 @@ async def read_changes(
             ("task", "list") if with_lists else ("task",),
         )
         changes += [Change(seq, None, id_, kind) for seq, id_, kind in tombstones]
+        changes += await _with_tasks(connection, owner, fired)
     if with_lists or since is not None:
         changes.sort(key=lambda change: change.seq)
     if len(changes) > limit:
         return Changes(changes[:limit], changes[limit - 1].seq, has_more=True)
     return Changes(changes, state.seq, has_more=False)
+
+
+async def _with_tasks(
+    connection: AsyncConnection, owner: str, fired: list[sync_repository.FiredReminder]
+) -> list[Change]:
+    """Fired reminders, each with its task as it is now (one gone since is left out: its
+    tombstone follows). A query only when some reminder fired."""
+    if not fired:
+        return []
+    ids = list({one.task_id for one in fired})
+    tasks = await task_service.tasks_by_ids(connection, owner, ids)
+    return [
+        Change(one.seq, tasks[one.task_id], one.task_id, reminder=one.reminder)
+        for one in fired
+        if one.task_id in tasks
+    ]
 
 
 async def stream_start(database: Database, owner: str, since: int | None) -> int:

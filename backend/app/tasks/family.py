@@ -186,17 +186,39 @@ async def update_task(
     now: datetime,
     if_match: Precondition | None,
 ) -> TaskRecord:
+    current = await locked_current(connection, owner, task_id, if_match)
+    return await apply_update(connection, owner, current, changes, now)
+
+
+async def locked_current(
+    connection: AsyncConnection, owner: str, task_id: uuid.UUID, if_match: Precondition | None
+) -> TaskRecord:
+    """Takes the owner's change counter, then reads the task (403/404/412 as `update_task`)."""
     await take_counter_lock(connection, owner)
-    current = await current_task(connection, owner, task_id, if_match)
+    return await current_task(connection, owner, task_id, if_match)
+
+
+async def apply_update(
+    connection: AsyncConnection,
+    owner: str,
+    current: TaskRecord,
+    changes: dict[str, Any],
+    now: datetime,
+    *,
+    reopen_steps: bool = False,
+) -> TaskRecord:
+    """`update_task` after `locked_current`. `reopen_steps`: its completed descendants are
+    reopened (a recurring task moving to its next occurrence)."""
+    task_id = current["id"]
     changes_list = "list_id" in changes and changes["list_id"] != current["list_id"]
     if changes_list:
         await _check_list_change(connection, owner, current, changes["list_id"])
     completes = changes.get("is_completed") is True and not current["is_completed"]
     reopens = changes.get("is_completed") is False and current["is_completed"]
-    if completes:
+    if completes or reopen_steps:
         for node in await tree_repository.subtree(connection, owner, task_id):
-            if not node.is_completed:
-                await write_task(connection, owner, node.id, {"is_completed": True}, now)
+            if node.is_completed != completes:
+                await write_task(connection, owner, node.id, {"is_completed": completes}, now)
     tags: list[str] | None = changes.get("tags")
     task = await write_task(connection, owner, task_id, changes, now)
     if tags is not None:

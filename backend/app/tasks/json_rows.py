@@ -48,6 +48,9 @@ _POSTGRES_VALUES: dict[str, Callable[[str], str]] = {
     "due_date": _postgres_date,
     "priority": _priority,
     "tags": lambda column: f"{column}::json",
+    # JSON text columns, written by orjson: ::json keeps the text as it is
+    "recurrence": lambda column: f"{column}::json",
+    "reminders": lambda column: f"{column}::json",
     "etag": lambda _: "'\"' || tasks.version || '\"'",
 }
 
@@ -75,6 +78,8 @@ _SQLITE_VALUES: dict[str, Callable[[str], str]] = {
     "due_at": _sqlite_instant,
     "priority": _priority,
     "tags": lambda column: f"json({column})",
+    "recurrence": lambda column: f"json({column})",
+    "reminders": lambda column: f"json({column})",
     "etag": lambda _: "'\"' || tasks.version || '\"'",
 }
 

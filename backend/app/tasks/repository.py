@@ -72,6 +72,8 @@ class TaskRecord(TypedDict):
     subtask_count: int
     open_subtask_count: int
     list_id: uuid.UUID | None
+    recurrence: dict[str, Any] | None  # app.recurrence
+    reminders: list[dict[str, Any]] | None  # app.reminders
     etag: str  # from the `version` column
 
 
@@ -99,8 +101,10 @@ def record(row: Sequence[Any]) -> TaskRecord:
         subtask_count,
         open_subtask_count,
         list_id,
+        recurrence,
+        reminders,
         version,
-    ) = row[:18]
+    ) = row[:20]
     return {
         "id": id_,
         "user_id": user_id,
@@ -119,6 +123,8 @@ def record(row: Sequence[Any]) -> TaskRecord:
         "subtask_count": subtask_count,
         "open_subtask_count": open_subtask_count,
         "list_id": list_id,
+        "recurrence": recurrence,
+        "reminders": reminders,
         "etag": etag_of(version),
     }
 
@@ -144,6 +150,7 @@ _LIST = _newest_first(*COLUMNS)
 JSON_KEYS = tuple(TaskRecord.__annotations__)
 _LIST_JSON = {name: _newest_first(task_json(name, JSON_KEYS)) for name in ("postgresql", "sqlite")}
 _EXISTS = select(exists().where(ID == bindparam("task_id")))
+_BY_IDS = _OWNED.where(ID.in_(bindparam("task_ids", expanding=True)))
 
 
 async def list_tasks(
@@ -169,6 +176,13 @@ async def get_task(
     return None if row is None else record(row)
 
 
+async def tasks_by_ids(
+    connection: AsyncConnection, owner: str, task_ids: list[uuid.UUID]
+) -> list[TaskRecord]:
+    rows = await connection.execute(_BY_IDS, {"owner": owner, "task_ids": task_ids})
+    return [record(row) for row in rows]
+
+
 @functools.cache
 def _insert(names: tuple[str, ...]) -> SequencedInsertIfRoom:
     return SequencedInsertIfRoom(TASKS, names)
@@ -185,7 +199,9 @@ async def insert_task(
     return None if version is None else etag_of(version)
 
 
-def _owned_task(seq: Seq, guarded: bool, leaf_only: bool = False) -> ColumnElement[bool]:
+def _owned_task(
+    seq: Seq, guarded: bool, leaf_only: bool = False, not_recurring: bool = False
+) -> ColumnElement[bool]:
     """This id, this owner, and with `guarded`, a version among the If-Match ones; with
     `leaf_only`, a task with no parent and no children (a write of one needs no cascade)."""
     condition = (ID == bindparam("task_id")) & owned_by(TASKS)
@@ -194,6 +210,8 @@ def _owned_task(seq: Seq, guarded: bool, leaf_only: bool = False) -> ColumnEleme
         condition &= VERSION.in_(bindparam("versions", type_=BigInteger(), expanding=True))
     if leaf_only:
         condition &= TASKS.c.parent_id.is_(None) & (TASKS.c.subtask_count == 0)
+    if not_recurring:  # completing a recurring task moves it on (app.tasks.recurring)
+        condition &= TASKS.c.recurrence.is_(None)
     return condition
 
 
@@ -244,7 +262,7 @@ def _update_statement(
     return SequencedWrite.build(
         lambda seq: (
             update(TASKS)
-            .where(_owned_task(seq, guarded, leaf_only))
+            .where(_owned_task(seq, guarded, leaf_only, leaf_only and "is_completed" in fields))
             .values(
                 **new,
                 # Never backwards: a writer that took `now` before waiting for the row lock may

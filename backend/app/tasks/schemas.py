@@ -31,6 +31,8 @@ from app.models.task import (
     TAG_MAX_LENGTH,
     TITLE_MAX_LENGTH,
 )
+from app.recurrence.schemas import RecurrenceInput, RecurrenceRead
+from app.reminders.schemas import ReminderRead, Reminders
 
 # Lengths count characters (code points), so 200 emoji fit, as PostgreSQL's VARCHAR(200) counts.
 Title = Annotated[
@@ -129,6 +131,16 @@ _TAGS = (
 )
 
 
+_RECURRENCE = (
+    "Optional: repeat the task (needs a due). Completing it moves the due to the next "
+    "occurrence instead of completing it, until COUNT or UNTIL runs out."
+)
+_REMINDERS = (
+    'Optional: up to 10, each `{"before": "PT30M"}` (needs a timed due) or '
+    '`{"at": "2026-12-01T08:00:00Z"}`; each fires once, as a `reminder.fired` event.'
+)
+
+
 class _VisibleTitle(StrictInput):
     @field_validator("title", check_fields=False)
     @classmethod
@@ -202,6 +214,8 @@ class TaskCreate(_VisibleTitle):
         "top-level task.",
     )
     list_id: ResourceId | None = Field(default=None, description=_LIST_ID)
+    recurrence: RecurrenceInput | None = Field(default=None, description=_RECURRENCE)
+    reminders: Reminders | None = Field(default=None, description=_REMINDERS)
 
 
 class TaskUpdate(_VisibleTitle):
@@ -223,6 +237,12 @@ class TaskUpdate(_VisibleTitle):
     )
     list_id: ResourceId | None = Field(
         default=None, description=_LIST_ID + " null takes it out of its list."
+    )
+    recurrence: RecurrenceInput | None = Field(
+        default=None, description=_RECURRENCE + " null stops it."
+    )
+    reminders: Reminders | None = Field(
+        default=None, description=_REMINDERS + " Replaces them; null or `[]` removes them."
     )
 
     model_config = ConfigDict(
@@ -284,6 +304,8 @@ class TaskRead(BaseModel):
     subtask_count: int = Field(description="How many direct subtasks it has.")
     open_subtask_count: int = Field(description="How many of those are open.")
     list_id: uuid.UUID | None = Field(description="The task's list; null: in no list.")
+    recurrence: RecurrenceRead | None = Field(description="How it repeats; null: it does not.")
+    reminders: list[ReminderRead] | None = Field(description="Its reminders; null: none.")
     etag: str = Field(
         description='The task\'s version as a strong entity tag (`"12"`), as in the `ETag` '
         "header: changes only when a value really changes. Send it in `If-Match` to write only "

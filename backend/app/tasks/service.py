@@ -21,7 +21,7 @@ from app.kit.etags import Precondition
 from app.kit.keys import due_keys, fold
 from app.kit.pagination import Page, PageParams
 from app.kit.positions import append_key
-from app.tasks import family, list_rows, moves, repository, tag_rows
+from app.tasks import family, list_rows, moves, recurring, repository, tag_rows
 from app.tasks import list_repository as task_list
 from app.tasks.cursor import Position, decode_cursor, encode_cursor
 from app.tasks.family import TreeLimits
@@ -175,7 +175,7 @@ async def create_task(
                     limits.max_tasks_per_list,
                 ),
             )
-    several = bool(data.tags) or data.list_id is not None
+    several = bool(data.tags) or data.list_id is not None or bool(data.reminders)
     async with database.write(owner, several_statements=several) as connection:
         return await insert_new_task(
             connection, owner, data, now, limits.max_tasks, limits.max_tasks_per_list
@@ -195,6 +195,7 @@ async def insert_new_task(
     It goes last among its siblings: its position key comes from the clock (app.kit.positions),
     so no query reads the siblings. Its parent, if any, is the caller's to check and update
     (app.tasks.family). A list that is not the owner's: InvalidListId; full: ListFull."""
+    schedule = _schedule_of(data)
     task = TaskRecord(
         id=uuid.uuid4(),
         user_id=owner,
@@ -213,6 +214,8 @@ async def insert_new_task(
         subtask_count=0,
         open_subtask_count=0,
         list_id=data.list_id,
+        recurrence=schedule.get("recurrence"),
+        reminders=schedule.get("reminders"),
         etag="",  # the database numbers the version
     )
     columns = _stored_columns({name: value for name, value in task.items() if name != "etag"})
@@ -229,7 +232,17 @@ async def insert_new_task(
     task["etag"] = etag
     if data.tags:
         await tag_rows.insert_tags(connection, owner, task["id"], data.tags)
+    if task["reminders"]:
+        await recurring.replan(connection, owner, task, now)
     return task
+
+
+def _schedule_of(data: TaskCreate) -> dict[str, Any]:
+    """The new task's recurrence and reminders, stored form; nothing to do without them."""
+    if data.recurrence is None and not data.reminders:
+        return {}
+    written = data.model_dump(include={"due_date", "due_at", "recurrence", "reminders"})
+    return recurring.checked_changes(None, written)
 
 
 async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRecord:
@@ -253,6 +266,10 @@ async def update_task(
     children; for the others (and to tell why nothing was written) app.tasks.family runs the
     rules (a subtree follows its task's completion and list)."""
     changes = _stored_columns(data.changes())
+    if recurring.SCHEDULE_FIELDS & changes.keys():
+        return await _update_scheduled(
+            database, owner, task_id, changes, if_match, max_tasks_per_list
+        )
     tags: list[str] | None = changes.get("tags")
     to_list: uuid.UUID | None = changes.get("list_id")
     leaf_only = "is_completed" in changes or "list_id" in changes
@@ -280,12 +297,56 @@ async def update_task(
         if to_list is not None:
             await list_rows.check_list(connection, owner, to_list)
         async with _list_deleted_meanwhile():
-            task = await family.update_task(
+            task = await _update_locked(
                 connection, owner, task_id, changes, database.clock(), if_match
             )
         if to_list is not None:
             await list_rows.check_room(connection, owner, to_list, max_tasks_per_list)
         return task
+
+
+async def _update_locked(
+    connection: AsyncConnection,
+    owner: str,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    now: datetime,
+    if_match: Precondition | None,
+) -> TaskRecord:
+    """The update under the owner's counter (app.tasks.family): a task with parent or
+    children, a recurring one being completed, or one the one-statement update did not find."""
+    current = await family.locked_current(connection, owner, task_id, if_match)
+    if recurring.completes_occurrence(current, changes):
+        return await recurring.move_on(connection, owner, current, changes, now, completed=True)
+    return await family.apply_update(connection, owner, current, changes, now)
+
+
+async def _update_scheduled(
+    database: Database,
+    owner: str,
+    task_id: uuid.UUID,
+    changes: dict[str, Any],
+    if_match: Precondition | None,
+    max_tasks_per_list: int,
+) -> TaskRecord:
+    """A write of the due, recurrence or reminders: checked against the task as it is under
+    the lock, and the reminders re-planned in the same transaction."""
+    to_list: uuid.UUID | None = changes.get("list_id")
+    async with database.write(owner, several_statements=True) as connection:
+        now = database.clock()
+        if to_list is not None:
+            await list_rows.check_list(connection, owner, to_list)
+        current = await family.locked_current(connection, owner, task_id, if_match)
+        changes = recurring.checked_changes(current, changes)
+        if recurring.completes_occurrence(current, changes):
+            return await recurring.move_on(connection, owner, current, changes, now, completed=True)
+        async with _list_deleted_meanwhile():
+            task = await family.apply_update(connection, owner, current, changes, now)
+        if to_list is not None:
+            await list_rows.check_room(connection, owner, to_list, max_tasks_per_list)
+        if task["reminders"] or current["reminders"]:
+            await recurring.replan(connection, owner, task, now)
+    return task
 
 
 async def delete_task(
@@ -373,3 +434,10 @@ async def tasks_changed(
     """For delta sync (app.sync): the owner's tasks whose last change is numbered in
     (since, until], oldest change first, each with that number."""
     return await repository.tasks_changed(connection, owner, since, until, limit)
+
+
+async def tasks_by_ids(
+    connection: AsyncConnection, owner: str, task_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, TaskRecord]:
+    """For the changes feed (app.sync): these of the owner's tasks that exist, by id."""
+    return {task["id"]: task for task in await repository.tasks_by_ids(connection, owner, task_ids)}

@@ -49,6 +49,18 @@ OPERATIONS = {
         "move_task",
         {"200", "400", "401", "403", "404", "409", "412", "413", "415", "429", "414", "500", "503"},
     ),
+    ("post", "/api/tasks/{task_id}/skip"): (
+        "skip_occurrence",
+        {"200", "400", "401", "403", "404", "412", "414", "422", "429", "500", "503"},
+    ),
+    ("get", "/api/tasks/{task_id}/completions"): (
+        "list_completions",
+        {"200", "400", "401", "403", "404", "414", "429", "500", "503"},
+    ),
+    ("get", "/api/tasks/{task_id}/occurrences"): (
+        "list_occurrences",
+        {"200", "400", "401", "403", "404", "414", "429", "500", "503"},
+    ),
     ("post", "/api/tasks/batch"): (
         "run_batch",
         {
@@ -222,6 +234,7 @@ def test_only_a_reused_idempotency_key_documents_422(document: dict[str, Any]) -
         [
             ("post", "/api/tasks"),
             ("post", "/api/tasks/batch"),
+            ("post", "/api/tasks/{task_id}/skip"),
             ("post", "/api/lists"),
             ("post", "/api/lists/{list_id}/move"),
         ]

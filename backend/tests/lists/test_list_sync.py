@@ -27,7 +27,7 @@ async def test_the_tasks_feed_is_unchanged_by_lists(client: httpx.AsyncClient) -
 
     body = await changes(client, "/api/tasks/changes", start)
 
-    assert set(body) == {"tasks", "deleted", "next_token", "has_more"}
+    assert set(body) == {"tasks", "deleted", "reminders_fired", "next_token", "has_more"}
     assert (body["tasks"], body["deleted"]) == ([], [task["id"]])
     assert other["id"] not in str(body)
 

@@ -64,6 +64,13 @@ async def _tasks_of_every_shape(app: FastAPI, client: httpx.AsyncClient) -> None
     parent = await create_task(client, title="parent", list_id=work["id"])
     await create_task(client, title="child", parent_id=parent["id"], list_id=work["id"])
     await create_task(client, title="no description", description=None)
+    await create_task(
+        client,
+        title="weekly",
+        due_at="2026-12-07T09:00:00+01:00",
+        recurrence={"rule": "FREQ=WEEKLY;BYDAY=MO;COUNT=3", "time_zone": "Europe/Berlin"},
+        reminders=[{"before": "PT30M"}, {"at": "2026-12-06T20:00:00Z"}],
+    )
     await make_task(app, BOB, title="not Alice's")
 
 
@@ -98,7 +105,7 @@ async def test_every_page_of_a_cursor_walk_matches(app: FastAPI, client: httpx.A
         seen.extend(ids)
         link = response.links.get("next")
         url = link["url"] if link else ""
-    assert len(seen) == len(set(seen)) == 7  # Alice's seven tasks, each once, none of Bob's
+    assert len(seen) == len(set(seen)) == 8  # Alice's eight tasks, each once, none of Bob's
 
 
 async def test_an_empty_page_is_an_empty_array(client: httpx.AsyncClient) -> None:

@@ -157,7 +157,7 @@ BAD_UPDATE_BODIES = [
     pytest.param(
         {},
         "Provide at least one of: title, description, is_completed, due_date, due_at, "
-        "priority, tags, list_id",
+        "priority, tags, list_id, recurrence, reminders",
         id="no-fields",
     ),
     pytest.param(

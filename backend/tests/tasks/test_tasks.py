@@ -34,6 +34,7 @@ TASK_KEYS = {
     "etag",  # issue 11
     *("parent_id", "position", "subtask_count", "open_subtask_count"),  # issue 17
     "list_id",  # issue 17
+    *("recurrence", "reminders"),  # issue 19
 }
 
 

@@ -323,7 +323,7 @@ async def test_invalid_content_length_is_refused(
             b"{}",
             "VALIDATION_ERROR",
             "Provide at least one of: title, description, is_completed, due_date, due_at, "
-            "priority, tags, list_id",
+            "priority, tags, list_id, recurrence, reminders",
             id="no-fields",
         ),
         pytest.param(

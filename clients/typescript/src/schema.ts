@@ -106,6 +106,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{task_id}/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Skip Occurrence
+         * @description Skip the current occurrence of a recurring task: its due moves to the next occurrence,
+         *     and no completion is recorded. When COUNT or UNTIL has run out, the task completes.
+         */
+        post: operations["skip_occurrence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Completions
+         * @description Every completion of a recurring task: which occurrence (its due) and when.
+         */
+        get: operations["list_completions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/occurrences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Occurrences
+         * @description A recurring task's upcoming occurrences in [`from`, `to`): at most `limit` (100).
+         */
+        get: operations["list_occurrences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/changes": {
         parameters: {
             query?: never;
@@ -511,6 +572,11 @@ export interface components {
              */
             deleted: string[];
             /**
+             * Reminders Fired
+             * @description Reminders fired since the token, oldest first, each with its task as it is now (a task deleted since is left out).
+             */
+            reminders_fired: components["schemas"]["ReminderFiredRead"][];
+            /**
              * Next Token
              * @description Pass as `since` next time (opaque).
              */
@@ -582,6 +648,11 @@ export interface components {
              */
             deleted: string[];
             /**
+             * Reminders Fired
+             * @description Reminders fired since the token, oldest first, each with its task as it is now (a task deleted since is left out).
+             */
+            reminders_fired: components["schemas"]["ReminderFiredRead"][];
+            /**
              * Next Token
              * @description Pass as `since` next time (opaque).
              */
@@ -610,6 +681,34 @@ export interface components {
              * @constant
              */
             op: "complete";
+        };
+        /** CompletionRead */
+        CompletionRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Task Id
+             * Format: uuid
+             */
+            task_id: string;
+            /**
+             * Due Date
+             * @description The completed occurrence's all-day due.
+             */
+            due_date: string | null;
+            /**
+             * Due At
+             * @description The completed occurrence's timed due (UTC).
+             */
+            due_at: string | null;
+            /**
+             * Completed At
+             * Format: date-time
+             */
+            completed_at: string;
         };
         /** CreateOperation */
         CreateOperation: {
@@ -678,7 +777,7 @@ export interface components {
          * @description Stable, documented machine-readable codes. Never rename one: clients branch on them.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "PARENT_NOT_FOUND" | "PARENT_IS_SELF" | "PARENT_IN_SUBTREE" | "DEPTH_LIMIT_EXCEEDED" | "ANCHOR_NOT_SIBLING" | "SUBTASK_LIST_MISMATCH" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "WEBHOOK_FORBIDDEN" | "WEBHOOK_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_QUOTA_EXCEEDED" | "SUBTASK_LIMIT_REACHED" | "POSITION_KEY_TOO_LONG" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
+        ErrorCode: "VALIDATION_ERROR" | "MALFORMED_JSON" | "MALFORMED_REQUEST" | "INVALID_CURSOR" | "INVALID_IDEMPOTENCY_KEY" | "INVALID_IF_MATCH" | "INVALID_SYNC_TOKEN" | "INVALID_LIST_ID" | "PARENT_NOT_FOUND" | "PARENT_IS_SELF" | "PARENT_IN_SUBTREE" | "DEPTH_LIMIT_EXCEEDED" | "ANCHOR_NOT_SIBLING" | "SUBTASK_LIST_MISMATCH" | "INVALID_RECURRENCE" | "INVALID_REMINDERS" | "TASK_NOT_RECURRING" | "NOT_AUTHENTICATED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "INSUFFICIENT_SCOPE" | "TASK_FORBIDDEN" | "TASK_NOT_FOUND" | "LIST_FORBIDDEN" | "LIST_NOT_FOUND" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "SYNC_TOKEN_EXPIRED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "REQUEST_TIMEOUT" | "URI_TOO_LONG" | "HEADERS_TOO_LARGE" | "RATE_LIMITED" | "TASK_QUOTA_EXCEEDED" | "LIST_QUOTA_EXCEEDED" | "LIST_FULL" | "LIST_NOT_EMPTY" | "WEBHOOK_FORBIDDEN" | "WEBHOOK_NOT_FOUND" | "DELIVERY_NOT_FOUND" | "WEBHOOK_URL_REFUSED" | "WEBHOOK_QUOTA_EXCEEDED" | "SUBTASK_LIMIT_REACHED" | "POSITION_KEY_TOO_LONG" | "IDEMPOTENCY_KEY_REUSED" | "TOO_MANY_STREAMS" | "STREAM_CAPACITY_REACHED" | "AUTH_UNAVAILABLE" | "DATABASE_UNAVAILABLE" | "DATABASE_BUSY" | "SERVER_BUSY" | "SERVER_RESTARTING" | "INTERNAL_ERROR";
         /**
          * ErrorResponse
          * @description The body of every error response.
@@ -706,6 +805,9 @@ export interface components {
              *     - `DEPTH_LIMIT_EXCEEDED` (400): the task (with its subtree) would sit deeper than `MAX_TASK_DEPTH` levels.
              *     - `ANCHOR_NOT_SIBLING` (400): a move's `after`/`before` names no other task of the caller's in the target list under the target parent.
              *     - `SUBTASK_LIST_MISMATCH` (400): a subtask would sit in another list than its parent's (`list_id` on create, update or move); nothing was written. Move the parent to move the subtree, or take the task out from under its parent (`parent_id: null`) first.
+             *     - `INVALID_RECURRENCE` (400): a `recurrence` this task's due cannot carry (no due, UNTIL in the wrong form, an hourly rule on an all-day due, a rule that yields no occurrence): the detail names the part.
+             *     - `INVALID_REMINDERS` (400): a relative reminder (`before`) on a task without a timed due (`due_at`).
+             *     - `TASK_NOT_RECURRING` (400): `skip` of a task without a `recurrence`.
              *     - `NOT_AUTHENTICATED` (401): no `Authorization: Bearer` header.
              *     - `INVALID_TOKEN` (401): bad signature, algorithm, claims or format.
              *     - `TOKEN_EXPIRED` (401): the token's `exp` has passed.
@@ -751,6 +853,36 @@ export interface components {
              * @description The HTTP status code, repeated.
              */
             status_code: number;
+        };
+        /** FiredReminderRead */
+        FiredReminderRead: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Number
+             * @description Which of the task's `reminders` (0-based).
+             */
+            number: number;
+            /**
+             * Fire At
+             * Format: date-time
+             * @description When it was due.
+             */
+            fire_at: string;
+            /**
+             * Fired At
+             * Format: date-time
+             * @description When it fired.
+             */
+            fired_at: string;
+            /**
+             * Late
+             * @description It fired later than 2 minutes after `fire_at`.
+             */
+            late: boolean;
         };
         /** Health */
         Health: {
@@ -906,6 +1038,13 @@ export interface components {
             /** @description As the body of `POST /api/tasks/{id}/move`. */
             to: components["schemas"]["TaskMove"];
         };
+        /** OccurrenceRead */
+        OccurrenceRead: {
+            /** Due Date */
+            due_date: string | null;
+            /** Due At */
+            due_at: string | null;
+        };
         /** OperationResult */
         OperationResult: {
             /**
@@ -926,6 +1065,93 @@ export interface components {
             temp_id?: string | null;
             /** @description The task as stored after it; null for a delete. */
             task: components["schemas"]["TaskRead"] | null;
+        };
+        /**
+         * RecurrenceInput
+         * @description An RFC 5545 RRULE, the IANA zone it is expanded in, and what the next occurrence
+         *     counts from. The task needs a due (all-day or timed).
+         * @example {
+         *       "rule": "FREQ=MONTHLY;BYDAY=-1FR",
+         *       "time_zone": "Europe/Berlin"
+         *     }
+         * @example {
+         *       "repeat_from": "completion",
+         *       "rule": "FREQ=DAILY;INTERVAL=3",
+         *       "time_zone": "UTC"
+         *     }
+         */
+        RecurrenceInput: {
+            /**
+             * Rule
+             * @description RRULE parts (`FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH`): FREQ YEARLY to HOURLY, INTERVAL, COUNT or UNTIL (UTC `...Z` for a timed due, a date for an all-day one), BYDAY, BYMONTHDAY, BYMONTH, BYYEARDAY, BYWEEKNO, BYSETPOS, BYHOUR, BYMINUTE, WKST.
+             */
+            rule: string;
+            /**
+             * Time Zone
+             * @description IANA zone, e.g. `Europe/Berlin`.
+             */
+            time_zone: string;
+            /**
+             * Repeat From
+             * @description `due` (the default) or `completion`.
+             * @default due
+             * @enum {string}
+             */
+            repeat_from: "due" | "completion";
+        };
+        /** RecurrenceRead */
+        RecurrenceRead: {
+            /**
+             * Rule
+             * @description The rule, upper case; COUNT as written.
+             */
+            rule: string;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * Repeat From
+             * @enum {string}
+             */
+            repeat_from: "due" | "completion";
+            /**
+             * Remaining
+             * @description Occurrences left after the current due (from COUNT); null: no COUNT.
+             */
+            remaining: number | null;
+        };
+        /**
+         * ReminderFiredRead
+         * @description A `reminder.fired` event.
+         */
+        ReminderFiredRead: {
+            task: components["schemas"]["TaskRead"];
+            reminder: components["schemas"]["FiredReminderRead"];
+        };
+        /**
+         * ReminderInput
+         * @description `before` (relative to a timed due) or `at` (an instant), exactly one.
+         * @example {
+         *       "before": "PT30M"
+         *     }
+         */
+        ReminderInput: {
+            /**
+             * Before
+             * @description ISO 8601 duration before the due: `PT30M`.
+             */
+            before?: string | null;
+            /**
+             * At
+             * @description An instant, with an offset.
+             */
+            at?: string | null;
+        };
+        /** ReminderRead */
+        ReminderRead: {
+            /** Before */
+            before?: string | null;
+            /** At */
+            at?: string | null;
         };
         /** TagRead */
         TagRead: {
@@ -999,6 +1225,13 @@ export interface components {
              * @description The list the task is in (one of the caller's lists), or null: in no list, which is what omitting it means.
              */
             list_id?: string | null;
+            /** @description Optional: repeat the task (needs a due). Completing it moves the due to the next occurrence instead of completing it, until COUNT or UNTIL runs out. */
+            recurrence?: components["schemas"]["RecurrenceInput"] | null;
+            /**
+             * Reminders
+             * @description Optional: up to 10, each `{"before": "PT30M"}` (needs a timed due) or `{"at": "2026-12-01T08:00:00Z"}`; each fires once, as a `reminder.fired` event.
+             */
+            reminders?: components["schemas"]["ReminderInput"][] | null;
         };
         /**
          * TaskMove
@@ -1114,6 +1347,13 @@ export interface components {
              * @description The task's list; null: in no list.
              */
             list_id: string | null;
+            /** @description How it repeats; null: it does not. */
+            recurrence: components["schemas"]["RecurrenceRead"] | null;
+            /**
+             * Reminders
+             * @description Its reminders; null: none.
+             */
+            reminders: components["schemas"]["ReminderRead"][] | null;
             /**
              * Etag
              * @description The task's version as a strong entity tag (`"12"`), as in the `ETag` header: changes only when a value really changes. Send it in `If-Match` to write only if nobody changed the task since.
@@ -1171,6 +1411,13 @@ export interface components {
              * @description The list the task is in (one of the caller's lists), or null: in no list, which is what omitting it means. null takes it out of its list.
              */
             list_id?: string | null;
+            /** @description Optional: repeat the task (needs a due). Completing it moves the due to the next occurrence instead of completing it, until COUNT or UNTIL runs out. null stops it. */
+            recurrence?: components["schemas"]["RecurrenceInput"] | null;
+            /**
+             * Reminders
+             * @description Optional: up to 10, each `{"before": "PT30M"}` (needs a timed due) or `{"at": "2026-12-01T08:00:00Z"}`; each fires once, as a `reminder.fired` event. Replaces them; null or `[]` removes them.
+             */
+            reminders?: components["schemas"]["ReminderInput"][] | null;
         };
         /** UpdateOperation */
         UpdateOperation: {
@@ -1495,7 +1742,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1856,7 +2103,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2268,7 +2515,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2497,7 +2744,7 @@ export interface operations {
                     "application/json": components["schemas"]["BatchResult"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2717,6 +2964,537 @@ export interface operations {
             };
         };
     };
+    skip_occurrence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Write only if the task's ETag is one of these (`"12"`, strong and quoted, as sent), or it exists (`*`); otherwise 412 and nothing is written. Unquoted (`12`) is a 400 `INVALID_IF_MATCH`; a weak tag (`W/"12"`) never matches (412). */
+                "If-Match"?: string;
+                /** @description A unique key (a UUID) for this request: a retry with the same key and body gets the first response again (`Idempotency-Replayed: true`), not a second task. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The task's UUID. */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task, moved to its next occurrence (or completed, if none). */
+            200: {
+                headers: {
+                    /** @description The task's version, strong. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRead"];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task belongs to another user: `TASK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This task belongs to another user",
+                     *       "error_code": "TASK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such task, or the id is not a UUID: `TASK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Task not found",
+                     *       "error_code": "TASK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task has changed since the client read it: `PRECONDITION_FAILED`. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The task has changed since you read it (If-Match does not match its ETag)",
+                     *       "error_code": "PRECONDITION_FAILED",
+                     *       "status_code": 412
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The Idempotency-Key was used with a different body: `IDEMPOTENCY_KEY_REUSED`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This Idempotency-Key was already used with a different request body",
+                     *       "error_code": "IDEMPOTENCY_KEY_REUSED",
+                     *       "status_code": 422
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_completions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The task's UUID. */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task's completed occurrences, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CompletionRead"][];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task belongs to another user: `TASK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This task belongs to another user",
+                     *       "error_code": "TASK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such task, or the id is not a UUID: `TASK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Task not found",
+                     *       "error_code": "TASK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_occurrences: {
+        parameters: {
+            query?: {
+                /** @description Default: now. */
+                from?: string | null;
+                /** @description Default: a year after `from`. */
+                to?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The task's UUID. */
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current due and the next ones, in order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OccurrenceRead"][];
+                };
+            };
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "title: String should have at least 1 character",
+                     *       "error_code": "VALIDATION_ERROR",
+                     *       "status_code": 400
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired bearer token: `NOT_AUTHENTICATED`, `INVALID_TOKEN` or `TOKEN_EXPIRED`. */
+            401: {
+                headers: {
+                    /** @description Always `Bearer`. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing bearer token: send 'Authorization: Bearer <token>'",
+                     *       "error_code": "NOT_AUTHENTICATED",
+                     *       "status_code": 401
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The task belongs to another user: `TASK_FORBIDDEN`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "This task belongs to another user",
+                     *       "error_code": "TASK_FORBIDDEN",
+                     *       "status_code": 403
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such task, or the id is not a UUID: `TASK_NOT_FOUND`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Task not found",
+                     *       "error_code": "TASK_NOT_FOUND",
+                     *       "status_code": 404
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description : `URI_TOO_LONG`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The URL is too long",
+                     *       "error_code": "URI_TOO_LONG",
+                     *       "status_code": 414
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests: `RATE_LIMITED`. */
+            429: {
+                headers: {
+                    /** @description Seconds until the caller's quota starts again. */
+                    "Retry-After": number;
+                    /** @description The quota (draft-ietf-httpapi-ratelimit-headers-10), e.g. `"user";q=3000;w=60`: 3000 requests per 60 s per user (`"address"`: per client address, for requests without a valid token). Also on successful responses. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left, e.g. `"user";r=0;t=42`: no requests left, the window starts again in 42 s. Successful responses carry it too, without `t`. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests; retry after the number of seconds in Retry-After",
+                     *       "error_code": "RATE_LIMITED",
+                     *       "status_code": 429
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A bug on our side: `INTERNAL_ERROR`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Internal server error",
+                     *       "error_code": "INTERNAL_ERROR",
+                     *       "status_code": 500
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database, or the token signing keys (JWKS), cannot be reached, or every database connection (or the server's connection limit) is in use; retry after `Retry-After` seconds: `DATABASE_UNAVAILABLE`, `DATABASE_BUSY`, `AUTH_UNAVAILABLE` or `SERVER_BUSY` (`SERVER_RESTARTING` only ends an event stream, in its `close` event). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; with `AUTH_UNAVAILABLE`, until the signing keys may be fetched again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "The database is unavailable; try again shortly",
+                     *       "error_code": "DATABASE_UNAVAILABLE",
+                     *       "status_code": 503
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     list_changes: {
         parameters: {
             query?: {
@@ -2741,7 +3519,7 @@ export interface operations {
                     "application/json": components["schemas"]["ChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2883,7 +3661,8 @@ export interface operations {
             /**
              * @description `text/event-stream`. First `event: ready` (its `id` is the token the stream starts from), then
              *     one event per change, oldest first: `created` or `updated` (data: the task, as GET returns it)
-             *     and `deleted` (data: `{"id": ...}`), each with the sync token as its `id`. A comment line
+             *     and `deleted` (data: `{"id": ...}`), and `reminder.fired` (data: `{"task", "reminder"}`), each
+             *     with the sync token as its `id`. A comment line
              *     (`: heartbeat`) every `SSE_HEARTBEAT_SECONDS`. When the bearer token expires, or the stream
              *     cannot go on, `event: close` (data: `{"error_code", "detail"}`) ends it: reconnect with a fresh
              *     token and `Last-Event-ID`. A server shutting down ends every stream with `close`
@@ -2897,7 +3676,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3310,7 +4089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3671,7 +4450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4092,7 +4871,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4428,7 +5207,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookWithSecret"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4754,7 +5533,7 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5383,7 +6162,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryRead"][];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5694,7 +6473,7 @@ export interface operations {
                     "application/json": components["schemas"]["AllChangesRead"];
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5837,7 +6616,8 @@ export interface operations {
              * @description `text/event-stream`, as `/api/tasks/events` but with every entity type, each event named
              *     `<type>.<kind>`: `task.created`, `task.updated`, `task.deleted`, `list.created`,
              *     `list.updated`, `list.deleted` (data: the task or list as GET returns it, or `{"id": ...}` for a
-             *     deletion); `ready`, `close` and heartbeats as there. The same sync tokens.
+             *     deletion), and `reminder.fired` (data: `{"task", "reminder"}`); `ready`, `close` and heartbeats
+             *     as there. The same sync tokens.
              */
             200: {
                 headers: {
@@ -5847,7 +6627,7 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
-            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address. */
+            /** @description Invalid input: `VALIDATION_ERROR`, `MALFORMED_JSON` for a body that is not JSON, (lists only) `INVALID_CURSOR` for a cursor that was altered or belongs to another user or query, `INVALID_IDEMPOTENCY_KEY` for a bad `Idempotency-Key`, `INVALID_IF_MATCH` for an `If-Match` that is not `*` or quoted tags, `INVALID_SYNC_TOKEN` for a bad sync token, `INVALID_LIST_ID` for a list id that names none of the caller's lists; (subtasks, moves) `PARENT_NOT_FOUND`, `PARENT_IS_SELF`, `PARENT_IN_SUBTREE`, `DEPTH_LIMIT_EXCEEDED`, `ANCHOR_NOT_SIBLING`, `SUBTASK_LIST_MISMATCH`; (webhooks) `WEBHOOK_URL_REFUSED` for a URL that is not http(s) or points to a private address; (recurrence, reminders) `INVALID_RECURRENCE`, `INVALID_REMINDERS`, `TASK_NOT_RECURRING`. */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -1,7 +1,7 @@
 """webhooks: endpoints, their deliveries (derived from the outbox) and each attempt
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-12
 
 Plain tables, no triggers: deliveries are made by the webhook worker from `events`, after the
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
