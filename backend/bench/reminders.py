@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -67,7 +66,7 @@ async def work(url: str) -> None:
     """One worker: fires what is due until nothing is."""
     database = Database(Settings(_env_file=None, environment="development", database_url=url))
     try:
-        fired = await fire_due(database, datetime.now(UTC))
+        fired = await fire_due(database, database.clock())
         print(f"worker {os.getpid()}: fired {fired:,}", flush=True)
     finally:
         await database.dispose()

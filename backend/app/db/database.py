@@ -271,6 +271,16 @@ class Database:
         self._after_write(owner)
 
     @asynccontextmanager
+    async def write_for_many(self, owners: list[str]) -> AsyncIterator[AsyncConnection]:
+        """A transaction that writes the data of several owners (a job's batch, never a
+        request's); once committed, `after_write` is called for each owner in `owners` when
+        the block ends (the block adds those it wrote for)."""
+        async with self.transaction() as connection:
+            yield connection
+        for owner in owners:
+            self._after_write(owner)
+
+    @asynccontextmanager
     async def unit_of_work(self, owner: str) -> AsyncIterator[AsyncConnection]:
         """One transaction of `owner`'s writes that the database calls inside the block
         (`connect`, `transaction`, `write`) join, in this task: it commits when the block ends,

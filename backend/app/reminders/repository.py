@@ -15,14 +15,14 @@ from sqlalchemy import (
     exists,
     insert,
     select,
-    text,
     true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from app.db.scope import owned_by
-from app.db.sequenced import TASK_STATE, TASKS
+from app.db.sequenced import TASK_STATE, TASKS, USER_SYNC
 from app.models import metadata
 from app.models.base import UTCDateTime
 
@@ -63,11 +63,33 @@ async def due_owners(connection: AsyncConnection, now: datetime, limit: int) -> 
     return list(dict.fromkeys(row.user_id for row in rows))
 
 
+_OWNERS: BindParameter[Any] = bindparam("owners", expanding=True)
+# PostgreSQL: the counters of the owners no one else is writing for, locked in one order (every
+# write takes its owner's counter first); an owner busy elsewhere waits for the next round.
+# SQLite: a write first, so the transaction holds the one write lock before it reads.
+_LOCK_COUNTERS = {
+    "postgresql": select(USER_SYNC.c.user_id)
+    .where(USER_SYNC.c.user_id.in_(_OWNERS))
+    .order_by(USER_SYNC.c.user_id)
+    .with_for_update(skip_locked=True),
+    "sqlite": update(USER_SYNC)
+    .where(USER_SYNC.c.user_id.in_(_OWNERS))
+    .values(seq=USER_SYNC.c.seq)
+    .returning(USER_SYNC.c.user_id),
+}
+
+
+async def lock_counters(connection: AsyncConnection, owners: list[str]) -> list[str]:
+    """Takes the change counters of those of `owners` that are free; returns them."""
+    statement = _LOCK_COUNTERS[connection.dialect.name]
+    return list((await connection.execute(statement, {"owners": owners})).scalars())
+
+
 _TASK_COMPLETED = exists().where(TASKS.c.id == _C.task_id, TASKS.c.is_completed == true())
 _OWNERS_DUE = (
     select(_C.id)
     .where(
-        owned_by(REMINDERS),
+        _C.user_id.in_(_OWNERS),
         _C.fired_at.is_(None),
         _C.fire_at <= bindparam("now", type_=UTCDateTime()),
     )
@@ -86,22 +108,23 @@ _CLAIM = (
             else_="fired",
         ),
     )
-    .returning(_C.id, _C.task_id, _C.number, _C.fire_at, _C.outcome)
+    .returning(_C.id, _C.user_id, _C.task_id, _C.number, _C.fire_at, _C.outcome)
 )
 
 
 async def claim(
     connection: AsyncConnection,
-    owner: str,
+    owners: list[str],
     now: datetime,
     oldest: datetime,
     late_before: datetime,
     limit: int,
 ) -> list[Any]:
-    """Marks up to `limit` of the owner's due reminders fired; returns them with their
-    outcome: `dropped` (task completed, or older than `oldest`), `late`, `fired`."""
+    """Marks up to `limit` of the owners' due reminders fired (after `lock_counters`);
+    returns them with their outcome: `dropped` (task completed, or older than `oldest`),
+    `late`, `fired`."""
     parameters = {
-        "owner": owner,
+        "owners": owners,
         "now": now,
         "oldest": oldest,
         "late_before": late_before,
@@ -110,26 +133,19 @@ async def claim(
     return list(await connection.execute(_CLAIM, parameters))
 
 
-_OWNER_BUSY = text("SELECT NOT pg_try_advisory_xact_lock(hashtext('reminders:' || :owner))")
-
-
-async def taken_by_another(connection: AsyncConnection, owner: str) -> bool:
-    """PostgreSQL: another worker is firing this owner's reminders right now (it holds the
-    owner's transaction-scoped advisory lock), so this one moves on instead of queueing behind
-    it. SQLite has one writer at a time: never."""
-    if connection.dialect.name != "postgresql":
-        return False
-    return bool(await connection.scalar(_OWNER_BUSY, {"owner": owner}))
-
-
-_STATES = select(*(TASKS.c[name] for name in TASK_STATE)).where(
-    TASKS.c.id.in_(bindparam("ids", expanding=True)), owned_by(TASKS)
+_STATES = select(TASKS.c.user_id, *(TASKS.c[name] for name in TASK_STATE)).where(
+    TASKS.c.id.in_(bindparam("ids", expanding=True)), TASKS.c.user_id.in_(_OWNERS)
 )
 
 
 async def task_states(
-    connection: AsyncConnection, owner: str, task_ids: list[Any]
-) -> dict[Any, dict[str, Any]]:
-    """The tasks' stored columns (as events hold them), by id."""
-    rows = await connection.execute(_STATES, {"ids": task_ids, "owner": owner})
-    return {row.id: dict(row._mapping) for row in rows}
+    connection: AsyncConnection, owners: list[str], task_ids: list[Any]
+) -> dict[tuple[str, Any], dict[str, Any]]:
+    """The tasks' stored columns (as events hold them), by (owner, id): a reminder only ever
+    reads its own owner's task."""
+    rows = await connection.execute(_STATES, {"ids": task_ids, "owners": owners})
+    states = {}
+    for row in rows:
+        state = dict(row._mapping)
+        states[state.pop("user_id"), row.id] = state
+    return states

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.database import Database
-from app.db.sequenced import append_events, event_row, take_counter_lock, take_seqs
+from app.db.sequenced import append_events, event_row, take_seqs
 from app.reminders import planning, repository
 
 if TYPE_CHECKING:  # app.jobs imports this module (its catalogue)
@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # app.jobs imports this module (its catalogue)
 LATE_AFTER = timedelta(minutes=2)
 MAX_LATENESS = timedelta(hours=24)
 BATCH = 1000
+# Owners whose reminders one transaction fires: one commit for many one-reminder owners.
+OWNERS_PER_TRANSACTION = 200
 
 
 async def replan(
@@ -43,50 +45,66 @@ async def replan(
 
 
 async def fire_due(database: Database, now: datetime) -> int:
-    """Fires every reminder due at `now`, owner by owner, each owner's in one transaction; how
-    many fired (late ones included). Safe to run in several processes at once."""
+    """Fires every reminder due at `now`, OWNERS_PER_TRANSACTION owners at a time, each batch
+    in one transaction; how many fired (late ones included). Safe to run in several processes
+    at once: an owner whose counter another transaction holds is left to the next round."""
     fired = 0
     while True:
         async with database.connect() as connection:
             owners = await repository.due_owners(connection, now, BATCH)
-        # Workers reading the same owners start at different ones, and skip an owner another
-        # worker holds: they share the work instead of queueing on each other.
-        random.shuffle(owners)
-        for owner in owners:
-            fired += await _fire(database, owner, now)
         if not owners:
             return fired
+        # Workers reading the same owners start at different batches: they share the work
+        # instead of queueing on each other.
+        batches = [
+            owners[start : start + OWNERS_PER_TRANSACTION]
+            for start in range(0, len(owners), OWNERS_PER_TRANSACTION)
+        ]
+        random.shuffle(batches)
+        for batch in batches:
+            fired += await _fire(database, batch, now)
 
 
-async def _fire(database: Database, owner: str, now: datetime) -> int:
-    async with database.write(owner, several_statements=True) as connection:
-        if await repository.taken_by_another(connection, owner):
+async def _fire(database: Database, owners: list[str], now: datetime) -> int:
+    written: list[str] = []
+    async with database.write_for_many(written) as connection:
+        free = await repository.lock_counters(connection, owners)  # before any reminder row
+        if not free:
             return 0
-        await take_counter_lock(connection, owner)  # before any reminder row, as every write
         claimed = await repository.claim(
-            connection, owner, now, now - MAX_LATENESS, now - LATE_AFTER, BATCH
+            connection, free, now, now - MAX_LATENESS, now - LATE_AFTER, BATCH
         )
         firing = [row for row in claimed if row.outcome != "dropped"]
         if not firing:
             return 0
         states = await repository.task_states(
-            connection, owner, list({row.task_id for row in firing})
+            connection, free, list({row.task_id for row in firing})
         )
-        first = await take_seqs(connection, owner, len(firing))
-        events = [
-            event_row(
-                owner,
-                first + offset,
-                "task",
-                row.task_id,
-                "reminder_fired",
-                now,
-                _state(states[row.task_id], row),
+        events: list[dict[str, Any]] = []
+        for owner, rows in _by_owner(firing).items():
+            first = await take_seqs(connection, owner, len(rows))
+            events.extend(
+                event_row(
+                    owner,
+                    first + offset,
+                    "task",
+                    row.task_id,
+                    "reminder_fired",
+                    now,
+                    _state(states[owner, row.task_id], row),
+                )
+                for offset, row in enumerate(rows)
             )
-            for offset, row in enumerate(firing)
-        ]
+            written.append(owner)
         await append_events(connection, events)
     return len(firing)
+
+
+def _by_owner(rows: list[Any]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = {}
+    for row in rows:
+        grouped.setdefault(row.user_id, []).append(row)
+    return grouped
 
 
 def _state(task: dict[str, Any], reminder: Any) -> dict[str, Any]:

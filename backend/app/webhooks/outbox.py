@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.database import Database
+from app.db.scope import in_sync_scope
 from app.db.sequenced import EVENTS, USER_SYNC
 from app.webhooks.payloads import event_body
 from app.webhooks.repository import DELIVERIES, ENDPOINTS, E
@@ -29,7 +30,7 @@ _BEHIND = (
 )
 _EVENTS = (
     select(EVENTS)
-    .where(EVENTS.c.scope_id == bindparam("owner"), EVENTS.c.seq > bindparam("after"))
+    .where(in_sync_scope(EVENTS.c.scope_id), EVENTS.c.seq > bindparam("after"))
     .order_by(EVENTS.c.seq)
     .limit(bindparam("events"))
 )

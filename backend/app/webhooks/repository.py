@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.scope import owned_by
+from app.db.scope import in_sync_scope, owned_by
 from app.db.sequenced import USER_SYNC
 from app.models import metadata
 
@@ -23,7 +23,7 @@ _GET = select(ENDPOINTS).where(owned_by(ENDPOINTS), E.id == bindparam("webhook_i
 _LIST = select(ENDPOINTS).where(owned_by(ENDPOINTS)).order_by(E.created_at, E.id)
 _EXISTS = select(exists().where(E.id == bindparam("webhook_id")))
 _COUNT = select(func.count()).select_from(ENDPOINTS).where(owned_by(ENDPOINTS))
-_SEQ = select(USER_SYNC.c.seq).where(USER_SYNC.c.user_id == bindparam("owner"))
+_SEQ = select(USER_SYNC.c.seq).where(in_sync_scope(USER_SYNC.c.user_id))
 
 
 async def get_webhook(connection: AsyncConnection, owner: str, webhook_id: uuid.UUID) -> Row | None:

@@ -186,3 +186,24 @@ async def test_a_fired_reminder_shows_on_the_changes_feed(
         assert fired["task"]["id"] == task["id"]
         assert (fired["reminder"]["number"], fired["reminder"]["late"]) == (0, False)
         assert body["next_token"] != token
+
+
+async def test_many_owners_fire_in_one_batch_each_with_their_own_numbers_and_tasks(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    owners = [f"owner-{n:02d}" for n in range(12)]  # one transaction fires them all
+    tasks = {
+        owner: await create_task(client, owner, due_at=DUE_TEXT, reminders=[{"before": "PT30M"}])
+        for owner in owners
+    }
+    assert await fire_at(app, DUE - timedelta(minutes=29)) == len(owners)
+    assert await fire_at(app, DUE - timedelta(minutes=28)) == 0  # each once
+
+    events = await fired_events(app)
+    assert sorted(event.scope_id for event in events) == owners
+    for event in events:
+        task = tasks[event.scope_id]
+        # The owner's own task, numbered after the owner's create (version 1): seq 2.
+        assert (str(event.entity_id), event.actor, event.seq) == (task["id"], event.scope_id, 2)
+        assert event.state["title"] == task["title"]
+    assert all(r.fired_at is not None for r in await reminders(app))
