@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.database import Database
-from app.db.sequenced import append_events, event_row, take_seqs
+from app.db.sequenced import append_events, event_row, take_seqs_for_many
 from app.reminders import planning, repository
 
 if TYPE_CHECKING:  # app.jobs imports this module (its catalogue)
@@ -80,22 +80,24 @@ async def _fire(database: Database, owners: list[str], now: datetime) -> int:
         states = await repository.task_states(
             connection, free, list({row.task_id for row in firing})
         )
-        events: list[dict[str, Any]] = []
-        for owner, rows in _by_owner(firing).items():
-            first = await take_seqs(connection, owner, len(rows))
-            events.extend(
-                event_row(
-                    owner,
-                    first + offset,
-                    "task",
-                    row.task_id,
-                    "reminder_fired",
-                    now,
-                    _state(states[owner, row.task_id], row),
-                )
-                for offset, row in enumerate(rows)
+        by_owner = _by_owner(firing)
+        firsts = await take_seqs_for_many(
+            connection, {owner: len(rows) for owner, rows in by_owner.items()}
+        )
+        events = [
+            event_row(
+                owner,
+                firsts[owner] + offset,
+                "task",
+                row.task_id,
+                "reminder_fired",
+                now,
+                _state(states[owner, row.task_id], row),
             )
-            written.append(owner)
+            for owner, rows in by_owner.items()
+            for offset, row in enumerate(rows)
+        ]
+        written.extend(by_owner)
         await append_events(connection, events)
     return len(firing)
 
