@@ -2,18 +2,14 @@
 real socket (Node.js, a browser). Settings come from the environment, as in production."""
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-import pytest
-
 from app.config import Settings
 from tests.support.helpers import SECRET, free_port
+from tests.support.processes import serving
 
 STARTUP_DEADLINE_SECONDS = 30
 
@@ -42,36 +38,14 @@ def live_server_on(port: int, database_url: str, cwd: Path, **settings: str) -> 
         **{name.upper(): value for name, value in settings.items()},
     }
     base_url = f"http://127.0.0.1:{port}"
-    log_path = cwd / f"serve-{port}.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(process, base_url, log_path)
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with serving(
+        command,
+        cwd=cwd,
+        env=env,
+        log_path=cwd / f"serve-{port}.log",
+        ready_url=f"{base_url}/health",
+        name="taskapi serve",
+        deadline_seconds=STARTUP_DEADLINE_SECONDS,
+    ):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_DEADLINE_SECONDS
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"taskapi serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            httpx.get(f"{base_url}/health", timeout=2)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"taskapi serve did not answer in time:\n{log.read_text()}")
-            time.sleep(0.2)

@@ -11,13 +11,13 @@ import hashlib
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.support.processes import serving
 
 ROOT = Path(__file__).resolve().parents[3]
 WEB_DIR = ROOT / "examples" / "web"
@@ -109,31 +109,13 @@ def web_app(
     log_path = folder / f"next-{port}.log"
     next_bin = WEB_DIR / "node_modules" / "next" / "dist" / "bin" / "next"
     command = [node_path, str(next_bin), "start", "--hostname", "127.0.0.1", "--port", str(port)]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=WEB_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        _wait_until_up(process, base_url, log_path)
+    with serving(
+        command,
+        cwd=WEB_DIR,
+        env=env,
+        log_path=log_path,
+        ready_url=f"{base_url}/api/auth/jwks",
+        name="next start",
+        deadline_seconds=START_DEADLINE_SECONDS,
+    ):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_DEADLINE_SECONDS
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"next start exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            httpx.get(f"{base_url}/api/auth/jwks", timeout=2)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"next start did not answer in time:\n{log.read_text()}")
-            time.sleep(0.2)
