@@ -26,6 +26,11 @@ def json_bytes(content: Any) -> bytes:
     return orjson.dumps(content, default=str, option=_OPTIONS)
 
 
+def json_text(text: str, headers: Mapping[str, str] | None = None) -> Response:
+    """A body that is JSON text already (rendered by the database)."""
+    return Response(text.encode(), media_type="application/json", headers=headers)
+
+
 def json_array(items: Sequence[str], headers: Mapping[str, str] | None = None) -> Response:
     """A JSON array of items that are JSON texts already (rendered by the database)."""
     body = ("[" + ",".join(items) + "]").encode()

@@ -22,7 +22,7 @@ from app.errors import (
 from app.http import conditional
 from app.http.dependencies import DatabaseDep, Pagination
 from app.http.openapi import error_responses
-from app.http.responses import JsonBody, json_array
+from app.http.responses import JsonBody, json_array, json_text
 from app.idempotency.route import idempotent
 from app.kit.pagination import MAX_PAGE_SIZE, next_cursor_link, next_page_link
 from app.state import app_state
@@ -164,12 +164,12 @@ async def get_task(
     request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
 ) -> Response:
     """Read one of the caller's tasks."""
-    task = await service.get_task(database, user_id, task_id)
-    headers = {"ETag": task["etag"]}
+    body, etag = await service.get_task_json(database, user_id, task_id)
+    headers = {"ETag": etag}
     if_none_match = conditional.if_none_match(request)
-    if if_none_match is not None and if_none_match.matches(task["etag"]):
+    if if_none_match is not None and if_none_match.matches(etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return JsonBody(task, headers=headers)
+    return json_text(body, headers=headers)
 
 
 @router.put(

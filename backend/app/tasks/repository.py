@@ -149,6 +149,14 @@ _LIST = _newest_first(*COLUMNS)
 # A list page's rows as the API's JSON, written by the database (app.tasks.json_rows).
 JSON_KEYS = tuple(TaskRecord.__annotations__)
 _LIST_JSON = {name: _newest_first(task_json(name, JSON_KEYS)) for name in ("postgresql", "sqlite")}
+# One task as the API's JSON, and its version for the ETag: written by the database, as list
+# pages are (a GET then decodes and encodes no column in Python).
+_GET_JSON = {
+    name: select(task_json(name, JSON_KEYS), VERSION).where(
+        owned_by(TASKS), ID == bindparam("task_id")
+    )
+    for name in ("postgresql", "sqlite")
+}
 _EXISTS = select(exists().where(ID == bindparam("task_id")))
 _BY_IDS = _OWNED.where(ID.in_(bindparam("task_ids", expanding=True)))
 
@@ -174,6 +182,15 @@ async def get_task(
 ) -> TaskRecord | None:
     row = (await connection.execute(_GET, {"owner": owner, "task_id": task_id})).first()
     return None if row is None else record(row)
+
+
+async def get_task_json(
+    connection: AsyncConnection, owner: str, task_id: uuid.UUID
+) -> tuple[str, int] | None:
+    """`get_task` as its JSON text, with its version."""
+    statement = _GET_JSON[connection.dialect.name]
+    row = (await connection.execute(statement, {"owner": owner, "task_id": task_id})).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def tasks_by_ids(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.config import Settings
 from app.db.database import Database
 from app.errors import ApiError, InvalidCursor, InvalidListId, TaskQuotaExceeded
-from app.kit.etags import Precondition
+from app.kit.etags import Precondition, etag_of
 from app.kit.keys import due_keys, fold
 from app.kit.pagination import Page, PageParams
 from app.kit.positions import append_key
@@ -251,6 +251,16 @@ async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRe
         if task is None:
             raise await _why_not_owned(connection, task_id)
     return task
+
+
+async def get_task_json(database: Database, owner: str, task_id: uuid.UUID) -> tuple[str, str]:
+    """The task as the API's JSON text (written by the database) and its ETag."""
+    async with database.connect() as connection:
+        found = await repository.get_task_json(connection, owner, task_id)
+        if found is None:
+            raise await _why_not_owned(connection, task_id)
+    text, version = found
+    return text, etag_of(version)
 
 
 async def update_task(

@@ -1,7 +1,9 @@
-"""List pages are written by the database (app.tasks.json_rows); single tasks by Python
-(app.tasks.repository.record, then orjson). The two must give the same bytes for every kind of
-row: each list below is compared with the tasks read one by one."""
+"""List pages and single tasks (GET) are written by the database (app.tasks.json_rows); the
+bodies of writes by Python (app.tasks.repository.record, then orjson). They must give the same
+bytes for every kind of row: each list below is compared with the tasks read one by one and with
+the same rows rendered by Python."""
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -9,6 +11,9 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from app.http.responses import json_bytes
+from app.state import app_state
+from app.tasks import repository
 from tests.lists.helpers import create_list
 from tests.support.clock import now
 from tests.support.helpers import ALICE, BOB, auth, create_task, make_task
@@ -23,12 +28,21 @@ async def _one_by_one(client: httpx.AsyncClient, ids: list[str]) -> bytes:
     return b"[" + b",".join(bodies) + b"]"
 
 
-async def _assert_same_bytes(client: httpx.AsyncClient, query: str) -> list[str]:
+async def _rendered_by_python(app: FastAPI, ids: list[str]) -> bytes:
+    """The same rows as a write's response renders them (app.tasks.repository.record)."""
+    async with app_state(app).database.connect() as connection:
+        rows = await repository.tasks_by_ids(connection, ALICE, [uuid.UUID(i) for i in ids])
+    by_id = {str(row["id"]): row for row in rows}
+    return b"[" + b",".join(json_bytes(by_id[task_id]) for task_id in ids) + b"]"
+
+
+async def _assert_same_bytes(app: FastAPI, client: httpx.AsyncClient, query: str) -> list[str]:
     response = await client.get(f"/api/tasks{query}", headers=auth(ALICE))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     ids = [task["id"] for task in orjson.loads(response.content)]
     assert response.content == await _one_by_one(client, ids)
+    assert response.content == await _rendered_by_python(app, ids)
     return ids
 
 
@@ -89,7 +103,7 @@ async def test_a_list_page_is_the_tasks_read_one_by_one_byte_for_byte(
     app: FastAPI, client: httpx.AsyncClient, query: str
 ) -> None:
     await _tasks_of_every_shape(app, client)
-    ids = await _assert_same_bytes(client, query)
+    ids = await _assert_same_bytes(app, client, query)
     assert ids  # every query above matches some of Alice's tasks
 
 
@@ -102,6 +116,7 @@ async def test_every_page_of_a_cursor_walk_matches(app: FastAPI, client: httpx.A
         assert response.status_code == 200
         ids = [task["id"] for task in orjson.loads(response.content)]
         assert response.content == await _one_by_one(client, ids)
+        assert response.content == await _rendered_by_python(app, ids)
         seen.extend(ids)
         link = response.links.get("next")
         url = link["url"] if link else ""
