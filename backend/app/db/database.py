@@ -210,6 +210,9 @@ class Database:
         self.clock = clock
         # Told the owner of each committed write (the event streams' feed, app.db.feed).
         self._after_write = after_write
+        # Committed writes in this process so far: an idle poller (the webhook worker) reads
+        # it to wake early when there may be new events.
+        self.writes = 0
         self.engine = create_engine(settings, autocommit=self.autocommit)
         # Requests take connections in arrival order (see FairLimiter); never more than the pool.
         self._limiter = FairLimiter(target.connections(settings))
@@ -269,6 +272,7 @@ class Database:
         async with self.transaction() if several_statements else self.connect() as connection:
             yield connection
         self._after_write(owner)
+        self.writes += 1
 
     @asynccontextmanager
     async def write_for_many(self, owners: list[str]) -> AsyncIterator[AsyncConnection]:
@@ -279,6 +283,7 @@ class Database:
             yield connection
         for owner in owners:
             self._after_write(owner)
+        self.writes += 1
 
     @asynccontextmanager
     async def unit_of_work(self, owner: str) -> AsyncIterator[AsyncConnection]:
