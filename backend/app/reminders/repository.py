@@ -48,19 +48,29 @@ async def replace_plan(
         await connection.execute(insert(REMINDERS), rows)
 
 
-_DUE_OWNERS = (
-    select(_C.user_id)
+_DUE = (
+    select(_C.id, _C.user_id)
     .where(_C.fired_at.is_(None), _C.fire_at <= bindparam("now", type_=UTCDateTime()))
     .order_by(_C.fire_at)
     .limit(bindparam("limit", type_=Integer()))
 )
+# PostgreSQL: the due rows no other firing transaction holds, locked until commit (SKIP LOCKED):
+# workers running at once take disjoint batches instead of racing for the same owners.
+# SQLite runs one writer at a time: a plain read, rechecked by the claim.
+_TAKE_DUE = {
+    "postgresql": _DUE.with_for_update(skip_locked=True, key_share=True),
+    "sqlite": _DUE,
+}
 
 
-async def due_owners(connection: AsyncConnection, now: datetime, limit: int) -> list[str]:
-    """The owners of up to `limit` unfired reminders whose time has come, oldest first, each
-    once. A read of the partial index only; claiming is `claim`'s."""
-    rows = await connection.execute(_DUE_OWNERS, {"now": now, "limit": limit})
-    return list(dict.fromkeys(row.user_id for row in rows))
+async def take_due(connection: AsyncConnection, now: datetime, limit: int) -> list[Any]:
+    """Up to `limit` unfired reminders whose time has come, oldest first, as (id, user_id): a
+    read of the partial index only. On PostgreSQL they stay locked until the transaction ends,
+    and those another transaction holds are skipped. The lock is taken without waiting and
+    every later lock of the firing transaction too (`lock_counters` skips busy counters), so
+    it cannot deadlock with a write that takes its owner's counter first."""
+    statement = _TAKE_DUE[connection.dialect.name]
+    return list(await connection.execute(statement, {"now": now, "limit": limit}))
 
 
 _OWNERS: BindParameter[Any] = bindparam("owners", expanding=True)
@@ -86,19 +96,16 @@ async def lock_counters(connection: AsyncConnection, owners: list[str]) -> list[
 
 
 _TASK_COMPLETED = exists().where(TASKS.c.id == _C.task_id, TASKS.c.is_completed == true())
-_OWNERS_DUE = (
-    select(_C.id)
-    .where(
-        _C.user_id.in_(_OWNERS),
-        _C.fired_at.is_(None),
-        _C.fire_at <= bindparam("now", type_=UTCDateTime()),
-    )
-    .limit(bindparam("limit", type_=Integer()))
-)
+# By primary key only: the plan cannot turn into a scan of every due reminder, whatever the
+# statistics (an owner list filtered out of the `fire_at` index did, on a fresh table).
 _CLAIM = (
     update(REMINDERS)
     # Rechecked under the row lock: a reminder another transaction claimed meanwhile is left.
-    .where(_C.id.in_(_OWNERS_DUE.scalar_subquery()), _C.fired_at.is_(None))
+    .where(
+        _C.id.in_(bindparam("ids", expanding=True)),
+        _C.fired_at.is_(None),
+        _C.fire_at <= bindparam("now", type_=UTCDateTime()),
+    )
     .values(
         fired_at=bindparam("now", type_=UTCDateTime()),
         outcome=case(
@@ -114,22 +121,15 @@ _CLAIM = (
 
 async def claim(
     connection: AsyncConnection,
-    owners: list[str],
+    ids: list[Any],
     now: datetime,
     oldest: datetime,
     late_before: datetime,
-    limit: int,
 ) -> list[Any]:
-    """Marks up to `limit` of the owners' due reminders fired (after `lock_counters`);
-    returns them with their outcome: `dropped` (task completed, or older than `oldest`),
-    `late`, `fired`."""
-    parameters = {
-        "owners": owners,
-        "now": now,
-        "oldest": oldest,
-        "late_before": late_before,
-        "limit": limit,
-    }
+    """Marks those of reminders `ids` still unfired fired (after `lock_counters` took their
+    owners' counters); returns them with their outcome: `dropped` (task completed, or older
+    than `oldest`), `late`, `fired`."""
+    parameters = {"ids": ids, "now": now, "oldest": oldest, "late_before": late_before}
     return list(await connection.execute(_CLAIM, parameters))
 
 
