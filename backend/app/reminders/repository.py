@@ -8,16 +8,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
+    Uuid,
+    and_,
     bindparam,
     case,
     delete,
     exists,
+    func,
     insert,
     select,
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
 
@@ -96,27 +101,53 @@ async def lock_counters(connection: AsyncConnection, owners: list[str]) -> list[
 
 
 _TASK_COMPLETED = exists().where(TASKS.c.id == _C.task_id, TASKS.c.is_completed == true())
-# By primary key only: the plan cannot turn into a scan of every due reminder, whatever the
-# statistics (an owner list filtered out of the `fire_at` index did, on a fresh table).
-_CLAIM = (
-    update(REMINDERS)
-    # Rechecked under the row lock: a reminder another transaction claimed meanwhile is left.
-    .where(
-        _C.id.in_(bindparam("ids", expanding=True)),
-        _C.fired_at.is_(None),
-        _C.fire_at <= bindparam("now", type_=UTCDateTime()),
+
+
+def _claim(ids: ColumnElement[bool]) -> Any:
+    return (
+        update(REMINDERS)
+        # Rechecked under the row lock: a reminder another transaction claimed meanwhile is left.
+        .where(ids, _C.fired_at.is_(None), _C.fire_at <= bindparam("now", type_=UTCDateTime()))
+        .values(
+            fired_at=bindparam("now", type_=UTCDateTime()),
+            outcome=case(
+                (_TASK_COMPLETED, "dropped"),
+                (_C.fire_at < bindparam("oldest", type_=UTCDateTime()), "dropped"),
+                (_C.fire_at < bindparam("late_before", type_=UTCDateTime()), "late"),
+                else_="fired",
+            ),
+        )
+        .returning(_C.id, _C.user_id, _C.task_id, _C.number, _C.fire_at, _C.outcome)
     )
-    .values(
-        fired_at=bindparam("now", type_=UTCDateTime()),
-        outcome=case(
-            (_TASK_COMPLETED, "dropped"),
-            (_C.fire_at < bindparam("oldest", type_=UTCDateTime()), "dropped"),
-            (_C.fire_at < bindparam("late_before", type_=UTCDateTime()), "late"),
-            else_="fired",
+
+
+_CLAIM = _claim(_C.id.in_(bindparam("ids", expanding=True)))
+# PostgreSQL: the ids joined as rows, so each is one probe of the primary key whatever the
+# statistics (an IN list, with `fired_at IS NULL` matching the partial indexes, planned as a
+# scan of every unfired reminder on a fresh table).
+_IDS = (
+    func.unnest(bindparam("ids", type_=postgresql.ARRAY(Uuid())))
+    .table_valued("id")
+    .render_derived(name="ids")
+)
+_CLAIM_BY_JOIN = _claim(_C.id == _IDS.c.id)
+
+# PostgreSQL: the claim and the read of the firing reminders' tasks in one statement (a reminder
+# only ever reads its own owner's task; no task write of a locked owner can run meanwhile).
+_CLAIMED = _CLAIM_BY_JOIN.cte("claimed")
+_CLAIM_AND_READ = select(
+    *_CLAIMED.c, *(TASKS.c[name].label(f"state_{name}") for name in TASK_STATE)
+).select_from(
+    _CLAIMED.outerjoin(
+        TASKS,
+        and_(
+            TASKS.c.id == _CLAIMED.c.task_id,
+            TASKS.c.user_id == _CLAIMED.c.user_id,
+            _CLAIMED.c.outcome != "dropped",
         ),
     )
-    .returning(_C.id, _C.user_id, _C.task_id, _C.number, _C.fire_at, _C.outcome)
 )
+_PREFIXED = [(f"state_{name}", name) for name in TASK_STATE]
 
 
 async def claim(
@@ -125,12 +156,26 @@ async def claim(
     now: datetime,
     oldest: datetime,
     late_before: datetime,
-) -> list[Any]:
+) -> tuple[list[Any], dict[tuple[str, Any], dict[str, Any]]]:
     """Marks those of reminders `ids` still unfired fired (after `lock_counters` took their
-    owners' counters); returns them with their outcome: `dropped` (task completed, or older
-    than `oldest`), `late`, `fired`."""
+    owners' counters); returns them with their outcome (`dropped`: task completed, or older
+    than `oldest`; `late`; `fired`), and the stored columns (as events hold them) of the tasks
+    of those not dropped, by (owner, task id)."""
     parameters = {"ids": ids, "now": now, "oldest": oldest, "late_before": late_before}
-    return list(await connection.execute(_CLAIM, parameters))
+    if connection.dialect.name != "postgresql":  # no data-modifying CTEs: two statements
+        claimed = list(await connection.execute(_CLAIM, parameters))
+        firing = [row for row in claimed if row.outcome != "dropped"]
+        owners = list({row.user_id for row in firing})
+        tasks = list({row.task_id for row in firing})
+        return claimed, await task_states(connection, owners, tasks) if firing else {}
+    claimed = []
+    states: dict[tuple[str, Any], dict[str, Any]] = {}
+    for row in await connection.execute(_CLAIM_AND_READ, parameters):
+        claimed.append(row)
+        if row.outcome != "dropped":
+            values = row._mapping
+            states[row.user_id, row.task_id] = {name: values[key] for key, name in _PREFIXED}
+    return claimed, states
 
 
 _STATES = select(TASKS.c.user_id, *(TASKS.c[name] for name in TASK_STATE)).where(

@@ -68,14 +68,13 @@ async def _fire_batch(database: Database, now: datetime) -> int | None:
         ids = [row.id for row in due if row.user_id in free]
         if not ids:
             return 0
-        claimed = await repository.claim(connection, ids, now, now - MAX_LATENESS, now - LATE_AFTER)
+        claimed, states = await repository.claim(
+            connection, ids, now, now - MAX_LATENESS, now - LATE_AFTER
+        )
         firing = [row for row in claimed if row.outcome != "dropped"]
         if not firing:
             return 0
         by_owner = _by_owner(firing)
-        states = await repository.task_states(
-            connection, list(by_owner), list({row.task_id for row in firing})
-        )
         firsts = await take_seqs_for_many(
             connection, {owner: len(rows) for owner, rows in by_owner.items()}
         )
