@@ -81,7 +81,8 @@ async def take_due(connection: AsyncConnection, now: datetime, limit: int) -> li
 _OWNERS: BindParameter[Any] = bindparam("owners", expanding=True)
 # PostgreSQL: the counters of the owners no one else is writing for, locked in one order (every
 # write takes its owner's counter first); an owner busy elsewhere waits for the next round.
-# SQLite: a write first, so the transaction holds the one write lock before it reads.
+# SQLite: a write, so the transaction holds the one write lock from here (the claim rechecks
+# what `take_due` read before it).
 _LOCK_COUNTERS = {
     "postgresql": select(USER_SYNC.c.user_id)
     .where(USER_SYNC.c.user_id.in_(_OWNERS))
