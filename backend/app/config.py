@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     jobs_heartbeat_seconds: float = Field(default=10, gt=0)
     jobs_stalled_after_seconds: float = Field(default=60, gt=0)
     jobs_stalled_check_schedule: CronSpec = "* * * * *"
+    # When the reminders job looks for due reminders (README "Reminders"): every minute, so a
+    # reminder fires within a minute of its time.
+    reminders_schedule: CronSpec = "* * * * *"
     # How long stopping waits for running jobs before abandoning them (they are retried).
     jobs_shutdown_seconds: float = Field(default=5, ge=0)
 

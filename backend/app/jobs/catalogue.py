@@ -13,5 +13,7 @@ JOBS.periodic("sync.purge_expired", schedule=lambda settings: settings.sync_purg
 
 # Derives webhook deliveries from the outbox and sends them, in every working process.
 JOBS.loop("webhooks.deliver")(webhooks.run_webhook_worker)
-# Every minute: a reminder fires within a minute of its time (app.reminders.service).
-JOBS.periodic("reminders.fire_due", schedule=lambda settings: "* * * * *")(reminders.fire_due_job)
+# Every minute by default: a reminder fires within a minute of its time (app.reminders.service).
+JOBS.periodic("reminders.fire_due", schedule=lambda settings: settings.reminders_schedule)(
+    reminders.fire_due_job
+)

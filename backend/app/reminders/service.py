@@ -9,7 +9,6 @@ an event when it is older than MAX_LATENESS (every worker was down that long) or
 completed. A deleted task's reminders go with it.
 """
 
-import random
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -26,9 +25,8 @@ if TYPE_CHECKING:  # app.jobs imports this module (its catalogue)
 
 LATE_AFTER = timedelta(minutes=2)
 MAX_LATENESS = timedelta(hours=24)
-BATCH = 1000
-# Owners whose reminders one transaction fires: one commit for many one-reminder owners.
-OWNERS_PER_TRANSACTION = 200
+# Reminders one transaction fires (of as many owners): one commit for many one-reminder owners.
+PER_TRANSACTION = 1000
 
 
 async def replan(
@@ -45,41 +43,37 @@ async def replan(
 
 
 async def fire_due(database: Database, now: datetime) -> int:
-    """Fires every reminder due at `now`, OWNERS_PER_TRANSACTION owners at a time, each batch
-    in one transaction; how many fired (late ones included). Safe to run in several processes
-    at once: an owner whose counter another transaction holds is left to the next round."""
+    """Fires every reminder due at `now`, PER_TRANSACTION at a time, each batch in one
+    transaction; how many fired (late ones included). Safe to run in several processes at
+    once: on PostgreSQL each takes due reminders no other holds (SKIP LOCKED), and an owner
+    whose counter another transaction holds is left to the next round. Returns when nothing
+    due is left that another transaction does not hold."""
     fired = 0
     while True:
-        async with database.connect() as connection:
-            owners = await repository.due_owners(connection, now, BATCH)
-        if not owners:
+        count = await _fire_batch(database, now)
+        if count is None:
             return fired
-        # Workers reading the same owners start at different batches: they share the work
-        # instead of queueing on each other.
-        batches = [
-            owners[start : start + OWNERS_PER_TRANSACTION]
-            for start in range(0, len(owners), OWNERS_PER_TRANSACTION)
-        ]
-        random.shuffle(batches)
-        for batch in batches:
-            fired += await _fire(database, batch, now)
+        fired += count
 
 
-async def _fire(database: Database, owners: list[str], now: datetime) -> int:
+async def _fire_batch(database: Database, now: datetime) -> int | None:
+    """One transaction: how many it fired, None when nothing was due."""
     written: list[str] = []
     async with database.write_for_many(written) as connection:
-        free = await repository.lock_counters(connection, owners)  # before any reminder row
-        if not free:
+        due = await repository.take_due(connection, now, PER_TRANSACTION)
+        if not due:
+            return None
+        # Their counters before any write (every write takes its owner's counter first).
+        free = set(await repository.lock_counters(connection, sorted({row.user_id for row in due})))
+        ids = [row.id for row in due if row.user_id in free]
+        if not ids:
             return 0
-        claimed = await repository.claim(
-            connection, free, now, now - MAX_LATENESS, now - LATE_AFTER, BATCH
+        claimed, states = await repository.claim(
+            connection, ids, now, now - MAX_LATENESS, now - LATE_AFTER
         )
         firing = [row for row in claimed if row.outcome != "dropped"]
         if not firing:
             return 0
-        states = await repository.task_states(
-            connection, free, list({row.task_id for row in firing})
-        )
         by_owner = _by_owner(firing)
         firsts = await take_seqs_for_many(
             connection, {owner: len(rows) for owner, rows in by_owner.items()}

@@ -2,8 +2,10 @@
 once (one `reminder_fired` event per reminder, none left unfired)."""
 
 import asyncio
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +16,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import POSTGRES_URL, migrate_database, new_postgres_database
 from tests.support.clock import START
+from tests.support.helpers import SECRET, environment_without_settings
 
 BACKEND = Path(__file__).parents[2]
 REMINDERS, USERS = 600, 30
+DEADLINE_SECONDS = 30  # every wait below is bounded by this, then fails
 DUE = START + timedelta(days=1)
 
 _SEED = (
@@ -71,3 +75,42 @@ def test_two_workers_fire_each_reminder_exactly_once(database_url: str) -> None:
     assert [worker.returncode for worker in workers] == [0, 0]
     assert sum(int(output.strip()) for output in outputs) == REMINDERS
     assert asyncio.run(_counts(database_url)) == (0, REMINDERS, REMINDERS)
+
+
+def test_two_taskapi_workers_fire_each_reminder_exactly_once(database_url: str) -> None:
+    """Two real `taskapi worker` processes, the reminders job on every second's tick: every
+    reminder due fires, each exactly once."""
+    asyncio.run(_make_due_now(database_url))
+    env = environment_without_settings(
+        DATABASE_URL=database_url,
+        BETTER_AUTH_SECRET=SECRET,
+        REMINDERS_SCHEDULE="* * * * * *",  # croniter's sixth field: seconds
+        JOBS_POLL_SECONDS="0.2",
+        JOBS_SHUTDOWN_SECONDS="1",
+    )
+    command = [sys.executable, "-m", "app.cli", "worker"]
+    workers = [
+        subprocess.Popen(command, cwd=BACKEND, env=env, stderr=subprocess.PIPE) for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while asyncio.run(_counts(database_url))[0] > 0:
+            assert time.monotonic() < deadline, "the workers did not fire every reminder in time"
+            assert all(worker.poll() is None for worker in workers), "a worker stopped"
+            time.sleep(0.2)  # polling for completion
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        errors = [worker.communicate(timeout=15)[1].decode() for worker in workers]
+
+    assert asyncio.run(_counts(database_url)) == (0, REMINDERS, REMINDERS), errors
+
+
+async def _make_due_now(url: str) -> None:
+    """The worker reads the real clock: the seeded reminders become due 30 s before it."""
+    engine = create_async_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE reminders SET fire_at = now() - make_interval(secs => 30)")
+        )
+    await engine.dispose()
