@@ -28,6 +28,11 @@ _BEHIND = (
     .order_by(E.cursor_seq)
     .limit(bindparam("endpoints"))
 )
+# Two workers never derive for the same endpoint at once (PostgreSQL; SQLite has one writer).
+_TAKE_BEHIND = {
+    "postgresql": _BEHIND.with_for_update(of=ENDPOINTS, skip_locked=True),
+    "sqlite": _BEHIND,
+}
 _EVENTS = (
     select(EVENTS)
     .where(in_sync_scope(EVENTS.c.scope_id), EVENTS.c.seq > bindparam("after"))
@@ -40,9 +45,7 @@ _MOVE = update(ENDPOINTS).where(E.id == bindparam("endpoint")).values(cursor_seq
 async def derive_deliveries(database: Database, *, endpoints: int = 200, events: int = 1000) -> int:
     """One pass: deliveries for up to `events` new events of up to `endpoints` endpoints.
     How many deliveries it made."""
-    statement = _BEHIND
-    if not database.is_sqlite:  # two workers never derive for the same endpoint at once
-        statement = statement.with_for_update(of=ENDPOINTS, skip_locked=True)
+    statement = _TAKE_BEHIND["sqlite" if database.is_sqlite else "postgresql"]
     async with database.transaction() as connection:
         behind = (await connection.execute(statement, {"endpoints": endpoints})).all()
         by_owner: dict[str, list[Any]] = defaultdict(list)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.database import Database
@@ -43,14 +43,16 @@ class Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def _due(busy: list[uuid.UUID], per_endpoint: int) -> Any:
+def _taking(skip_locked: bool) -> Any:
+    """The claim: up to `limit` due deliveries, at most `per_endpoint` of each endpoint, none of
+    the endpoints in `busy`; built once per database (a statement built per call costs its
+    cache key, on every poll)."""
     ready = and_(
         D.status == "pending",
         D.next_attempt_at <= bindparam("now", type_=UTCDateTime()),
         or_(E.enabled, D.event_type == "webhook.ping"),
+        D.endpoint_id.not_in(bindparam("busy", expanding=True)),
     )
-    if busy:
-        ready = and_(ready, D.endpoint_id.not_in(busy))
     rank = func.row_number().over(partition_by=D.endpoint_id, order_by=D.next_attempt_at)
     ranked = (
         select(D.id, rank.label("rank"))
@@ -59,7 +61,21 @@ def _due(busy: list[uuid.UUID], per_endpoint: int) -> Any:
         .order_by(D.next_attempt_at)
         .subquery()
     )
-    return select(ranked.c.id).where(ranked.c.rank <= per_endpoint)
+    due = select(ranked.c.id).where(ranked.c.rank <= bindparam("per_endpoint", type_=Integer()))
+    chosen = select(D.id).where(D.id.in_(due)).limit(bindparam("limit", type_=Integer()))
+    if skip_locked:
+        chosen = chosen.with_for_update(skip_locked=True)
+    return (
+        update(DELIVERIES)
+        .where(D.id.in_(chosen.scalar_subquery()))
+        .values(
+            attempts=D.attempts + 1, next_attempt_at=bindparam("lease_end", type_=UTCDateTime())
+        )
+        .returning(D.id, D.endpoint_id, D.user_id, D.attempts, D.body)
+    )
+
+
+_TAKING = {"postgresql": _taking(skip_locked=True), "sqlite": _taking(skip_locked=False)}
 
 
 async def claim(
@@ -71,18 +87,16 @@ async def claim(
     busy: list[uuid.UUID],
 ) -> list[Claimed]:
     now = database.clock()
-    chosen = select(D.id).where(D.id.in_(_due(busy, per_endpoint))).limit(limit)
-    if not database.is_sqlite:
-        chosen = chosen.with_for_update(skip_locked=True)
-    lease_end = now + timedelta(seconds=lease_seconds)
-    taking = (
-        update(DELIVERIES)
-        .where(D.id.in_(chosen.scalar_subquery()))
-        .values(attempts=D.attempts + 1, next_attempt_at=lease_end)
-        .returning(D.id, D.endpoint_id, D.user_id, D.attempts, D.body)
-    )
+    parameters = {
+        "now": now,
+        "lease_end": now + timedelta(seconds=lease_seconds),
+        "busy": busy,
+        "per_endpoint": per_endpoint,
+        "limit": limit,
+    }
+    taking = _TAKING["sqlite" if database.is_sqlite else "postgresql"]
     async with database.transaction() as connection:
-        taken = (await connection.execute(taking, {"now": now})).all()
+        taken = (await connection.execute(taking, parameters)).all()
         if not taken:
             return []
         targets = await _targets(connection, {row.endpoint_id for row in taken}, now)
