@@ -1,5 +1,6 @@
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -29,6 +31,11 @@ POSITION_MAX_LENGTH = 255  # the column; the POSITION_KEY_MAX_LENGTH setting is 
 PositionKey = String(POSITION_MAX_LENGTH).with_variant(
     String(POSITION_MAX_LENGTH, collation="C"), "postgresql"
 )
+
+
+def _only_where(condition: str) -> dict[str, Any]:
+    """A partial index, on both databases: only the rows that meet `condition`."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
 
 
 class Task(SQLModel, table=True):
@@ -48,17 +55,40 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_user_id_due_key_desc_id", "user_id", "due_key_desc", "id"),
         Index("ix_tasks_user_id_priority_id", "user_id", "priority", "id"),
         Index("ix_tasks_user_id_title_key_id", "user_id", "title_key", "id"),
-        # A parent's children in their order (`?parent=`, moves, the counts' recount), and
-        # every task in position order (`sort=position` without `parent`).
-        Index("ix_tasks_user_id_parent_id_position_id", "user_id", "parent_id", "position", "id"),
+        # A parent's children in their order (`?parent=`, moves, the counts' recount): only
+        # tasks with a parent (migration 0013: the others' writes skip it), and every task in
+        # position order (`sort=position` without `parent`, the top level).
+        Index(
+            "ix_tasks_user_id_parent_id_position_id",
+            "user_id",
+            "parent_id",
+            "position",
+            "id",
+            **_only_where("parent_id IS NOT NULL"),
+        ),
         Index("ix_tasks_user_id_position_id", "user_id", "position", "id"),
         # Delta sync reads a user's tasks changed after a given seq.
         Index("ix_tasks_user_id_version", "user_id", "version"),
-        # `?list=` (and `?list=none`): one list's tasks in the default order.
-        Index("ix_tasks_user_id_list_id_created_at_id", "user_id", "list_id", "created_at", "id"),
+        # `?list=`: one list's tasks in the default order (only tasks in a list; `?list=none`
+        # walks the created_at index).
+        Index(
+            "ix_tasks_user_id_list_id_created_at_id",
+            "user_id",
+            "list_id",
+            "created_at",
+            "id",
+            **_only_where("list_id IS NOT NULL"),
+        ),
         # One list's tasks in position order (`?list=&sort=position`), and the top-level
-        # siblings of a list a move reads (migration 0012).
-        Index("ix_tasks_user_id_list_id_position_id", "user_id", "list_id", "position", "id"),
+        # siblings in a list a move reads (migration 0012).
+        Index(
+            "ix_tasks_user_id_list_id_position_id",
+            "user_id",
+            "list_id",
+            "position",
+            "id",
+            **_only_where("list_id IS NOT NULL"),
+        ),
         CheckConstraint("length(title) >= 1", name="title_not_empty"),
         CheckConstraint("length(user_id) >= 1", name="user_id_not_empty"),
         CheckConstraint("priority BETWEEN 0 AND 3", name="priority_rank"),
