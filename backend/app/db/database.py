@@ -272,6 +272,11 @@ class Database:
         async with self.transaction() if several_statements else self.connect() as connection:
             yield connection
         self._after_write(owner)
+        self.wrote()
+
+    def wrote(self) -> None:
+        """Counts a committed write: task writes do, and so does work due at once that a poller
+        should not wait for (a webhook ping or retry)."""
         self.writes += 1
 
     @asynccontextmanager
@@ -283,7 +288,7 @@ class Database:
             yield connection
         for owner in owners:
             self._after_write(owner)
-        self.writes += 1
+        self.wrote()
 
     @asynccontextmanager
     async def unit_of_work(self, owner: str) -> AsyncIterator[AsyncConnection]:

@@ -135,6 +135,7 @@ async def ping(database: Database, owner: str, webhook_id: uuid.UUID) -> Row:
         delivery = new_delivery(owner, webhook_id, None, "webhook.ping", now)
         delivery["body"] = body_of("webhook.ping", now, {"webhook_id": str(webhook_id)})
         await repository.insert_delivery(connection, delivery)
+    database.wrote()  # an idle worker sends it at its next poll
     return {**delivery, "attempts": []}
 
 
@@ -173,6 +174,7 @@ async def retry_delivery(
             raise DeliveryNotFound()
         now = database.clock()
         await repository.schedule_delivery(connection, owner, delivery_id, now)
+    database.wrote()  # an idle worker sends it at its next poll
     return {**delivery, "status": "pending", "next_attempt_at": now, "attempts": []}
 
 
