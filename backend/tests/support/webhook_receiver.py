@@ -1,10 +1,14 @@
 """A webhook receiver on 127.0.0.1 (HTTP/1.1, keep-alive): records every request and answers
-with the statuses a test queues (default 204)."""
+with the statuses a test queues (default 204), with an empty body or `body_bytes` of zeros."""
 
 import asyncio
 import time
 from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+_CHUNK = bytes(64 * 1024)
 
 
 @dataclass
@@ -13,6 +17,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float  # time.monotonic() when it arrived
+    # Bytes of the answer's body handed to the connection before it ended or the sender hung up.
+    body_written: int = 0
 
 
 @dataclass
@@ -20,10 +26,15 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     # (status, extra headers) per request, in order; when empty: 204.
     answers: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    # The length of each answer's body: written 64 KiB at a time, each waiting for the
+    # connection to take the last (a sender that stops reading and hangs up cuts it short).
+    body_bytes: int = 0
     port: int = 0
     # While cleared, requests are recorded but not answered (a receiver that hangs).
     answering: asyncio.Event = field(default_factory=asyncio.Event)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set by each request
+    # Set when an answer is over: written whole, or cut short by the sender hanging up.
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
     _server: asyncio.Server | None = None
 
     def url(self, path: str = "/hook") -> str:
@@ -39,6 +50,12 @@ class Receiver:
             self._server.close()
             await self._server.wait_closed()
 
+    async def wait_for(self, count: int) -> None:
+        """Until `count` requests have arrived in all."""
+        while len(self.received) < count:
+            self.arrived.clear()
+            await self.arrived.wait()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
@@ -51,15 +68,37 @@ class Receiver:
                         name, value = line.split(":", 1)
                         headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                self.received.append(Received(path, headers, body, time.monotonic()))
+                received = Received(path, headers, body, time.monotonic())
+                self.received.append(received)
                 self.arrived.set()
                 await self.answering.wait()
-                status, extra = self.answers.popleft() if self.answers else (204, {})
-                lines = [f"HTTP/1.1 {status} X", "Content-Length: 0"]
-                lines += [f"{name}: {value}" for name, value in extra.items()]
-                writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-                await writer.drain()
+                await self._answer(writer, received)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
+
+    async def _answer(self, writer: asyncio.StreamWriter, received: Received) -> None:
+        status, extra = self.answers.popleft() if self.answers else (204, {})
+        lines = [f"HTTP/1.1 {status} X", f"Content-Length: {self.body_bytes}"]
+        lines += [f"{name}: {value}" for name, value in extra.items()]
+        try:
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+            await writer.drain()
+            while received.body_written < self.body_bytes:
+                chunk = _CHUNK[: self.body_bytes - received.body_written]
+                writer.write(chunk)
+                await writer.drain()
+                received.body_written += len(chunk)
+        finally:
+            self.answered.set()
+
+
+@asynccontextmanager
+async def running_receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        yield receiver
+    finally:
+        await receiver.stop()

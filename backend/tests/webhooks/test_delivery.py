@@ -1,11 +1,15 @@
 """Delivery from the outbox to a local receiver, verified with `standardwebhooks` as a real
 receiver would: the entity as the API returns it, only the owner's events, retries on the
-(compressed) schedule, Retry-After, 410 and a long failing streak disabling the endpoint, pings
-and retries by hand. The tests' clock is set to the wall clock: receivers check the timestamp."""
+(compressed) schedule, Retry-After (seconds or an HTTP date), 410 and a long failing streak
+disabling the endpoint, pings and retries by hand, an answer far longer than the worker reads,
+a stalled endpoint beside a quick one. The tests' clock is set to the wall clock: receivers
+check the timestamp."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import httpx
@@ -17,9 +21,10 @@ from app.state import app_state
 from app.webhooks.worker import WebhookWorker
 from tests.support.clock import CLOCK, wall_now
 from tests.support.helpers import ALICE, BOB, auth, create_task
-from tests.support.webhook_receiver import Receiver
+from tests.support.webhook_receiver import Receiver, running_receiver
 from tests.webhooks.helpers import StubResolver, create_webhook, rows
 
+DEADLINE_SECONDS = 30  # bounded waits, then fail
 ALL_TASK_TYPES = ["task.created", "task.updated", "task.completed", "task.deleted"]
 
 
@@ -39,10 +44,8 @@ def wall_clock() -> None:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    started = Receiver()
-    await started.start()
-    yield started
-    await started.stop()
+    async with running_receiver() as started:
+        yield started
 
 
 @pytest.fixture
@@ -261,3 +264,74 @@ async def test_during_a_rotation_both_secrets_verify(
     assert len(received.headers["webhook-signature"].split(" ")) == 2
     assert verified(hook["secret"], received) == verified(rotated.json()["secret"], received)
     assert json.loads(received.body)["type"] == "task.created"
+
+
+async def test_retry_after_as_an_http_date_is_honoured(
+    client: httpx.AsyncClient, app: FastAPI, receiver: Receiver, worker: WebhookWorker
+) -> None:
+    await create_webhook(client, url=receiver.url())
+    then = (CLOCK() + timedelta(minutes=5)).replace(microsecond=0)  # an HTTP date has seconds
+    receiver.answers.append((503, {"Retry-After": format_datetime(then, usegmt=True)}))
+    await create_task(client)
+
+    await worker.drain()
+
+    (delivery,) = await rows(app, "webhook_deliveries")
+    assert delivery["status"] == "pending"
+    assert then <= delivery["next_attempt_at"] < then + timedelta(minutes=1)
+    (attempt,) = await rows(app, "webhook_attempts")
+    assert (attempt["response_status"], attempt["error"]) == (503, None)
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    [
+        "soon",
+        "Sun, 06 Nov 1994 08:49:37 GMT",  # a date gone by
+        "Fri, 31 Dec 2100 25:61:00 GMT",  # no such time
+    ],
+)
+async def test_a_useless_retry_after_leaves_the_schedule(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    receiver: Receiver,
+    worker: WebhookWorker,
+    retry_after: str,
+) -> None:
+    await create_webhook(client, url=receiver.url())
+    receiver.answers.append((503, {"Retry-After": retry_after}))
+    await create_task(client)
+
+    await worker.drain()
+
+    (delivery,) = await rows(app, "webhook_deliveries")
+    assert delivery["status"] == "pending"
+    assert 9 < (delivery["next_attempt_at"] - CLOCK()).total_seconds() <= 11  # the schedule's 10 s
+    (attempt,) = await rows(app, "webhook_attempts")
+    assert (attempt["response_status"], attempt["error"]) == (503, None)
+
+
+async def test_an_answer_longer_than_the_cap_is_not_read_to_its_end(
+    client: httpx.AsyncClient, app: FastAPI, receiver: Receiver, worker: WebhookWorker
+) -> None:
+    cap = app_state(app).settings.webhook_max_response_bytes
+    # Far more than the cap and than both sockets' buffers can hold: a worker that read it
+    # all would let the receiver write it all.
+    receiver.body_bytes = 64 * 1024 * 1024
+    receiver.answers.append((200, {}))
+    hook = await create_webhook(client, url=receiver.url())
+    await create_task(client)
+
+    await worker.drain()
+    async with asyncio.timeout(DEADLINE_SECONDS):
+        await receiver.answered.wait()
+
+    (received,) = receiver.received
+    assert cap <= received.body_written < receiver.body_bytes  # the worker hung up midway
+    (delivery,) = await rows(app, "webhook_deliveries")
+    assert delivery["status"] == "succeeded"
+    listed = await client.get(f"/api/webhooks/{hook['id']}/deliveries", headers=auth(ALICE))
+    (attempt,) = listed.json()[0]["attempts"]
+    # Nothing of the answer is kept but its status.
+    assert (attempt["response_status"], attempt["error"]) == (200, None)
+    assert set(attempt) == {"number", "at", "response_status", "duration_ms", "error"}
