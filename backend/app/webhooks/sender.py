@@ -159,8 +159,9 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     """Seconds, or an HTTP date (RFC 9110)."""
     if value is None:
         return None
-    if value.strip().isdigit():
-        return float(value)
+    seconds = value.strip()
+    if seconds.isascii() and seconds.isdigit():  # str.isdigit is true of "²" too
+        return float(seconds)
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

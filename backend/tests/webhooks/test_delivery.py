@@ -289,6 +289,7 @@ async def test_retry_after_as_an_http_date_is_honoured(
         "soon",
         "Sun, 06 Nov 1994 08:49:37 GMT",  # a date gone by
         "Fri, 31 Dec 2100 25:61:00 GMT",  # no such time
+        "\N{SUPERSCRIPT TWO}",  # a digit to str.isdigit, not to float()
     ],
 )
 async def test_a_useless_retry_after_leaves_the_schedule(
