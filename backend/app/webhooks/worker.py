@@ -113,11 +113,12 @@ class WebhookWorker:
                 return
 
     async def drain(self) -> None:
-        """Steps until nothing is due and nothing runs (tests, benchmarks)."""
-        while await self.step() or self._tasks:
+        """Steps until nothing is due, nothing runs and no outcome is left to write (tests,
+        benchmarks). An attempt that ends during a step leaves its outcome, and its endpoint
+        busy, for the next step: that step may then claim the endpoint's next deliveries."""
+        while await self.step() or self._tasks or self._outcomes:
             if self._tasks:
                 await asyncio.wait(self._tasks, return_when=asyncio.FIRST_COMPLETED)
-        await self._record()
 
     async def _record(self) -> None:
         finished, self._outcomes = self._outcomes, []

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from standardwebhooks import Webhook
 
 from app.state import app_state
+from app.webhooks import outbox
 from app.webhooks.worker import WebhookWorker
 from tests.support.clock import CLOCK, wall_now
 from tests.support.helpers import ALICE, BOB, auth, create_task
@@ -336,3 +337,45 @@ async def test_an_answer_longer_than_the_cap_is_not_read_to_its_end(
     # Nothing of the answer is kept but its status.
     assert (attempt["response_status"], attempt["error"]) == (200, None)
     assert set(attempt) == {"number", "at", "response_status", "duration_ms", "error"}
+
+
+async def test_a_stalled_endpoint_does_not_hold_up_another(
+    client: httpx.AsyncClient, app: FastAPI, receiver: Receiver
+) -> None:
+    state = app_state(app)
+    # Two attempts at once, one per endpoint: a stalled endpoint may hold only its own slot.
+    settings = state.settings.model_copy(
+        update={"webhook_concurrency": 2, "webhook_concurrency_per_endpoint": 1}
+    )
+    worker = WebhookWorker(state.database, settings, StubResolver())
+    slow = receiver
+    slow.answering.clear()
+    await create_webhook(client, url=slow.url())
+    await create_task(client, title="only the slow one hears")
+    await create_task(client, title="only the slow one hears too")
+    # Derived first, so due first: without the per-endpoint limit both slots go to the slow one.
+    await outbox.derive_deliveries(state.database)
+    async with running_receiver() as fast:
+        hook = await create_webhook(client, url=fast.url())
+        await create_task(client, title="first")
+        await create_task(client, title="second")
+        draining = asyncio.create_task(worker.drain())
+        try:
+            async with asyncio.timeout(DEADLINE_SECONDS):
+                await fast.wait_for(2)
+            stalled = (len(slow.received), draining.done())
+            slow.answering.set()
+            async with asyncio.timeout(DEADLINE_SECONDS):
+                await draining
+        finally:
+            draining.cancel()  # done by now, unless a wait above ran out
+            await worker.close()
+
+    assert stalled == (1, False)  # both arrived at the quick one while the slow one hung
+    assert sorted(verified(hook["secret"], r)["data"]["title"] for r in fast.received) == [
+        "first",
+        "second",
+    ]
+    assert len(slow.received) == 4
+    deliveries = await rows(app, "webhook_deliveries")
+    assert [(d["status"], d["attempts"]) for d in deliveries] == [("succeeded", 1)] * 6
