@@ -62,7 +62,13 @@ def _taking(skip_locked: bool) -> Any:
         .subquery()
     )
     due = select(ranked.c.id).where(ranked.c.rank <= bindparam("per_endpoint", type_=Integer()))
-    chosen = select(D.id).where(D.id.in_(due)).limit(bindparam("limit", type_=Integer()))
+    # Oldest first: with more endpoints due than free slots, none keeps losing its turn.
+    chosen = (
+        select(D.id)
+        .where(D.id.in_(due))
+        .order_by(D.next_attempt_at)
+        .limit(bindparam("limit", type_=Integer()))
+    )
     if skip_locked:
         chosen = chosen.with_for_update(skip_locked=True)
     return (
