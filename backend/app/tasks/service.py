@@ -245,14 +245,6 @@ def _schedule_of(data: TaskCreate) -> dict[str, Any]:
     return recurring.checked_changes(None, written)
 
 
-async def get_task(database: Database, owner: str, task_id: uuid.UUID) -> TaskRecord:
-    async with database.connect() as connection:
-        task = await repository.get_task(connection, owner, task_id)
-        if task is None:
-            raise await _why_not_owned(connection, task_id)
-    return task
-
-
 async def get_task_json(database: Database, owner: str, task_id: uuid.UUID) -> tuple[str, str]:
     """The task as the API's JSON text (written by the database) and its ETag."""
     async with database.connect() as connection:
