@@ -1,5 +1,5 @@
 """The concurrent-move drill at full length: 20 clients moving the same 50 tasks at random for
-a minute (tests/subtasks/test_concurrent_moves.py runs it for 3 seconds), on SQLite and on
+a minute (tests/subtasks/test_concurrent_moves.py runs 300 moves), on SQLite and on
 PostgreSQL (a scratch database), then the checks of tests/support/move_drill.py: every task
 once, one strict order per set of siblings, right counts, the events replaying to the tree.
 Prints the moves made and refused, and the time the checks took.

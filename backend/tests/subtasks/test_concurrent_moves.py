@@ -1,4 +1,4 @@
-"""20 clients moving the same 50 tasks at random for a few seconds: every task present once,
+"""20 clients moving the same 50 tasks at random, 300 moves in all: every task present once,
 a strict order among each set of siblings, no lost subtree, counts right, and the events
 replaying to the same tree. Both databases. (`python -m bench.concurrent_moves`: a minute.)"""
 
@@ -13,8 +13,9 @@ async def test_concurrent_random_moves_keep_one_strict_tree(
 ) -> None:
     ids = await seed(client, 50)
 
-    result = await run_drill(client, ids, clients=20, seconds=3)
+    result = await run_drill(client, ids, clients=20, attempts=300)
 
-    assert result.moves[200] > 20, result.moves
+    assert sum(result.moves.values()) == 300, result.moves
+    assert result.moves[200] >= 100, result.moves  # most moves are possible ones
     assert set(result.moves) <= {200, 400}, result.moves  # refusals only for bad targets
     await check_tree(app, client, ids)

@@ -45,20 +45,38 @@ def _random_move(ids: list[str], rng: random.Random) -> dict[str, Any]:
 
 
 async def run_drill(
-    client: httpx.AsyncClient, ids: list[str], clients: int, seconds: float, seed_: int = 17
+    client: httpx.AsyncClient,
+    ids: list[str],
+    clients: int,
+    seconds: float | None = None,
+    seed_: int = 17,
+    *,
+    attempts: int | None = None,
 ) -> DrillResult:
-    """`clients` coroutines move random tasks for `seconds`. Refusals (a cycle, an anchor that
-    is not a sibling at that moment, the depth limit) are expected and counted."""
+    """`clients` coroutines move random tasks for `seconds`, or until `attempts` moves were
+    sent (a test: however slow the machine, the same amount of work). Refusals (a cycle, an
+    anchor that is not a sibling at that moment, the depth limit) are expected and counted."""
     result = DrillResult()
-    deadline = time.monotonic() + seconds
+    deadline = None if seconds is None else time.monotonic() + seconds
+
+    def more() -> bool:
+        if attempts is not None and sum(result.moves.values()) + len(in_flight) >= attempts:
+            return False
+        return deadline is None or time.monotonic() < deadline
+
+    in_flight: set[int] = set()
 
     async def one_client(number: int) -> None:
         rng = random.Random(seed_ * 1000 + number)
-        while time.monotonic() < deadline:
+        while more():
             task = rng.choice(ids)
-            response = await client.post(
-                f"/api/tasks/{task}/move", json=_random_move(ids, rng), headers=auth(ALICE)
-            )
+            in_flight.add(number)
+            try:
+                response = await client.post(
+                    f"/api/tasks/{task}/move", json=_random_move(ids, rng), headers=auth(ALICE)
+                )
+            finally:
+                in_flight.discard(number)
             result.moves[response.status_code] += 1
 
     await asyncio.gather(*(one_client(n) for n in range(clients)))
