@@ -34,7 +34,10 @@ from tests.support.web_browser import (  # noqa: E402
     Stack,
     add_task,
     api_app,
+    api_get,
+    api_token,
     chromium,
+    list_item,
     screenshot,
     sign_up,
     stack,
@@ -261,9 +264,7 @@ async def test_after_an_outage_the_page_catches_up_without_reloading(
         page = await s.page()
         await sign_up(page, "heidi@example.com")
         await expect(page.get_by_text("No tasks here.")).to_be_visible()
-        token = await page.evaluate(
-            "fetch('/api/auth/token').then((r) => r.json()).then((j) => j.token)"
-        )
+        token = await api_token(page)
 
         await s.proxy.cut()
         await expect(page.get_by_test_id("offline-banner")).to_be_visible()
@@ -283,3 +284,69 @@ async def test_after_an_outage_the_page_catches_up_without_reloading(
         assert row.title == "Made while you were away"
         # Chromium logs each refused or dropped connection; nothing else may be logged.
         assert [error for error in s.console_errors if "net::ERR_" not in error] == []
+
+
+async def test_a_list_is_renamed_then_deleted_moving_or_deleting_its_tasks(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        page = await s.page()
+        await sign_up(page, "kim@example.com")
+        sidebar = page.get_by_role("navigation", name="Lists")
+        for name, title in (("Work", "Send the invoice"), ("Home", "Fix the tap")):
+            await sidebar.get_by_label("New list name").fill(name)
+            await sidebar.get_by_label("New list name").press("Enter")
+            await expect(page.get_by_test_id("list-title")).to_have_text(name)
+            await add_task(page, title)
+
+        # Rename (the list shown, Home).
+        await sidebar.get_by_role("button", name="Rename Home").click()
+        await sidebar.get_by_label("New name for Home").fill("House")
+        await sidebar.get_by_role("button", name="Save").click()
+        await expect(list_item(page, "House")).to_be_visible()
+        await expect(page.get_by_test_id("list-title")).to_have_text("House")
+        assert [row["name"] for row in await api_get(s, page, "/api/lists")] == ["Work", "House"]
+
+        # Delete, moving its task to Work: Work is shown, with both tasks.
+        await sidebar.get_by_role("button", name="Delete House").click()
+        confirm = sidebar.get_by_role("group", name="Delete House")
+        await expect(confirm).to_contain_text("“House” has 1 task.")
+        await confirm.get_by_label("Move its tasks to").select_option(label="Work")
+        await confirm.get_by_role("button", name="Move tasks and delete list").click()
+        await expect(page.get_by_test_id("list-title")).to_have_text("Work")
+        await expect(page.locator(ROWS)).to_have_count(2)
+        assert sorted(await titles(page)) == ["Fix the tap", "Send the invoice"]
+        await expect(list_item(page, "House")).to_have_count(0)
+        lists = await api_get(s, page, "/api/lists")
+        assert [(row["name"], row["task_count"]) for row in lists] == [("Work", 2)]
+        assert {str(row.list_id) for row in await all_tasks(api_app(s))} == {lists[0]["id"]}
+
+        # Delete with its tasks (no other list to move them to: not offered).
+        await sidebar.get_by_role("button", name="Delete Work").click()
+        confirm = sidebar.get_by_role("group", name="Delete Work")
+        await expect(confirm).to_contain_text("“Work” has 2 tasks.")
+        await expect(confirm.get_by_label("Move its tasks to")).to_have_count(0)
+        await screenshot(page, request)
+        await confirm.get_by_role("button", name="Delete list and its tasks").click()
+        await expect(page.get_by_test_id("list-title")).to_have_text("Inbox")
+        await expect(list_item(page, "Work")).to_have_count(0)
+        await expect(page.get_by_text("No tasks here.")).to_be_visible()
+        assert await api_get(s, page, "/api/lists") == []
+        assert await all_tasks(api_app(s)) == []
+
+        # An empty list: deleted as it is.
+        await sidebar.get_by_label("New list name").fill("Spare")
+        await sidebar.get_by_label("New list name").press("Enter")
+        await sidebar.get_by_role("button", name="Delete Spare").click()
+        await (
+            sidebar.get_by_role("group", name="Delete Spare")
+            .get_by_role("button", name="Delete list")
+            .click()
+        )
+        await expect(list_item(page, "Spare")).to_have_count(0)
+        assert await api_get(s, page, "/api/lists") == []
+        assert s.console_errors == []
