@@ -11,6 +11,7 @@ TASKAPI_REQUIRE_WEB=1 (CI), which fails then.
 
 import re
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -284,6 +285,121 @@ async def test_after_an_outage_the_page_catches_up_without_reloading(
         assert row.title == "Made while you were away"
         # Chromium logs each refused or dropped connection; nothing else may be logged.
         assert [error for error in s.console_errors if "net::ERR_" not in error] == []
+
+
+async def test_a_task_set_to_repeat_moves_to_its_next_due_when_completed(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        page = await s.page()
+        await sign_up(page, "ivan@example.com")
+        await add_task(page, "Water the ferns")
+        due = date.today() + timedelta(days=10)
+        row = task_row(page, "Water the ferns")
+        editor = page.get_by_role("dialog", name="Edit task")
+
+        await row.get_by_role("button", name="Edit").click()
+        await editor.get_by_label("Due", exact=True).fill(due.isoformat())
+        await editor.get_by_label("Repeats").select_option(label="Weekly")
+        await editor.get_by_role("button", name="Save").click()
+        await expect(row.get_by_test_id("task-repeats")).to_have_text("↻ Weekly")
+        await expect(row.get_by_test_id("task-due")).to_have_text(due.isoformat())
+        [stored] = await all_tasks(api_app(s))
+        assert stored.due_date == due
+        assert stored.recurrence is not None
+        assert (stored.recurrence["rule"], stored.recurrence["repeat_from"]) == (
+            "FREQ=WEEKLY",
+            "due",
+        )
+        assert stored.recurrence["time_zone"]  # the browser's zone
+
+        # Completing it: the same task, open again, due a week later (the API moved it).
+        await row.get_by_role("checkbox", name="Complete Water the ferns").click()
+        next_due = due + timedelta(days=7)
+        await expect(row.get_by_test_id("task-due")).to_have_text(next_due.isoformat())
+        await expect(row.get_by_role("checkbox")).not_to_be_checked()
+        await screenshot(page, request)
+        [stored] = await all_tasks(api_app(s))
+        assert (stored.is_completed, stored.due_date) == (False, next_due)
+        [completion] = await api_get(s, page, f"/api/tasks/{stored.id}/completions")
+        assert completion["due_date"] == due.isoformat()
+
+        # Stopped: the marker goes, the due stays.
+        await row.get_by_role("button", name="Edit").click()
+        await expect(editor.get_by_label("Repeats")).to_have_value("FREQ=WEEKLY")
+        await editor.get_by_label("Repeats").select_option(label="Does not repeat")
+        await editor.get_by_role("button", name="Save").click()
+        await expect(editor).to_have_count(0)
+        await expect(row.get_by_test_id("task-repeats")).to_have_count(0)
+        [stored] = await all_tasks(api_app(s))
+        assert (stored.recurrence, stored.due_date) == (None, next_due)
+        assert s.console_errors == []
+
+
+async def test_reminders_are_added_and_removed_in_the_editor(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        page = await s.page()
+        await sign_up(page, "judy@example.com")
+        await add_task(page, "Dentist")
+        row = task_row(page, "Dentist")
+        day = date.today() + timedelta(days=14)
+        editor = page.get_by_role("dialog", name="Edit task")
+
+        await row.get_by_role("button", name="Edit").click()
+        await editor.get_by_text("No reminders.").wait_for()
+        await editor.get_by_label("At a time").check()
+        await editor.get_by_label("Due", exact=True).fill(f"{day.isoformat()}T09:00")
+        await editor.get_by_label("New reminder").select_option(label="30 minutes before")
+        await editor.get_by_role("button", name="Add reminder").click()
+        await editor.get_by_label("New reminder").select_option(label="At a time…")
+        await editor.get_by_label("Reminder time").fill(f"{day.isoformat()}T07:00")
+        await editor.get_by_role("button", name="Add reminder").click()
+        await expect(
+            editor.get_by_role("list", name="Reminders").get_by_role("listitem")
+        ).to_have_count(2)
+        await editor.get_by_role("button", name="Save").click()
+        await expect(row.get_by_test_id("task-reminders")).to_have_text("2 reminders")
+        # The browser's local 07:00, as the API stores it: UTC.
+        at = datetime.fromisoformat(
+            await page.evaluate(f"new Date('{day.isoformat()}T07:00').toISOString()")
+        )
+        [stored] = await all_tasks(api_app(s))
+        assert stored.reminders is not None
+        assert [reminder.get("before") for reminder in stored.reminders] == ["PT30M", None]
+        assert datetime.fromisoformat(str(stored.reminders[1]["at"])) == at
+
+        await row.get_by_role("button", name="Edit").click()
+        await editor.get_by_role("button", name="Remove reminder 30 minutes before").click()
+        await expect(
+            editor.get_by_role("list", name="Reminders").get_by_role("listitem")
+        ).to_have_count(1)
+        await screenshot(page, request)
+        await editor.get_by_role("button", name="Save").click()
+        await expect(row.get_by_test_id("task-reminders")).to_have_text("1 reminder")
+        [stored] = await all_tasks(api_app(s))
+        assert stored.reminders is not None
+        assert len(stored.reminders) == 1
+        assert datetime.fromisoformat(str(stored.reminders[0]["at"])) == at
+        [task] = await api_get(s, page, "/api/tasks")
+        assert task["reminders"] == stored.reminders
+
+        await row.get_by_role("button", name="Edit").click()
+        await editor.get_by_role("button", name="Remove reminder At").click()
+        await editor.get_by_role("button", name="Save").click()
+        await expect(row.get_by_test_id("task-reminders")).to_have_count(0)
+        [stored] = await all_tasks(api_app(s))
+        assert not stored.reminders
+        assert s.console_errors == []
 
 
 async def test_a_list_is_renamed_then_deleted_moving_or_deleting_its_tasks(
