@@ -340,6 +340,37 @@ async def test_a_task_set_to_repeat_moves_to_its_next_due_when_completed(
         assert s.console_errors == []
 
 
+async def test_a_repeat_without_a_due_is_refused_as_the_api_says_and_nothing_is_written(
+    start_app: StartApp,
+    database_url: str,
+    auth_database_url: str | None,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    async with stack(start_app, database_url, tmp_path, auth_database_url) as s:
+        page = await s.page()
+        await sign_up(page, "ivy@example.com")
+        await add_task(page, "Someday")
+        editor = page.get_by_role("dialog", name="Edit task")
+
+        await task_row(page, "Someday").get_by_role("button", name="Edit").click()
+        await editor.get_by_label("Repeats").select_option(label="Daily")
+        await expect(editor.get_by_text("A repeating task needs a due.")).to_be_visible()
+        await editor.get_by_role("button", name="Save").click()
+        await expect(page.get_by_test_id("notice")).to_contain_text("recurrence: needs a due")
+        await expect(editor).to_be_visible()  # the edit is kept, to fix
+        await screenshot(page, request)
+        # Readable above the editor: a click on its Dismiss reaches it (not the editor).
+        await page.get_by_test_id("notice").get_by_role("button", name="Dismiss").click()
+        await expect(page.get_by_test_id("notice")).to_have_count(0)
+        [stored] = await all_tasks(api_app(s))
+        assert (stored.recurrence, stored.due_date, stored.due_at) == (None, None, None)
+        # Chromium logs every non-2xx answer; the one 400 is this test's point, nothing else.
+        refused = "the server responded with a status of 400 (Bad Request)"
+        assert len([error for error in s.console_errors if error.endswith(refused)]) == 1
+        assert [error for error in s.console_errors if not error.endswith(refused)] == []
+
+
 async def test_reminders_are_added_and_removed_in_the_editor(
     start_app: StartApp,
     database_url: str,
