@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.async_api import (
@@ -118,6 +120,30 @@ async def add_task(page: Page, title: str) -> None:
     await page.get_by_label("New task").fill(title)
     await page.get_by_label("New task").press("Enter")
     await expect(task_row(page, title)).to_be_visible()
+
+
+async def api_token(page: Page) -> str:
+    """The signed-in user's bearer token for taskapi, as the app gets it (Better Auth's jwt)."""
+    token: str = await page.evaluate(
+        "fetch('/api/auth/token').then((r) => r.json()).then((j) => j.token)"
+    )
+    return token
+
+
+async def api_get(s: Stack, page: Page, path: str) -> Any:
+    """GET `path` on the API (not through the app's proxy) as the page's user: what the API
+    now says, to check what the UI wrote."""
+    async with httpx.AsyncClient(base_url=s.api) as client:
+        response = await client.get(
+            path, headers={"Authorization": f"Bearer {await api_token(page)}"}
+        )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def list_item(page: Page, name: str) -> Locator:
+    """A list's button in the sidebar."""
+    return page.get_by_test_id("list-item").filter(has_text=re.compile(rf"^{re.escape(name)}\b"))
 
 
 def task_row(page: Page, title: str) -> Locator:

@@ -4,6 +4,7 @@
 import { useEffect, useState, type DragEvent } from "react";
 import type { Task, TaskApi, TaskUpdate } from "@taskapi/client";
 import { runCall, type Notices } from "@/lib/calls";
+import { repeatLabel } from "@/lib/schedule";
 import { NewTask } from "./NewTask";
 
 const DRAG_TYPE = "application/x-taskapi-task";
@@ -83,7 +84,17 @@ export function TaskRow(props: Props) {
         {task.tags.map((tag) => (
           <span key={tag} className="chip">#{tag}</span>
         ))}
-        {due(task) && <span className="chip due">{due(task)}</span>}
+        {due(task) && <span className="chip due" data-testid="task-due">{due(task)}</span>}
+        {task.recurrence && (
+          <span className="chip repeat" title={task.recurrence.rule} data-testid="task-repeats">
+            ↻ {repeatLabel(task.recurrence.rule)}
+          </span>
+        )}
+        {task.reminders && task.reminders.length > 0 && (
+          <span className="chip reminders" data-testid="task-reminders">
+            {task.reminders.length === 1 ? "1 reminder" : `${task.reminders.length} reminders`}
+          </span>
+        )}
         <button className="link" onClick={() => setOpen(!open)} aria-expanded={open}>
           {task.subtask_count > 0 ? `${task.subtask_count - task.open_subtask_count}/${task.subtask_count}` : "+"} subtasks
         </button>

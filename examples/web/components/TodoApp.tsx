@@ -58,6 +58,8 @@ export function TodoApp({ apiUrl, email, onSignOut }: { apiUrl: string; email: s
     // Shown at once (a checkbox should not wait for the network); the refresh corrects it.
     setTasks((current) => current?.map((t) => (t.id === task.id ? ({ ...t, ...patch } as Task) : t)) ?? null);
     const result = await runCall(notices, () => api.tasks.update(task.id, patch));
+    // The task as stored: completing a recurring one leaves it open with its next due.
+    if (result?.kind === "ok") setTasks((current) => current?.map((t) => (t.id === task.id ? result.data : t)) ?? null);
     refresh();
   };
 
