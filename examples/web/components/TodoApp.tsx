@@ -23,6 +23,9 @@ export function TodoApp({ apiUrl, email, onSignOut }: { apiUrl: string; email: s
   const [tasks, setTasks] = useState<Task[] | null>(null);
   const [editing, setEditing] = useState<Task | null>(null);
   const [offline, setOffline] = useState<string | null>(null);
+  // The event stream's own state: shown only while the API itself answers (one banner, and
+  // "cannot reach the task server" says more than "live updates paused").
+  const [liveDown, setLiveDown] = useState<string | null>(null);
   const [notice, notify] = useState<string | null>(null);
   const [pending, setPending] = useState<PendingDelete | null>(null);
   const [version, setVersion] = useState(0);
@@ -52,7 +55,8 @@ export function TodoApp({ apiUrl, email, onSignOut }: { apiUrl: string; email: s
     return () => clearInterval(timer);
   }, [offline, refresh]);
 
-  useLiveUpdates(api, refresh, setOffline);
+  useLiveUpdates(api, refresh, setLiveDown);
+  const banner = offline ?? liveDown;
 
   const update = async (task: Task, patch: TaskUpdate) => {
     // Shown at once (a checkbox should not wait for the network); the refresh corrects it.
@@ -87,9 +91,9 @@ export function TodoApp({ apiUrl, email, onSignOut }: { apiUrl: string; email: s
 
   return (
     <div className="app">
-      {offline && (
+      {banner && (
         <div className="banner" role="alert" data-testid="offline-banner">
-          {offline}
+          {banner}
         </div>
       )}
       <Sidebar api={api} notices={notices} lists={lists} selected={listKey} onSelect={setListKey} onChanged={refresh} />

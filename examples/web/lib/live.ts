@@ -8,10 +8,10 @@ import type { TaskApi } from "@taskapi/client";
 export function useLiveUpdates(
   api: TaskApi,
   onChange: () => void,
-  setOffline: (message: string | null) => void,
+  setLiveDown: (message: string | null) => void,
 ): void {
-  const callbacks = useRef({ onChange, setOffline });
-  callbacks.current = { onChange, setOffline };
+  const callbacks = useRef({ onChange, setLiveDown });
+  callbacks.current = { onChange, setLiveDown };
   useEffect(() => {
     const stop = new AbortController();
     let lastToken: string | null = null;
@@ -35,11 +35,11 @@ export function useLiveUpdates(
         maxDelayMs: 5_000,
         onDisconnect: ({ retryInMs }) => {
           wasDown = true;
-          callbacks.current.setOffline(`Live updates paused: reconnecting in ${Math.ceil(retryInMs / 1000)} s…`);
+          callbacks.current.setLiveDown(`Live updates paused: reconnecting in ${Math.ceil(retryInMs / 1000)} s…`);
         },
         onEvent: async (event) => {
           if (event.type === "ready") {
-            callbacks.current.setOffline(null);
+            callbacks.current.setLiveDown(null);
             if (wasDown) await catchUp(lastToken).catch(() => undefined);
             wasDown = false;
           } else if (event.type === "reset") {
@@ -50,7 +50,7 @@ export function useLiveUpdates(
           if ("id" in event) lastToken = event.id;
         },
       })
-      .catch(() => callbacks.current.setOffline("Live updates stopped: reload the page."));
+      .catch(() => callbacks.current.setLiveDown("Live updates stopped: reload the page."));
     const online = () => void catchUp(lastToken).catch(() => undefined);
     window.addEventListener("online", online);
     return () => {
