@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.tasks import list_repository as task_list
@@ -176,32 +176,6 @@ async def test_a_search_reads_the_trigram_indexes(engine: AsyncEngine, text: str
     assert "ix_tasks_title_key_trgm" in plan, plan
     assert "ix_tasks_description_key_trgm" in plan, plan
     assert "Seq Scan" not in plan, plan
-
-
-async def test_new_trigram_entries_wait_in_a_small_pending_list_and_are_found(
-    engine: AsyncEngine,
-) -> None:
-    """Migration 0014: writes append to each GIN index's pending list (at most 64 kB, merged by
-    the write that fills it) instead of adding every trigram one by one; a search reads the
-    list too, so a task written a moment ago is found at once."""
-    async with engine.connect() as connection:
-        await seed_postgres(connection, "pending-owner", 500)
-        await connection.commit()
-        options = await connection.scalars(
-            text(
-                "SELECT relname || ':' || array_to_string(reloptions, ',') FROM pg_class"
-                " WHERE relname LIKE 'ix_tasks_%_trgm' ORDER BY relname"
-            )
-        )
-        found = await task_list.list_page(
-            connection, "pending-owner", query(text="task 000499"), now=NOW, limit=10
-        )
-
-    assert list(options) == [
-        "ix_tasks_description_key_trgm:fastupdate=on,gin_pending_list_limit=64",
-        "ix_tasks_title_key_trgm:fastupdate=on,gin_pending_list_limit=64",
-    ]
-    assert [task["title"] for task, _, _ in found if not isinstance(task, str)] == ["Task 000499"]
 
 
 async def test_a_subtree_is_read_through_the_parent_index(engine: AsyncEngine) -> None:
