@@ -58,13 +58,12 @@ async def run_drill(
     anchor that is not a sibling at that moment, the depth limit) are expected and counted."""
     result = DrillResult()
     deadline = None if seconds is None else time.monotonic() + seconds
+    in_flight: set[int] = set()  # the clients waiting for an answer
 
     def more() -> bool:
         if attempts is not None and sum(result.moves.values()) + len(in_flight) >= attempts:
             return False
         return deadline is None or time.monotonic() < deadline
-
-    in_flight: set[int] = set()
 
     async def one_client(number: int) -> None:
         rng = random.Random(seed_ * 1000 + number)

@@ -146,6 +146,14 @@ def list_item(page: Page, name: str) -> Locator:
     return page.get_by_test_id("list-item").filter(has_text=re.compile(rf"^{re.escape(name)}\b"))
 
 
+def assert_one_refusal_logged(s: Stack, status: str) -> None:
+    """Chromium logs every non-2xx answer: exactly one with `status` (e.g. "412 (Precondition
+    Failed)"), the test's point, and no other console error."""
+    refused = f"the server responded with a status of {status}"
+    assert len([error for error in s.console_errors if error.endswith(refused)]) == 1
+    assert [error for error in s.console_errors if not error.endswith(refused)] == []
+
+
 def task_row(page: Page, title: str) -> Locator:
     return page.get_by_test_id("task").filter(has=page.get_by_text(title, exact=True))
 

@@ -38,6 +38,7 @@ from tests.support.web_browser import (  # noqa: E402
     api_app,
     api_get,
     api_token,
+    assert_one_refusal_logged,
     chromium,
     list_item,
     screenshot,
@@ -151,9 +152,7 @@ async def test_a_stale_edit_is_shown_as_a_conflict_to_reload_or_overwrite(
         [row] = await all_tasks(api_app(s))
         assert row.title == "My plan"
         # Chromium logs every non-2xx answer; the one 412 is this test's point, nothing else.
-        refused = "the server responded with a status of 412 (Precondition Failed)"
-        assert len([error for error in s.console_errors if error.endswith(refused)]) == 1
-        assert [error for error in s.console_errors if not error.endswith(refused)] == []
+        assert_one_refusal_logged(s, "412 (Precondition Failed)")
 
 
 async def test_a_drag_reorder_persists_after_reload(
@@ -367,9 +366,7 @@ async def test_a_repeat_without_a_due_is_refused_as_the_api_says_and_nothing_is_
         [stored] = await all_tasks(api_app(s))
         assert (stored.recurrence, stored.due_date, stored.due_at) == (None, None, None)
         # Chromium logs every non-2xx answer; the one 400 is this test's point, nothing else.
-        refused = "the server responded with a status of 400 (Bad Request)"
-        assert len([error for error in s.console_errors if error.endswith(refused)]) == 1
-        assert [error for error in s.console_errors if not error.endswith(refused)] == []
+        assert_one_refusal_logged(s, "400 (Bad Request)")
 
 
 async def test_reminders_are_added_and_removed_in_the_editor(
