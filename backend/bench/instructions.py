@@ -8,6 +8,8 @@ server process only: on SQLite that includes the database's work, on PostgreSQL 
     cd backend && ../.venv/bin/python -m bench.instructions --database postgres
     # another checkout on the same data: its own install's `taskapi`
     ../.venv/bin/python -m bench.instructions --taskapi /path/to/venv/bin/taskapi
+    # where they go: keep the callgrind files, then callgrind_annotate one
+    ../.venv/bin/python -m bench.instructions --scenarios create --keep /tmp/callgrind
 
 Needs valgrind (`apt-get install valgrind`). Seeds 200 users x 100 tasks (the seven columns
 every schema version has), as the side-by-side benchmark does; jobs run elsewhere
@@ -183,6 +185,9 @@ def measure(args: argparse.Namespace, url: str, workdir: Path) -> None:
             before = set(workdir.glob("callgrind.out.*"))
             _control(server.pid, "-d")
             dump = _new_file(workdir, before)
+            if args.keep is not None:  # for callgrind_annotate: where the instructions go
+                args.keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(dump, args.keep / f"callgrind.{args.database}.{scenario}.out")
             split: dict[str, int] = defaultdict(int)
             for shared_object, cost in self_cost_by_object(dump).items():
                 split[kind_of(shared_object)] += cost
@@ -244,6 +249,9 @@ def main() -> None:
         "--taskapi",
         default=str(Path(sys.executable).parent / "taskapi"),
         help="the `taskapi` executable to measure (default: this environment's)",
+    )
+    parser.add_argument(
+        "--keep", type=Path, help="copy each scenario's callgrind file into this directory"
     )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
