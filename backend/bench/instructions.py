@@ -8,6 +8,8 @@ server process only: on SQLite that includes the database's work, on PostgreSQL 
     cd backend && ../.venv/bin/python -m bench.instructions --database postgres
     # another checkout on the same data: its own install's `taskapi`
     ../.venv/bin/python -m bench.instructions --taskapi /path/to/venv/bin/taskapi
+    # the benchmark's floor on the same data: floor / taskapi estimates run.sh's ratio
+    ../.venv/bin/python -m bench.instructions --floor ../../shared/bench/floor
     # where they go: keep the callgrind files, then callgrind_annotate one
     ../.venv/bin/python -m bench.instructions --scenarios create --keep /tmp/callgrind
 
@@ -160,7 +162,7 @@ def measure(args: argparse.Namespace, url: str, workdir: Path) -> None:
     out = workdir / "callgrind.out"
     command = [
         "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}.%p",
-        args.taskapi, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        *_server(args, port, env),
     ]  # fmt: skip
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -200,6 +202,20 @@ def measure(args: argparse.Namespace, url: str, workdir: Path) -> None:
     finally:
         server.terminate()
         server.wait(60)
+
+
+def _server(args: argparse.Namespace, port: int, env: dict[str, str]) -> list[str]:
+    """`taskapi serve`; with `--floor`, the side-by-side benchmark's floor on the same data and
+    port, started as that benchmark starts it (uvicorn, uvloop, httptools, no access log)."""
+    if args.floor is None:
+        return [args.taskapi, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    env["DATABASE_URL"] = env["DATABASE_URL"].replace("+asyncpg", "").replace("+aiosqlite", "")
+    module = "pg:app" if args.database == "postgres" else "sqlite:app"
+    return [
+        sys.executable, "-m", "uvicorn", "--app-dir", str(args.floor), module,
+        "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
 
 
 def _wait_ready(
@@ -249,6 +265,12 @@ def main() -> None:
         "--taskapi",
         default=str(Path(sys.executable).parent / "taskapi"),
         help="the `taskapi` executable to measure (default: this environment's)",
+    )
+    parser.add_argument(
+        "--floor",
+        type=Path,
+        help="measure the side-by-side benchmark's floor instead (its floor/ directory, e.g. "
+        "../../shared/bench/floor), to estimate its taskapi/floor ratio without the noise",
     )
     parser.add_argument(
         "--keep", type=Path, help="copy each scenario's callgrind file into this directory"
