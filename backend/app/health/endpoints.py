@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from app.db.database import Database
 from app.errors import AuthUnavailable, DatabaseUnavailable, ServiceUnavailable
-from app.http.dependencies import DatabaseDep
+from app.http.dependencies import database_of
 from app.http.openapi import error_responses
 from app.state import app_state
 
@@ -30,8 +30,9 @@ async def _check_database(database: Database) -> None:
     response_description="The API and its database are up.",
     responses=error_responses(DatabaseUnavailable),
 )
-async def health(database: DatabaseDep) -> Health:
+async def health(request: Request) -> Health:
     """Liveness and database reachability; needs no token."""
+    database = database_of(request)
     await _check_database(database)
     return Health(status="ok")
 
@@ -48,9 +49,10 @@ async def liveness() -> Health:
     response_description="The database answers and, with AUTH_JWKS_URL, signing keys are loaded.",
     responses=error_responses(ServiceUnavailable),
 )
-async def readiness(request: Request, database: DatabaseDep) -> Health:
+async def readiness(request: Request) -> Health:
     """Readiness: the database answers and (with AUTH_JWKS_URL) the signing keys are loaded,
     so tokens can be verified; 503 otherwise."""
+    database = database_of(request)
     await _check_database(database)
     key_set = app_state(request.app).token_verifier.key_set
     if key_set is not None and not key_set.has_keys:

@@ -16,7 +16,7 @@ from fastapi import Request, Response
 
 from app.auth.dependencies import CurrentUserId
 from app.http.conditional import idempotency_key
-from app.http.dependencies import DatabaseDep
+from app.http.dependencies import database_of
 from app.idempotency.service import IdempotentRequest, StoredResponse, respond_once
 from app.state import app_state
 
@@ -27,7 +27,6 @@ Endpoint = Callable[..., Awaitable[Response]]
 _NEEDED = {
     "_idempotency_request": Request,
     "_idempotency_owner": CurrentUserId,
-    "_idempotency_database": DatabaseDep,
 }
 
 
@@ -47,7 +46,7 @@ def idempotent(endpoint: Endpoint) -> Endpoint:
         for needed, name in names.items()
         if name == needed
     ]
-    request_name, owner_name, database_name = names.values()
+    request_name, owner_name = names.values()
 
     @functools.wraps(endpoint)
     async def idempotent_endpoint(**arguments: Any) -> Response:
@@ -69,7 +68,7 @@ def idempotent(endpoint: Endpoint) -> Endpoint:
 
         settings = app_state(request.app).settings
         stored, replayed = await respond_once(
-            arguments[database_name],
+            database_of(request),
             IdempotentRequest(
                 owner=arguments[owner_name],
                 key=key,

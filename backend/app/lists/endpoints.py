@@ -22,7 +22,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.http import conditional
-from app.http.dependencies import DatabaseDep, Pagination
+from app.http.dependencies import Pagination, database_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.idempotency.route import idempotent
@@ -89,10 +89,9 @@ ListId = Annotated[uuid.UUID, Depends(list_id_from_path)]
         **error_responses(_BAD_PAGE, AuthError, RateLimited, ServiceUnavailable),
     },
 )
-async def list_lists(
-    request: Request, user_id: CurrentUserId, database: DatabaseDep, page: Pagination
-) -> Response:
+async def list_lists(request: Request, user_id: CurrentUserId, page: Pagination) -> Response:
     """List the caller's lists in their order, archived ones included, each with its counts."""
+    database = database_of(request)
     result = await service.list_lists(database, user_id, page)
     headers = None
     if result.has_more:
@@ -121,11 +120,10 @@ async def list_lists(
     openapi_extra={"parameters": [conditional.IDEMPOTENCY_KEY]},
 )
 @idempotent
-async def create_list(
-    request: Request, body: ListCreate, user_id: CurrentUserId, database: DatabaseDep
-) -> Response:
+async def create_list(request: Request, body: ListCreate, user_id: CurrentUserId) -> Response:
     """Create a list, placed after the caller's other lists. With `Idempotency-Key`, a retry
     creates nothing more."""
+    database = database_of(request)
     settings = app_state(request.app).settings
     created = await service.create_list(database, user_id, body, settings.max_lists_per_user)
     location = f"{settings.public_base_url or ''}{request.scope['path']}/{created['id']}"
@@ -144,11 +142,10 @@ async def create_list(
     },
     openapi_extra={"parameters": [conditional.IF_NONE_MATCH]},
 )
-async def get_list(
-    request: Request, user_id: CurrentUserId, list_id: ListId, database: DatabaseDep
-) -> Response:
+async def get_list(request: Request, user_id: CurrentUserId, list_id: ListId) -> Response:
     """Read one of the caller's lists. (Its counts are not part of its ETag: a 304 can come
     with counts that have changed since.)"""
+    database = database_of(request)
     found = await service.get_list(database, user_id, list_id)
     headers = {"ETag": found["etag"]}
     if_none_match = conditional.if_none_match(request)
@@ -181,9 +178,9 @@ async def update_list(
     body: ListUpdate,
     user_id: CurrentUserId,
     list_id: ListId,
-    database: DatabaseDep,
 ) -> Response:
     """Change some fields of one of the caller's lists; omitted fields are kept."""
+    database = database_of(request)
     if_match = conditional.if_match(request)
     updated = await service.update_list(database, user_id, list_id, body, if_match)
     return JsonBody(updated, headers={"ETag": updated["etag"]})
@@ -211,11 +208,12 @@ async def update_list(
 )
 @idempotent
 async def move_list(
-    request: Request, body: ListMove, user_id: CurrentUserId, list_id: ListId, database: DatabaseDep
+    request: Request, body: ListMove, user_id: CurrentUserId, list_id: ListId
 ) -> Response:
     """Move one of the caller's lists: `after` or `before` another of their lists, or `place`
     `first` or `last` (the default). Only this list's `position` is written; a list already
     there is left unchanged."""
+    database = database_of(request)
     if_match = conditional.if_match(request)
     moved = await service.move_list(database, user_id, list_id, body, if_match)
     return JsonBody(moved, headers={"ETag": moved["etag"]})
@@ -247,7 +245,6 @@ async def delete_list(
     request: Request,
     user_id: CurrentUserId,
     list_id: ListId,
-    database: DatabaseDep,
     tasks: Annotated[
         Literal["delete"] | None,
         Query(description="`delete`: the list's tasks are deleted with it."),
@@ -264,6 +261,7 @@ async def delete_list(
     """Delete one of the caller's lists. A list with tasks needs `tasks=delete` or
     `move_to=<list id>` (409 `LIST_NOT_EMPTY` otherwise); either way it is one transaction, and
     each task deleted or moved appears in the changes feed and on the event streams."""
+    database = database_of(request)
     if tasks is not None and move_to is not None:
         raise ValidationFailed("query: give tasks=delete or move_to, not both")
     target = None

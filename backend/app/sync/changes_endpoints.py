@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.auth.dependencies import CurrentUserId
 from app.errors import AuthError, InvalidInput, RateLimited, ServiceUnavailable, SyncTokenExpired
-from app.http.dependencies import DatabaseDep
+from app.http.dependencies import database_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.kit.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
@@ -43,12 +43,11 @@ _ERRORS = error_responses(
 async def list_changes(
     request: Request,
     user_id: CurrentUserId,
-    database: DatabaseDep,
     since: Since = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> Response:
     """The caller's tasks created or changed, and ids of those deleted, since `since`."""
-    return await _changes(request, user_id, database, since, limit, with_lists=False)
+    return await _changes(request, user_id, since, limit, with_lists=False)
 
 
 @everything.get(
@@ -60,25 +59,24 @@ async def list_changes(
 async def list_all_changes(
     request: Request,
     user_id: CurrentUserId,
-    database: DatabaseDep,
     since: Since = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> Response:
     """The caller's tasks and lists created or changed, and ids of those deleted, since
     `since`: enough to rebuild every list and task. Tokens are those of `/api/tasks/changes`
     and both event streams."""
-    return await _changes(request, user_id, database, since, limit, with_lists=True)
+    return await _changes(request, user_id, since, limit, with_lists=True)
 
 
 async def _changes(
     request: Request,
     user_id: str,
-    database: DatabaseDep,
     since: str | None,
     limit: int,
     *,
     with_lists: bool,
 ) -> Response:
+    database = database_of(request)
     after = None if since is None else seq_of(since, user_id)
     result = await changes_since(database, user_id, after, limit, with_lists=with_lists)
     token = token_of(result.seq, user_id)

@@ -34,7 +34,7 @@ from app.errors import (
     TokenExpired,
     TooManyStreams,
 )
-from app.http.dependencies import DatabaseDep, SettingsDep
+from app.http.dependencies import database_of, settings_of
 from app.http.openapi import error_responses
 from app.http.responses import json_bytes
 from app.kit.pagination import DEFAULT_PAGE_SIZE
@@ -116,8 +116,6 @@ _STREAM_ERRORS = error_responses(
 async def stream_events(
     request: Request,
     principal: CurrentPrincipal,
-    database: DatabaseDep,
-    settings: SettingsDep,
     since: Annotated[
         str | None,
         Query(max_length=MAX_TOKEN_LENGTH, description="Start after this sync token."),
@@ -136,6 +134,8 @@ async def stream_events(
     The response never ends (Server-Sent Events): Swagger UI's "Try it out" waits for an end
     and shows nothing. Use `EventSource`, or `curl -N -H "Authorization: Bearer $TOKEN"
     .../api/tasks/events`."""
+    database = database_of(request)
+    settings = settings_of(request)
     return await _stream(request, principal, database, settings, last_event_id or since, False)
 
 
@@ -149,8 +149,6 @@ async def stream_events(
 async def stream_all_events(
     request: Request,
     principal: CurrentPrincipal,
-    database: DatabaseDep,
-    settings: SettingsDep,
     since: Annotated[
         str | None,
         Query(max_length=MAX_TOKEN_LENGTH, description="Start after this sync token."),
@@ -167,6 +165,8 @@ async def stream_all_events(
     """Stream the caller's changes of tasks and lists live; without a token, from now on.
 
     Never ends (Server-Sent Events): use `EventSource`, or `curl -N`."""
+    database = database_of(request)
+    settings = settings_of(request)
     return await _stream(request, principal, database, settings, last_event_id or since, True)
 
 

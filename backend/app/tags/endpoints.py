@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import CurrentUserId
 from app.errors import AuthError, RateLimited, ServiceUnavailable, ValidationFailed
-from app.http.dependencies import DatabaseDep, Pagination
+from app.http.dependencies import Pagination, database_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.kit.pagination import MAX_PAGE_SIZE, next_page_link
@@ -33,11 +33,10 @@ _BAD_PAGE = ValidationFailed(f"query.limit: Input should be less than or equal t
         **error_responses(_BAD_PAGE, AuthError, RateLimited, ServiceUnavailable),
     },
 )
-async def list_tags(
-    request: Request, user_id: CurrentUserId, database: DatabaseDep, page: Pagination
-) -> Response:
+async def list_tags(request: Request, user_id: CurrentUserId, page: Pagination) -> Response:
     """List the caller's tags with how many of their tasks carry each. Another user's tags are
     never listed or counted."""
+    database = database_of(request)
     result = await service.list_tags(database, user_id, page)
     headers = None
     if result.has_more:

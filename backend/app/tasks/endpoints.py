@@ -20,7 +20,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.http import conditional
-from app.http.dependencies import DatabaseDep, Pagination
+from app.http.dependencies import Pagination, database_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody, json_array, json_text
 from app.idempotency.route import idempotent
@@ -88,7 +88,6 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 async def list_tasks(
     request: Request,
     user_id: CurrentUserId,
-    database: DatabaseDep,
     page: Pagination,
     query: TaskListQuery,
 ) -> Response:
@@ -98,6 +97,7 @@ async def list_tasks(
     has a filter, a sort or a `cursor`, even empty): a walk by cursor never meets a task twice
     and never skips one that stayed unchanged, while tasks are written meanwhile. `offset` is
     kept for existing clients: it shifts when tasks are added or removed."""
+    database = database_of(request)
     key = cursor_signing_key(request) if query.uses_cursor else b""
     result = await service.list_tasks_json(database, user_id, page, query, key)
     headers = None
@@ -131,10 +131,9 @@ async def list_tasks(
     openapi_extra={"parameters": [conditional.IDEMPOTENCY_KEY]},
 )
 @idempotent
-async def create_task(
-    request: Request, body: TaskCreate, user_id: CurrentUserId, database: DatabaseDep
-) -> Response:
+async def create_task(request: Request, body: TaskCreate, user_id: CurrentUserId) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
+    database = database_of(request)
     settings = app_state(request.app).settings
     task = await service.create_task(database, user_id, body, service.tree_limits(settings))
     location = _location(request, settings.public_base_url, task["id"])
@@ -160,10 +159,9 @@ def _location(request: Request, base_url: str | None, task_id: object) -> str:
     },
     openapi_extra={"parameters": [conditional.IF_NONE_MATCH]},
 )
-async def get_task(
-    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
-) -> Response:
+async def get_task(request: Request, user_id: CurrentUserId, task_id: TaskId) -> Response:
     """Read one of the caller's tasks."""
+    database = database_of(request)
     body, etag = await service.get_task_json(database, user_id, task_id)
     headers = {"ETag": etag}
     if_none_match = conditional.if_none_match(request)
@@ -197,9 +195,9 @@ async def update_task(
     body: TaskUpdate,
     user_id: CurrentUserId,
     task_id: TaskId,
-    database: DatabaseDep,
 ) -> Response:
     """Change some fields of one of the caller's tasks; omitted fields are kept."""
+    database = database_of(request)
     if_match = conditional.if_match(request)
     max_per_list = app_state(request.app).settings.max_tasks_per_list
     task = await service.update_task(database, user_id, task_id, body, if_match, max_per_list)
@@ -221,9 +219,8 @@ async def update_task(
     ),
     openapi_extra={"parameters": [conditional.IF_MATCH]},
 )
-async def delete_task(
-    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
-) -> Response:
+async def delete_task(request: Request, user_id: CurrentUserId, task_id: TaskId) -> Response:
     """Delete one of the caller's tasks."""
+    database = database_of(request)
     await service.delete_task(database, user_id, task_id, conditional.if_match(request))
     return Response(status_code=status.HTTP_204_NO_CONTENT)  # no body, so no Content-Type

@@ -17,7 +17,7 @@ from app.errors import (
     TaskNotFound,
 )
 from app.http import conditional
-from app.http.dependencies import DatabaseDep, Pagination
+from app.http.dependencies import Pagination, database_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.idempotency.route import idempotent
@@ -53,11 +53,10 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"])
     openapi_extra={"parameters": [conditional.IF_MATCH, conditional.IDEMPOTENCY_KEY]},
 )
 @idempotent
-async def skip_occurrence(
-    request: Request, user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep
-) -> Response:
+async def skip_occurrence(request: Request, user_id: CurrentUserId, task_id: TaskId) -> Response:
     """Skip the current occurrence of a recurring task: its due moves to the next occurrence,
     and no completion is recorded. When COUNT or UNTIL has run out, the task completes."""
+    database = database_of(request)
     if_match = conditional.if_match(request)
     task = await recurring.skip_occurrence(database, user_id, task_id, if_match)
     return JsonBody(task, headers={"ETag": task["etag"]})
@@ -70,9 +69,10 @@ async def skip_occurrence(
     responses=error_responses(*_READ_ERRORS, ServiceUnavailable),
 )
 async def list_completions(
-    user_id: CurrentUserId, task_id: TaskId, database: DatabaseDep, page: Pagination
+    request: Request, user_id: CurrentUserId, task_id: TaskId, page: Pagination
 ) -> Response:
     """Every completion of a recurring task: which occurrence (its due) and when."""
+    database = database_of(request)
     rows = await recurring.list_completions(database, user_id, task_id, page.limit, page.offset)
     return JsonBody(rows)
 
@@ -84,9 +84,9 @@ async def list_completions(
     responses=error_responses(*_READ_ERRORS, ServiceUnavailable),
 )
 async def list_occurrences(
+    request: Request,
     user_id: CurrentUserId,
     task_id: TaskId,
-    database: DatabaseDep,
     start: Annotated[AwareDatetime | None, Query(alias="from", description="Default: now.")] = None,
     end: Annotated[
         AwareDatetime | None, Query(alias="to", description="Default: a year after `from`.")
@@ -94,5 +94,6 @@ async def list_occurrences(
     limit: Annotated[int, Query(ge=1, le=MAX_OCCURRENCES)] = 20,
 ) -> Response:
     """A recurring task's upcoming occurrences in [`from`, `to`): at most `limit` (100)."""
+    database = database_of(request)
     found = await recurring.list_occurrences(database, user_id, task_id, start, end, limit)
     return JsonBody([{"due_date": due.date, "due_at": due.at} for due in found])

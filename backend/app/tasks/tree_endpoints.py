@@ -18,7 +18,7 @@ from app.errors import (
     TaskQuotaExceeded,
 )
 from app.http import conditional
-from app.http.dependencies import DatabaseDep
+from app.http.dependencies import database_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.idempotency.route import idempotent
@@ -59,11 +59,11 @@ async def move_task(
     body: TaskMove,
     user_id: CurrentUserId,
     task_id: TaskId,
-    database: DatabaseDep,
 ) -> Response:
     """Move one of the caller's tasks, with its subtasks: under another parent (or to the top
     level), and after or before a task there, or first or last (the default: last). A refused
     move (a cycle, another user's parent, an anchor that is not a sibling) moves nothing."""
+    database = database_of(request)
     settings = app_state(request.app).settings
     if_match = conditional.if_match(request)
     task = await service.move_task(
@@ -93,13 +93,12 @@ async def move_task(
     openapi_extra={"parameters": [conditional.IDEMPOTENCY_KEY]},
 )
 @idempotent
-async def run_batch(
-    request: Request, body: BatchRequest, user_id: CurrentUserId, database: DatabaseDep
-) -> Response:
+async def run_batch(request: Request, body: BatchRequest, user_id: CurrentUserId) -> Response:
     """Apply up to `MAX_BATCH_OPERATIONS` (100) operations (create, update, complete, move,
     delete) in order, in one transaction: all of them, or none. A later operation may name a
     task created earlier in the batch by its `temp_id`. An error names the operation that
     failed (`operations[3] (update): ...`) and nothing is written."""
+    database = database_of(request)
     settings = app_state(request.app).settings
     results = await batch.run_batch(
         database, user_id, body, service.tree_limits(settings), settings.max_batch_operations

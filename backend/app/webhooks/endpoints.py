@@ -18,7 +18,7 @@ from app.errors import (
     WebhookNotFound,
     WebhookQuotaExceeded,
 )
-from app.http.dependencies import DatabaseDep, Pagination, SettingsDep
+from app.http.dependencies import Pagination, database_of, settings_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.kit.schemas import CANONICAL_UUID
@@ -80,8 +80,9 @@ def _shaped(model: type[BaseModel], row: dict[str, Any], code: int = 200) -> Jso
 
 
 @router.get("", response_model=list[WebhookRead], responses=error_responses(*_COMMON))
-async def list_webhooks(user_id: CurrentUserId, database: DatabaseDep) -> Response:
+async def list_webhooks(request: Request, user_id: CurrentUserId) -> Response:
     """List the caller's webhooks, oldest first (secrets are never shown again)."""
+    database = database_of(request)
     rows = await service.list_webhooks(database, user_id)
     return JsonBody([WebhookRead.model_validate(row).model_dump() for row in rows])
 
@@ -94,23 +95,23 @@ async def list_webhooks(user_id: CurrentUserId, database: DatabaseDep) -> Respon
     responses=error_responses(InvalidInput, PayloadTooLarge, WebhookQuotaExceeded, *_COMMON),
 )
 async def create_webhook(
+    request: Request,
     body: WebhookCreate,
     user_id: CurrentUserId,
-    database: DatabaseDep,
-    settings: SettingsDep,
     resolver: ResolverDep,
 ) -> Response:
     """Create a webhook: the caller's changes of these types are delivered to `url` from now
     on, signed as Standard Webhooks specifies."""
+    database = database_of(request)
+    settings = settings_of(request)
     created = await service.create_webhook(database, user_id, body, settings, resolver)
     return _shaped(WebhookWithSecret, created, status.HTTP_201_CREATED)
 
 
 @router.get(WEBHOOK_PATH, response_model=WebhookRead, responses=error_responses(*_OWNED))
-async def get_webhook(
-    user_id: CurrentUserId, webhook_id: WebhookId, database: DatabaseDep
-) -> Response:
+async def get_webhook(request: Request, user_id: CurrentUserId, webhook_id: WebhookId) -> Response:
     """Read one of the caller's webhooks."""
+    database = database_of(request)
     return _shaped(WebhookRead, await service.get_webhook(database, user_id, webhook_id))
 
 
@@ -120,14 +121,15 @@ async def get_webhook(
     responses=error_responses(InvalidInput, PayloadTooLarge, *_OWNED),
 )
 async def update_webhook(
+    request: Request,
     body: WebhookUpdate,
     user_id: CurrentUserId,
     webhook_id: WebhookId,
-    database: DatabaseDep,
-    settings: SettingsDep,
     resolver: ResolverDep,
 ) -> Response:
     """Change some fields of one of the caller's webhooks; omitted fields are kept."""
+    database = database_of(request)
+    settings = settings_of(request)
     updated = await service.update_webhook(database, user_id, webhook_id, body, settings, resolver)
     return _shaped(WebhookRead, updated)
 
@@ -136,9 +138,10 @@ async def update_webhook(
     WEBHOOK_PATH, status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(*_OWNED)
 )
 async def delete_webhook(
-    user_id: CurrentUserId, webhook_id: WebhookId, database: DatabaseDep
+    request: Request, user_id: CurrentUserId, webhook_id: WebhookId
 ) -> Response:
     """Delete one of the caller's webhooks and its deliveries; nothing more is sent to it."""
+    database = database_of(request)
     await service.delete_webhook(database, user_id, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -149,10 +152,12 @@ async def delete_webhook(
     responses=error_responses(*_OWNED),
 )
 async def rotate_webhook_secret(
-    user_id: CurrentUserId, webhook_id: WebhookId, database: DatabaseDep, settings: SettingsDep
+    request: Request, user_id: CurrentUserId, webhook_id: WebhookId
 ) -> Response:
     """A new signing secret, shown once. Until `previous_secret_until` every delivery carries
     two signatures, one with each secret."""
+    database = database_of(request)
+    settings = settings_of(request)
     rotated = await service.rotate_secret(database, user_id, webhook_id, settings)
     return _shaped(WebhookWithSecret, rotated)
 
@@ -163,10 +168,9 @@ async def rotate_webhook_secret(
     status_code=status.HTTP_202_ACCEPTED,
     responses=error_responses(*_OWNED),
 )
-async def ping_webhook(
-    user_id: CurrentUserId, webhook_id: WebhookId, database: DatabaseDep
-) -> Response:
+async def ping_webhook(request: Request, user_id: CurrentUserId, webhook_id: WebhookId) -> Response:
     """Send a `webhook.ping` now (to a disabled webhook too): its fate shows in `deliveries`."""
+    database = database_of(request)
     delivery = await service.ping(database, user_id, webhook_id)
     return _shaped(DeliveryRead, delivery, status.HTTP_202_ACCEPTED)
 
@@ -177,10 +181,11 @@ async def ping_webhook(
     responses=error_responses(InvalidInput, *_OWNED),
 )
 async def list_deliveries(
-    user_id: CurrentUserId, webhook_id: WebhookId, database: DatabaseDep, page: Pagination
+    request: Request, user_id: CurrentUserId, webhook_id: WebhookId, page: Pagination
 ) -> Response:
     """The webhook's deliveries, newest first, each with its attempts (status code,
     duration) and its next retry."""
+    database = database_of(request)
     rows = await service.list_deliveries(database, user_id, webhook_id, page.limit, page.offset)
     return JsonBody([DeliveryRead.model_validate(row).model_dump() for row in rows])
 
@@ -192,8 +197,9 @@ async def list_deliveries(
     responses=error_responses(DeliveryNotFound, *_OWNED),
 )
 async def retry_delivery(
-    user_id: CurrentUserId, webhook_id: WebhookId, delivery_id: DeliveryId, database: DatabaseDep
+    request: Request, user_id: CurrentUserId, webhook_id: WebhookId, delivery_id: DeliveryId
 ) -> Response:
     """Send a delivery again now, with the same `webhook-id` and body."""
+    database = database_of(request)
     delivery = await service.retry_delivery(database, user_id, webhook_id, delivery_id)
     return _shaped(DeliveryRead, delivery, status.HTTP_202_ACCEPTED)

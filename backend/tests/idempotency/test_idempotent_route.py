@@ -5,12 +5,12 @@ import inspect
 
 import httpx
 import pytest
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel
 
 from app.auth.dependencies import CurrentUserId
 from app.errors import ValidationFailed
-from app.http.dependencies import DatabaseDep
+from app.http.dependencies import database_of
 from app.http.responses import JsonBody
 from app.idempotency.route import idempotent
 from app.models import IdempotencyKey
@@ -29,9 +29,10 @@ class Note(BaseModel):
 
 
 @idempotent
-async def post_note(note: Note, user_id: CurrentUserId, database: DatabaseDep) -> Response:
-    """Takes neither the request nor the caller's settings: the decorator adds what it needs."""
-    task = await tasks.create_task(database, user_id, TaskCreate(title=note.title), TreeLimits(10))
+async def post_note(note: Note, caller: CurrentUserId, http_request: Request) -> Response:
+    """Names the caller and the request as it likes: the decorator finds them by their type."""
+    database = database_of(http_request)
+    task = await tasks.create_task(database, caller, TaskCreate(title=note.title), TreeLimits(10))
     if note.fail_after_write:
         raise ValidationFailed("refused after writing")
     return JsonBody({"note": task["id"]}, status_code=202, headers={"X-Note": note.title})
@@ -129,6 +130,13 @@ def test_a_route_that_returns_no_response_cannot_be_idempotent() -> None:
 
 
 def test_the_route_keeps_its_parameters_and_gains_only_what_it_lacks() -> None:
-    parameters = list(inspect.signature(post_note).parameters)
+    @idempotent
+    async def takes_the_caller(note: Note, user_id: CurrentUserId) -> Response:
+        return Response(status_code=204)
 
-    assert parameters == ["note", "user_id", "database", "_idempotency_request"]
+    assert list(inspect.signature(post_note).parameters) == ["note", "caller", "http_request"]
+    assert list(inspect.signature(takes_the_caller).parameters) == [
+        "note",
+        "user_id",
+        "_idempotency_request",
+    ]

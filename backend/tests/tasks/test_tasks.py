@@ -348,6 +348,25 @@ async def test_malformed_id_is_404_task_not_found(
     assert await all_rows(app) == before
 
 
+async def test_a_malformed_id_is_404_before_the_body_is_validated(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await make_task(app, ALICE)
+    before = await all_rows(app)
+
+    for task_id in MALFORMED_IDS:
+        response = await client.put(
+            f"/api/tasks/{task_id}", json={"title": ""}, headers=auth(ALICE)
+        )
+        assert_error(response, 404, "TASK_NOT_FOUND", TaskNotFound.NOT_A_UUID)
+    missing = await client.put(
+        f"/api/tasks/{uuid.uuid4()}", json={"title": ""}, headers=auth(ALICE)
+    )
+    assert_error(missing, 400, "VALIDATION_ERROR")  # a well-formed id: the body comes first
+
+    assert await all_rows(app) == before
+
+
 @pytest.mark.parametrize(
     "spelling",
     [
