@@ -4,11 +4,11 @@ one way the app reaches them."""
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -178,6 +178,53 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+_T = TypeVar("_T")
+
+
+async def _to_the_end(work: Coroutine[Any, Any, _T]) -> _T:
+    """Runs `work` in a task of its own to its end, even if this task is cancelled meanwhile;
+    the cancellation is raised once `work` has ended (then, whatever `work` raised is dropped)."""
+    task = asyncio.ensure_future(work)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.wait([task])
+        except asyncio.CancelledError as error:
+            cancelled = error
+    if cancelled is not None:
+        if not task.cancelled():
+            task.exception()  # retrieved: the cancellation wins
+        raise cancelled
+    return task.result()
+
+
+@asynccontextmanager
+async def _pooled(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """`engine.connect()`, except that a task cancelled while the pool hands it the connection
+    still gives the connection back.
+
+    Between the pool's checkout and `connect()` returning, SQLAlchemy awaits the driver (on
+    SQLite, to set a transaction's isolation level on the connection). A cancellation landing
+    there (a job worker stopped at shutdown, a request whose client left) left the connection
+    checked out with nothing to return it, until the garbage collector found it ("non-checked-in
+    connection", an SAWarning). So the connect runs to its end in a task of its own; if this task
+    was cancelled meanwhile, the connection goes straight back and the cancellation goes on."""
+    connection = engine.connect()
+    try:
+        await _to_the_end(connection.start())
+    except asyncio.CancelledError:
+        if connection.sync_connection is not None:
+            # Whatever closing meets (the pool invalidates a connection it cannot reset), the
+            # cancellation goes on: a worker told to stop must not take an error for a failure.
+            with suppress(Exception):
+                await _to_the_end(connection.close())
+        raise
+    try:
+        yield connection
+    finally:
+        await _to_the_end(connection.close())  # as `async with engine.connect()` closes
+
+
 # The open unit of work of this request (`Database.unit_of_work`) and its owner.
 _UNIT_OF_WORK: ContextVar[tuple[str, AsyncConnection] | None] = ContextVar(
     "unit_of_work", default=None
@@ -242,7 +289,7 @@ class Database:
         if unit is not None:
             yield unit[1]
             return
-        async with self._connection_slot(), self.engine.connect() as connection:
+        async with self._connection_slot(), _pooled(self.engine) as connection:
             yield connection
             if not self.autocommit:
                 await connection.commit()
@@ -253,7 +300,11 @@ class Database:
         if unit is not None:
             yield unit[1]
             return
-        async with self._connection_slot(), self.transactional.begin() as connection:
+        async with (
+            self._connection_slot(),
+            _pooled(self.transactional) as connection,
+            connection.begin(),
+        ):
             yield connection
 
     @asynccontextmanager

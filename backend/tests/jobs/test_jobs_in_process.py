@@ -2,18 +2,23 @@
 tests' clock here), the sync purge among them."""
 
 import asyncio
+import gc
 import shutil
+import warnings
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import event, text
+from sqlalchemy.exc import SAWarning
 
 from app.config import Settings
 from app.db.database import Database
 from app.jobs import JobContext, JobRegistry, JobRunner, UnknownJob, open_job_runner
 from app.state import app_state
+from tests.db.test_database_cancellation import checked_out
 from tests.idempotency.test_idempotency import age_keys, post, stored_keys
 from tests.support.clock import CLOCK
 from tests.support.clock import now as clock_now
@@ -167,3 +172,40 @@ async def test_the_worker_is_not_started_when_jobs_are_not_in_process(sqlite_url
 
         assert len(await stored_keys(app)) == 1
         assert app_state(app).jobs is not None  # deferring still works; `taskapi worker` runs
+
+
+async def test_shutting_down_as_a_job_takes_a_connection_gives_the_connection_back(
+    sqlite_url: str,
+) -> None:
+    """The flake this guards against: the runner stopped (the app shutting down) just as the
+    pool handed a job its connection; the cancelled job left it checked out, and the garbage
+    collector warned about it later, in whatever test was running then."""
+    settings = make_settings(database_url=sqlite_url)
+    database = Database(settings, CLOCK)
+    handed_out = asyncio.Event()
+    registry = JobRegistry()
+
+    @registry.job("write")
+    async def write(context: JobContext) -> None:
+        async with context.database.transaction() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    def on_checkout(*_: object) -> None:
+        handed_out.set()  # the test stops the runner while the job is still inside connect()
+
+    event.listen(database.engine.sync_engine, "checkout", on_checkout)
+    try:
+        async with open_job_runner(settings, database, work=True, registry=registry) as runner:
+            await runner.defer("write")
+            async with asyncio.timeout(MAX_POLLS * 0.1):  # bounded; no timing is asserted
+                await handed_out.wait()
+        checked_out_at_shutdown = checked_out(database)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gc.collect()
+    finally:
+        event.remove(database.engine.sync_engine, "checkout", on_checkout)
+        await database.dispose()
+
+    assert checked_out_at_shutdown == 0
+    assert [str(w.message) for w in caught if issubclass(w.category, SAWarning)] == []
