@@ -221,13 +221,14 @@ async def insert_task(
     already has `max_tasks` tasks (nothing is written)."""
     # A column left out is NULL: a plain task binds a third fewer values (statements cached
     # per set of columns given, of which there are few).
-    given = {
+    parameters = {
         name: value
         for name, value in columns.items()
         if value is not None or name not in _NULL_UNLESS_GIVEN
     }
-    parameters = {**given, "owner": columns["user_id"], "max_tasks": max_tasks}
-    version = await _insert(tuple(given)).execute(connection, parameters)
+    statement = _insert(tuple(parameters))
+    parameters["owner"], parameters["max_tasks"] = columns["user_id"], max_tasks
+    version = await statement.execute(connection, parameters)
     return None if version is None else etag_of(version)
 
 

@@ -5,7 +5,7 @@ tags are written too. Either way the commit happens before the function returns,
 response is sent."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -218,7 +218,8 @@ async def insert_new_task(
         reminders=schedule.get("reminders"),
         etag="",  # the database numbers the version
     )
-    columns = _stored_columns({name: value for name, value in task.items() if name != "etag"})
+    columns = _stored_columns(task)
+    del columns["etag"]  # the database numbers the version
     if data.list_id is None:  # the common case: one statement, as before lists
         etag = await repository.insert_task(connection, columns, max_tasks)
     else:
@@ -406,7 +407,7 @@ async def delete_list_tasks(
 _versions = family.versions
 
 
-def _stored_columns(fields: dict[str, Any]) -> dict[str, Any]:
+def _stored_columns(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The columns to write for these fields: the priority as its rank, and the derived keys
     (app.kit.keys) of whichever fields are present."""
     columns = dict(fields)
