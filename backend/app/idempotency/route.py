@@ -16,9 +16,8 @@ from fastapi import Request, Response
 
 from app.auth.dependencies import CurrentUserId
 from app.http.conditional import idempotency_key
-from app.http.dependencies import database_of
+from app.http.dependencies import database_of, settings_of
 from app.idempotency.service import IdempotentRequest, StoredResponse, respond_once
-from app.state import app_state
 
 Endpoint = Callable[..., Awaitable[Response]]
 
@@ -66,7 +65,7 @@ def idempotent(endpoint: Endpoint) -> Endpoint:
             first = await endpoint(**arguments_of_endpoint)
             return _stored(first)
 
-        settings = app_state(request.app).settings
+        settings = settings_of(request)
         stored, replayed = await respond_once(
             database_of(request),
             IdempotentRequest(

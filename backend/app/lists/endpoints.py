@@ -22,7 +22,7 @@ from app.errors import (
     ValidationFailed,
 )
 from app.http import conditional
-from app.http.dependencies import Pagination, database_of
+from app.http.dependencies import Pagination, database_of, settings_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.idempotency.route import idempotent
@@ -30,7 +30,6 @@ from app.kit.pagination import MAX_PAGE_SIZE, next_page_link
 from app.kit.schemas import CANONICAL_UUID
 from app.lists import service
 from app.lists.schemas import ListCreate, ListMove, ListRead, ListUpdate
-from app.state import app_state
 
 router = APIRouter(prefix="/api/lists", tags=["lists"])
 
@@ -95,7 +94,7 @@ async def list_lists(request: Request, user_id: CurrentUserId, page: Pagination)
     result = await service.list_lists(database, user_id, page)
     headers = None
     if result.has_more:
-        base_url = app_state(request.app).settings.public_base_url
+        base_url = settings_of(request).public_base_url
         headers = {"Link": next_page_link(request.url, page, base_url)}
     return JsonBody(result.items, headers=headers)
 
@@ -124,7 +123,7 @@ async def create_list(request: Request, body: ListCreate, user_id: CurrentUserId
     """Create a list, placed after the caller's other lists. With `Idempotency-Key`, a retry
     creates nothing more."""
     database = database_of(request)
-    settings = app_state(request.app).settings
+    settings = settings_of(request)
     created = await service.create_list(database, user_id, body, settings.max_lists_per_user)
     location = f"{settings.public_base_url or ''}{request.scope['path']}/{created['id']}"
     headers = {"ETag": created["etag"], "Location": location}
@@ -270,7 +269,7 @@ async def delete_list(
             raise InvalidListId()
         target = uuid.UUID(move_to)
     how = service.TasksGo(delete=tasks == "delete", move_to=target)
-    max_per_list = app_state(request.app).settings.max_tasks_per_list
+    max_per_list = settings_of(request).max_tasks_per_list
     await service.delete_list(
         database, user_id, list_id, how, conditional.if_match(request), max_per_list
     )

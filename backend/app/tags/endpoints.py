@@ -4,11 +4,10 @@ from fastapi import APIRouter, Request, Response
 
 from app.auth.dependencies import CurrentUserId
 from app.errors import AuthError, RateLimited, ServiceUnavailable, ValidationFailed
-from app.http.dependencies import Pagination, database_of
+from app.http.dependencies import Pagination, database_of, settings_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.kit.pagination import MAX_PAGE_SIZE, next_page_link
-from app.state import app_state
 from app.tags import service
 from app.tags.schemas import TagRead
 
@@ -40,6 +39,6 @@ async def list_tags(request: Request, user_id: CurrentUserId, page: Pagination) 
     result = await service.list_tags(database, user_id, page)
     headers = None
     if result.has_more:
-        base_url = app_state(request.app).settings.public_base_url
+        base_url = settings_of(request).public_base_url
         headers = {"Link": next_page_link(request.url, page, base_url)}
     return JsonBody(result.items, headers=headers)

@@ -20,12 +20,11 @@ from app.errors import (
     ValidationFailed,
 )
 from app.http import conditional
-from app.http.dependencies import Pagination, database_of
+from app.http.dependencies import Pagination, database_of, settings_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody, json_array, json_text
 from app.idempotency.route import idempotent
 from app.kit.pagination import MAX_PAGE_SIZE, next_cursor_link, next_page_link
-from app.state import app_state
 from app.tasks import service
 from app.tasks.dependencies import TASK_ID_PATH, TaskId
 from app.tasks.list_params import LIST_PARAMETERS, TaskListQuery, cursor_signing_key
@@ -101,7 +100,7 @@ async def list_tasks(
     key = cursor_signing_key(request) if query.uses_cursor else b""
     result = await service.list_tasks_json(database, user_id, page, query, key)
     headers = None
-    base_url = app_state(request.app).settings.public_base_url
+    base_url = settings_of(request).public_base_url
     if result.next_cursor is not None:
         headers = {"Link": next_cursor_link(request.url, result.next_cursor, base_url)}
     elif result.has_more:
@@ -134,7 +133,7 @@ async def list_tasks(
 async def create_task(request: Request, body: TaskCreate, user_id: CurrentUserId) -> Response:
     """Create a task owned by the caller. With `Idempotency-Key`, a retry creates nothing more."""
     database = database_of(request)
-    settings = app_state(request.app).settings
+    settings = settings_of(request)
     task = await service.create_task(database, user_id, body, service.tree_limits(settings))
     location = _location(request, settings.public_base_url, task["id"])
     headers = {"ETag": task["etag"], "Location": location}
@@ -199,7 +198,7 @@ async def update_task(
     """Change some fields of one of the caller's tasks; omitted fields are kept."""
     database = database_of(request)
     if_match = conditional.if_match(request)
-    max_per_list = app_state(request.app).settings.max_tasks_per_list
+    max_per_list = settings_of(request).max_tasks_per_list
     task = await service.update_task(database, user_id, task_id, body, if_match, max_per_list)
     return JsonBody(task, headers={"ETag": task["etag"]})
 

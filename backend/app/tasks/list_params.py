@@ -13,12 +13,11 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, ValidationError
 
 from app.errors import ValidationFailed
-from app.http.dependencies import Pagination
+from app.http.dependencies import Pagination, settings_of
 from app.http.error_handlers import describe_validation_errors
 from app.kit.keys import fold
 from app.kit.schemas import CANONICAL_UUID, check_storable_text
 from app.models.task import TAG_MAX_LENGTH
-from app.state import app_state
 from app.tasks.cursor import MAX_CURSOR_LENGTH, cursor_key
 from app.tasks.query import (
     MAX_TAG_FILTERS,
@@ -308,6 +307,6 @@ def _signing_key(secret: str | None) -> bytes:
 
 def cursor_signing_key(request: Request) -> bytes:
     """The key that signs this server's cursors (see app.tasks.cursor.cursor_key)."""
-    settings = app_state(request.app).settings
+    settings = settings_of(request)
     secret = settings.cursor_secret or settings.better_auth_secret
     return _signing_key(None if secret is None else secret.get_secret_value())

@@ -18,11 +18,10 @@ from app.errors import (
     TaskQuotaExceeded,
 )
 from app.http import conditional
-from app.http.dependencies import database_of
+from app.http.dependencies import database_of, settings_of
 from app.http.openapi import error_responses
 from app.http.responses import JsonBody
 from app.idempotency.route import idempotent
-from app.state import app_state
 from app.tasks import batch, service
 from app.tasks.batch_schemas import BatchRequest, BatchResult
 from app.tasks.dependencies import TASK_ID_PATH, TaskId
@@ -64,7 +63,7 @@ async def move_task(
     level), and after or before a task there, or first or last (the default: last). A refused
     move (a cycle, another user's parent, an anchor that is not a sibling) moves nothing."""
     database = database_of(request)
-    settings = app_state(request.app).settings
+    settings = settings_of(request)
     if_match = conditional.if_match(request)
     task = await service.move_task(
         database, user_id, task_id, body, service.tree_limits(settings), if_match
@@ -99,7 +98,7 @@ async def run_batch(request: Request, body: BatchRequest, user_id: CurrentUserId
     task created earlier in the batch by its `temp_id`. An error names the operation that
     failed (`operations[3] (update): ...`) and nothing is written."""
     database = database_of(request)
-    settings = app_state(request.app).settings
+    settings = settings_of(request)
     results = await batch.run_batch(
         database, user_id, body, service.tree_limits(settings), settings.max_batch_operations
     )
