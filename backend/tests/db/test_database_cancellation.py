@@ -5,7 +5,7 @@ collector to find."""
 import asyncio
 import gc
 import warnings
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -16,18 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import QueuePool
 
 from app.db.database import Database
-from tests.support.clock import CLOCK
-from tests.support.helpers import make_settings
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(make_settings(database_url=database_url), CLOCK)
-    try:
-        yield database
-    finally:
-        await database.dispose()
-
 
 Opening = Callable[[Database], AbstractAsyncContextManager[AsyncConnection]]
 OPENINGS = [

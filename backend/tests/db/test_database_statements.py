@@ -4,7 +4,6 @@ rows read in full; the block keeps its place in the line for connections all alo
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,17 +12,6 @@ from sqlalchemy.exc import DBAPIError
 
 from app.db.database import Database, StatementConnection
 from tests.db.test_database_cancellation import checked_out
-from tests.support.clock import CLOCK
-from tests.support.helpers import make_settings
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(make_settings(database_url=database_url), CLOCK)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def test_a_statement_gives_its_connection_back_with_its_rows_read(
